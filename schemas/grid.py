@@ -1,0 +1,59 @@
+"""The grid every extractor produces and the label mapper consumes.
+
+A grid is one printed table (or a fragment of one) with merged cells already expanded: a cell
+spanning two rows appears in both, marked by ``span_of`` so it is not read twice as a value.
+Cells remember where they were printed, so every fact can be traced back to its cell.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One cell as printed.
+
+    ``row``/``col`` are positions in the expanded grid of the source table; ``span_of`` is the
+    (row, col) of the cell that spans into this position when this is a copy of a merged cell.
+    ``hint`` lets an extractor pass on what it knows that the text alone cannot say
+    (``ambiguous`` for a digit run that could be split more than one way); ``note`` says why.
+    """
+
+    text: str
+    row: int = 0
+    col: int = 0
+    page: int | None = None
+    span_of: tuple[int, int] | None = None
+    hint: str | None = None
+    note: str = ""
+
+    @property
+    def is_span_copy(self) -> bool:
+        return self.span_of is not None and self.span_of != (self.row, self.col)
+
+
+@dataclass(slots=True)
+class Grid:
+    """One table of a document: rows of cells, and where the table was found.
+
+    ``locator`` names the table in its document (``html table 3``, ``pdf p.3 table 1``,
+    ``text block 2``); it is stored with every fact.
+    """
+
+    rows: list[list[Cell]]
+    locator: str
+    page: int | None = None
+    meta: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_texts(cls, rows: list[list[str]], locator: str, page: int | None = None) -> Grid:
+        """A grid from plain strings (no merged cells), as text extractors and tests build them."""
+        return cls(
+            rows=[[Cell(t, r, c, page) for c, t in enumerate(row)] for r, row in enumerate(rows)],
+            locator=locator,
+            page=page,
+        )
+
+    def texts(self) -> list[list[str]]:
+        return [[c.text for c in row] for row in self.rows]
