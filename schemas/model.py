@@ -44,6 +44,7 @@ class ColumnSpec:
     unit: str
     signed: bool = False
     money: bool = False
+    unit_in_header: bool = True
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ PROACTIVE_SPEC = TableSpec(
         ColumnSpec("items_change", {V2019: "本年增/减"}, "项", signed=True),
         ColumnSpec("decisions", {V2019: "处理决定数量", V2021: "本年处理决定数量"}, "件"),
         ColumnSpec("procurement_projects", {V2019: "采购项目数量"}, "项"),
-        ColumnSpec("procurement_amount", {V2019: "采购总金额"}, "万元", money=True),
+        ColumnSpec("procurement_amount", {V2019: "采购总金额"}, "万元", money=True, unit_in_header=False),
         ColumnSpec("issued", {V2021: "本年制发件数"}, "件"),
         ColumnSpec("repealed", {V2021: "本年废止件数"}, "件"),
         ColumnSpec("in_force", {V2021: "现行有效件数"}, "件"),

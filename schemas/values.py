@@ -22,7 +22,7 @@ DERIVED = "derived"
 VALUE_STATUSES = (OK, BLANK, DASH, SLASH, NONE_TEXT, UNPARSEABLE, AMBIGUOUS)
 
 _WS = re.compile(r"[\s\u00a0\u3000\u200b\ufeff]+")
-_DASHES = {"-", "－", "—", "–", "──", "——", "―", "-", "--", "N/A", "n/a", "NA"}
+_DASHES = {"-", "－", "—", "–", "──", "——", "―", "--", "N/A", "n/a", "NA"}
 _SLASHES = {"/", "／", "\\", "＼"}
 _NONE_WORDS = {"无", "空"}
 _UNCHANGED_WORDS = {"持平", "无变化", "不变"}
@@ -31,7 +31,20 @@ _NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _SIGNED = re.compile(rf"^(增加|增|新增|减少|减|\+|-|−|－)?({_NUMBER})(项|个|件)?$")
 _MONEY = re.compile(rf"^({_NUMBER})(亿元|万元|元)?$")
 _COUNT = re.compile(rf"^({_NUMBER})(件|项|个|条)?$")
-_CN_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {
+    "〇": 0,
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 _CN_NUMERAL = re.compile(r"^[〇零一二两三四五六七八九十百千万]+$")
 
@@ -146,6 +159,4 @@ def looks_like_value(text: str | None) -> bool:
         return True
     if re.fullmatch(r"[-－—–―─]+", t):
         return True
-    if _SIGNED.match(t) or _MONEY.match(t) or _COUNT.match(t):
-        return True
-    return False
+    return bool(_SIGNED.match(t) or _MONEY.match(t) or _COUNT.match(t))
