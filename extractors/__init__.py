@@ -1,0 +1,147 @@
+"""From the bytes of one document to its canonical facts, checks and status.
+
+``extract_document`` is the one entry point: it detects the format from the content (never
+from the file name alone), runs the format's extractor to get grids, maps them onto the
+canonical keys, evaluates the identities and decides the report status. Any document that
+cannot be read gets a status and a reason instead of an exception.
+"""
+
+from __future__ import annotations
+
+from extractors.base import ExtractionError, RawDocument
+from schemas.checks import derive_subtotals, run_checks
+from schemas.classify import identify, legacy_reason, looks_like_report
+from schemas.mapping import map_grids
+from schemas.model import TABLES
+from schemas.records import (
+    STATUS_FAILED,
+    STATUS_LEGACY,
+    STATUS_NOT_A_REPORT,
+    STATUS_OK,
+    STATUS_PARTIAL,
+    DocumentResult,
+)
+from schemas.values import UNPARSEABLE
+
+#: Bumped whenever a change can alter what is extracted from the same bytes; staged results
+#: are keyed by (document sha256, EXTRACTOR_VERSION), so a bump re-extracts everything.
+EXTRACTOR_VERSION = "1.0.0"
+
+FORMATS = ("pdf", "html", "markdown", "text")
+
+
+def detect_format(data: bytes, name: str = "") -> str:
+    """pdf, html, markdown, text, or an unsupported container (docx, doc, zip, image)."""
+    head = data[:4096].lstrip()
+    if head.startswith(b"%PDF") or b"%PDF-" in data[:1024]:
+        return "pdf"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "doc"
+    if head.startswith(b"PK\x03\x04"):
+        return "docx" if b"word/" in data[:65536] else "zip"
+    if head[:8] in (b"\x89PNG\r\n\x1a\n",) or head.startswith(b"\xff\xd8\xff") or head.startswith(b"GIF8"):
+        return "image"
+    lower = head.lower()
+    if lower.startswith((b"<!doctype", b"<html", b"<?xml")) or any(
+        tag in lower for tag in (b"<table", b"<body", b"<div", b"<p>", b"<p ", b"<meta")
+    ):
+        return "html"
+    sample = data[:65536]
+    pipe_rows = sum(1 for line in sample.splitlines() if line.strip().startswith(b"|") and line.strip().endswith(b"|"))
+    if pipe_rows >= 3 or name.lower().endswith(".md"):
+        return "markdown"
+    return "text"
+
+
+def read_document(
+    data: bytes, name: str = "", *, http_charset: str | None = None, encoding: str | None = None
+) -> RawDocument:
+    """Grids and text of a document, by its detected format; raises ExtractionError if unreadable."""
+    fmt = detect_format(data, name)
+    if not data.strip():
+        raise ExtractionError(STATUS_FAILED, "empty document")
+    if fmt == "pdf":
+        from extractors.pdf import extract_pdf
+
+        return extract_pdf(data)
+    if fmt == "html":
+        from extractors.html import extract_html
+
+        return extract_html(data, http_charset=http_charset, source_encoding=encoding)
+    if fmt in ("markdown", "text"):
+        from extractors.text import extract_text
+
+        return extract_text(data, encoding=encoding or http_charset)
+    raise ExtractionError(STATUS_FAILED, f"unsupported format: {fmt} (not yet read by xxgk)")
+
+
+def extract_document(
+    data: bytes,
+    name: str = "",
+    *,
+    http_charset: str | None = None,
+    encoding: str | None = None,
+) -> DocumentResult:
+    """Facts, derived cells, unmapped rows, checks and status of one document."""
+    try:
+        raw = read_document(data, name, http_charset=http_charset, encoding=encoding)
+    except ExtractionError as err:
+        return DocumentResult(status=err.status, reason=err.reason, format=detect_format(data, name))
+    return map_document(raw)
+
+
+def map_document(raw: RawDocument) -> DocumentResult:
+    """The common second half of every format: keys, checks and the report status."""
+    ident = identify(raw.text, raw.title)
+    mapped = map_grids(raw.grids)
+    result = DocumentResult(
+        status=STATUS_OK,
+        format=raw.format,
+        title=ident.title,
+        publisher=ident.publisher,
+        year=ident.year,
+        template_versions=dict(mapped.versions),
+        unmapped=mapped.unmapped,
+        grids=[g.texts() for g in raw.grids],
+        grid_locators=[g.locator for g in raw.grids],
+        narrative=raw.text,
+        warnings=list(raw.warnings) + mapped.warnings,
+    )
+    found = [t for t in TABLES if any(f.table == t for f in mapped.facts)]
+    legacy = legacy_reason(raw.text, ident.year, len(found))
+    if legacy is not None:
+        result.status = STATUS_LEGACY
+        result.reason = legacy
+        result.template_versions = {t: "legacy" for t in TABLES}
+        return result
+    if not found:
+        if not looks_like_report(raw.text):
+            result.status = STATUS_NOT_A_REPORT
+            result.reason = "no statistical table of the national format and no annual-report title"
+        else:
+            result.status = STATUS_FAILED
+            result.reason = "an annual report, but none of its statistical tables was found"
+        return result
+
+    result.facts = mapped.facts
+    result.checks = run_checks(mapped.facts, mapped.requests_layout)
+    result.derived = derive_subtotals(mapped.facts, mapped.requests_layout)
+    problems = [f"table {t} not found" for t in TABLES if t not in found]
+    for table, cells in mapped.missing.items():
+        if table in found:
+            shown = ", ".join(f"{r}.{c}" for r, c in cells[:6])
+            more = f" (+{len(cells) - 6} more)" if len(cells) > 6 else ""
+            problems.append(f"{table}: {len(cells)} cells missing: {shown}{more}")
+    unparseable = [f for f in mapped.facts if f.value_status == UNPARSEABLE]
+    if unparseable:
+        result.warnings.append(
+            f"{len(unparseable)} cells unparseable: "
+            + ", ".join(f"{f.table}.{f.row_key}.{f.column_key}={f.raw_text!r}" for f in unparseable[:5])
+        )
+    if problems:
+        result.status = STATUS_PARTIAL
+        result.reason = "; ".join(problems)
+    return result
+
+
+__all__ = ["EXTRACTOR_VERSION", "ExtractionError", "RawDocument", "detect_format", "extract_document", "map_document"]

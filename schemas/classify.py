@@ -1,0 +1,75 @@
+"""What a document is: its year and publisher, and whether it is a (post-2019) annual report.
+
+Reports before 2019 follow older local formats (legacy: unsupported, said so, never an empty
+success); texts that are no annual report at all are ``not_a_report``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from schemas.labels import PRE2019_MARKERS
+
+_TITLE_YEAR = re.compile(r"((?:19|20)\d{2})\s*年度?\s*(?:[^\n。，,]{0,40}?)政府信息公开(?:工作)?(?:年度)?(?:报告|年报)")
+_ANY_REPORT_YEAR = re.compile(r"((?:19|20)\d{2})\s*年度?\s*政府信息公开")
+_PUBLISHER_BEFORE = re.compile(r"([\u4e00-\u9fff（）()]{2,40}?)\s*(?:(?:19|20)\d{2})\s*年度?\s*政府信息公开")
+_PUBLISHER_AFTER = re.compile(r"(?:19|20)\d{2}\s*年度?\s*([\u4e00-\u9fff（）()]{2,40}?)政府信息公开")
+_REPORT_WORDS = ("政府信息公开", "年度报告")
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentIdentity:
+    year: int | None
+    publisher: str
+    title: str
+
+
+def find_title(text: str) -> str:
+    """The first line that names a 政府信息公开…年度报告/年报."""
+    for line in text.splitlines()[:80]:
+        s = line.strip().lstrip("#").strip()
+        if "政府信息公开" in s and ("年度报告" in s or "年报" in s) and len(s) <= 80:
+            return re.sub(r"^标题[:：]\s*", "", s)
+    return ""
+
+
+def identify(text: str, title: str = "") -> DocumentIdentity:
+    """Report year and publisher as printed in the title (or the opening text)."""
+    title = title or find_title(text)
+    head = unicodedata.normalize("NFKC", title or text[:3000])
+    year = None
+    m = _TITLE_YEAR.search(head) or _ANY_REPORT_YEAR.search(head)
+    if m:
+        year = int(m.group(1))
+    publisher = ""
+    p = _PUBLISHER_BEFORE.search(head)
+    if p and not re.search(r"\d", p.group(1)):
+        publisher = p.group(1)
+    else:
+        p = _PUBLISHER_AFTER.search(head)
+        if p:
+            publisher = p.group(1)
+    publisher = re.sub(r"^(?:关于|标题)", "", publisher).strip("（）() ")
+    return DocumentIdentity(year, publisher, title)
+
+
+def legacy_reason(text: str, year: int | None, tables_found: int) -> str | None:
+    """Why a document is a pre-2019 (legacy) report, or None when it is not one."""
+    norm = unicodedata.normalize("NFKC", text)
+    norm = re.sub(r"\s+", "", norm)
+    markers = [m for m in PRE2019_MARKERS if m in norm]
+    if year is not None and year <= 2018:
+        return f"report year {year} predates the 2019 national format" + (
+            f" (pre-2019 labels: {', '.join(markers[:4])})" if markers else ""
+        )
+    if len(markers) >= 2 and tables_found == 0:
+        return f"pre-2019 table labels ({', '.join(markers[:4])}) and none of the national format"
+    return None
+
+
+def looks_like_report(text: str) -> bool:
+    """True when the text calls itself a 政府信息公开 annual report."""
+    norm = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    return all(w in norm for w in _REPORT_WORDS) or ("政府信息公开" in norm and "年报" in norm)
