@@ -21,6 +21,7 @@ from schemas.records import (
     STATUS_PARTIAL,
     DocumentResult,
 )
+from schemas.soft_checks import narrative_checks
 from schemas.values import UNPARSEABLE
 
 #: Bumped whenever a change can alter what is extracted from the same bytes; staged results
@@ -124,7 +125,7 @@ def map_document(raw: RawDocument) -> DocumentResult:
         return result
 
     result.facts = mapped.facts
-    result.checks = run_checks(mapped.facts, mapped.requests_layout)
+    result.checks = run_checks(mapped.facts, mapped.requests_layout) + narrative_checks(raw.text, mapped.facts)
     result.derived = derive_subtotals(mapped.facts, mapped.requests_layout)
     problems = [f"table {t} not found" for t in TABLES if t not in found]
     for table, cells in mapped.missing.items():
