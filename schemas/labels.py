@@ -101,7 +101,8 @@ def match_requests_leaf(label: str, parent: str | None = None) -> str | None:
     core = strip_numbering(label)
     if core in {"总计", "合计"} or re.search(r"\(七\)|七[、.]?总计", label):
         return "total_processed"
-    if core in {"其他", "其它"} and parent == "other":
+    if core in {"其他", "其它"} and (parent == "other" or label.startswith("3")):
+        # no other group of table 三 has a child 其他; （六）'s third child is 3.其他
         return "other.other"
     return None
 

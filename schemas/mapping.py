@@ -30,6 +30,8 @@ from schemas.model import (
     PROACTIVE_CELLS,
     PROACTIVE_SPEC,
     REQUESTS,
+    REQUESTS_ROWS_V2019,
+    REQUESTS_ROWS_V2021,
     REQUESTS_SPEC,
     REVIEW_CELL_ORDER,
     REVIEW_LITIGATION,
@@ -254,17 +256,17 @@ def _make_fact(
 # --- table 三 ------------------------------------------------------------------------------
 
 
-def _map_requests(seg: TableRows) -> tuple[list[tuple[str, Row]], list[Unmapped], list[str]]:
-    """(row_key, row) pairs of table 三 in print order, plus unmapped rows and warnings."""
-    mapped: list[tuple[str, Row]] = []
+def _map_requests(seg: TableRows) -> tuple[list[tuple[str | None, Row]], list[Unmapped]]:
+    """(row_key, row) pairs of table 三 in document order; rows printed without a label get None."""
+    mapped: list[tuple[str | None, Row]] = []
     unmapped: list[Unmapped] = []
-    warnings: list[str] = []
     parent: str | None = None
     pending_other: Row | None = None
     for kind, row in seg.rows:
         labels = row.label_texts
+        has_values = any(clean_cell_text(v.text) for v in row.values)
         if kind == "header":
-            if row.values and any(clean_cell_text(v.text) for v in row.values):
+            if has_values:
                 unmapped.append(_unmapped(REQUESTS, row, "numbers printed in a header row (ignored)"))
             continue
         for lab in labels:
@@ -281,8 +283,10 @@ def _map_requests(seg: TableRows) -> tuple[list[tuple[str, Row]], list[Unmapped]
                 mapped.append(("other", row))
             continue
         if leaf is None:
-            if row.values and any(clean_cell_text(v.text) for v in row.values):
-                group = match_requests_group("".join(labels)) if labels else None
+            if not labels and has_values:
+                mapped.append((None, row))  # a value row whose label was lost (PDF/Markdown conversions)
+            elif has_values:
+                group = match_requests_group("".join(labels))
                 reason = "values on a group label row (printed subtotal)" if group else "label matches no row"
                 unmapped.append(_unmapped(REQUESTS, row, reason))
             continue
@@ -294,23 +298,135 @@ def _map_requests(seg: TableRows) -> tuple[list[tuple[str, Row]], list[Unmapped]
         if "." in leaf:
             parent = leaf.split(".")[0]
         mapped.append((leaf, row))
-    return mapped, unmapped, warnings
+    return mapped, unmapped
 
 
-def _requests_facts(seg: TableRows) -> tuple[list[Fact], list[Unmapped], str, list[str]]:
-    mapped, unmapped, warnings = _map_requests(seg)
-    layout = V2021 if any(k.startswith("other.") for k, _ in mapped) else V2019
+def assign_by_print_order(
+    mapped: list[tuple[str | None, Row]], order: tuple[str, ...]
+) -> tuple[list[tuple[str, Row, str]], list[Row]]:
+    """Give unlabelled rows the keys printed between their labelled neighbours.
+
+    Only when the count fits exactly: n unlabelled rows between the rows of keys A and B take
+    the n keys that the template prints between A and B and that no other row has. Anything
+    else stays unassigned, never guessed.
+    """
+    taken = {k for k, _ in mapped if k is not None}
+    out: list[tuple[str, Row, str]] = []
+    left_over: list[Row] = []
+    i = 0
+    prev_key: str | None = None
+    while i < len(mapped):
+        key, row = mapped[i]
+        if key is not None:
+            out.append((key, row, ""))
+            prev_key = key
+            i += 1
+            continue
+        j = i
+        while j < len(mapped) and mapped[j][0] is None:
+            j += 1
+        next_key = mapped[j][0] if j < len(mapped) else None
+        lo = order.index(prev_key) + 1 if prev_key in order else 0
+        hi = order.index(next_key) if next_key in order else len(order)
+        free = [k for k in order[lo:hi] if k not in taken]
+        run = [r for _, r in mapped[i:j]]
+        if lo <= hi and len(free) == len(run):
+            where = f"between {prev_key or 'the start'} and {next_key or 'the end'}"
+            for k, r in zip(free, run, strict=True):
+                out.append((k, r, f"label not printed; row placed by template order {where}"))
+                taken.add(k)
+        else:
+            left_over += run
+        i = j
+    return out, left_over
+
+
+def select_values(row: Row, n: int, columns: tuple[int, ...] | None) -> list[Cell]:
+    """The n value cells of a row that shows more: empty label slots or an empty added column.
+
+    Where other rows of the same grid show which grid columns hold the n values, those columns
+    decide; otherwise empty cells are dropped from the front (label columns come first in every
+    layout), then from the end.
+    """
+    values = row.values
+    if len(values) <= n:
+        return values
+    if columns is not None:
+        by_col = {c.col: c for c in values}
+        if all(col in by_col for col in columns):
+            rest = [c for c in values if c.col not in columns]
+            if not any(clean_cell_text(c.text) for c in rest):
+                return [by_col[col] for col in columns]
+    while len(values) > n and not clean_cell_text(values[0].text):
+        values = values[1:]
+    while len(values) > n and not clean_cell_text(values[-1].text):
+        values = values[:-1]
+    return values
+
+
+def _value_columns(rows: list[Row], n: int) -> dict[int, tuple[int, ...]]:
+    """Per grid, the grid columns that hold the n values in rows printing exactly n cells."""
+    seen: dict[int, dict[tuple[int, ...], int]] = {}
+    for row in rows:
+        if len(row.values) == n and row.labels:
+            cols = tuple(c.col for c in row.values)
+            counts = seen.setdefault(id(row.grid), {})
+            counts[cols] = counts.get(cols, 0) + 1
+    return {g: max(counts, key=counts.__getitem__) for g, counts in seen.items()}
+
+
+def _requests_facts(seg: TableRows) -> tuple[list[Fact], list[Unmapped], str]:
+    mapped, unmapped = _map_requests(seg)
+    layout = V2021 if any(k and k.startswith("other.") for k, _ in mapped) else V2019
+    order = REQUESTS_ROWS_V2021 if layout == V2021 else REQUESTS_ROWS_V2019
+    placed, left_over = assign_by_print_order(mapped, order)
+    unmapped += [_unmapped(REQUESTS, r, "row without a label that no template position fits") for r in left_over]
     facts: list[Fact] = []
     cols = REQUESTS_SPEC.column_keys
-    for key, row in mapped:
-        values = row.values
-        if len(values) != len(cols):
+    grid_columns = _value_columns([r for _, r, _ in placed], len(cols))
+    for key, row, how in placed:
+        values = select_values(row, len(cols), grid_columns.get(id(row.grid)))
+        if len(values) == len(cols):
+            cells = list(zip(cols, values, strict=True))
+        elif len(values) == len(cols) - 1:
+            # one cell lost (a conversion dropped it): the printed six keep their places, the
+            # total is reported ambiguous, with what the row identity implies as a best guess
+            cells = list(zip(cols[:-1], values, strict=True))
+        else:
             unmapped.append(_unmapped(REQUESTS, row, f"expected {len(cols)} cells, found {len(values)}"))
             continue
-        for col_key, cell in zip(cols, values, strict=True):
+        for col_key, cell in cells:
             label = REQUESTS_SPEC.column(col_key).labels[V2019]
-            facts.append(_make_fact(REQUESTS, key, col_key, cell, layout, row, label))
-    return facts, unmapped, layout, warnings
+            fact = _make_fact(REQUESTS, key, col_key, cell, layout, row, label)
+            if how:
+                fact.note = f"{fact.note}; {how}" if fact.note else how
+            facts.append(fact)
+        if len(cells) == len(cols) - 1:
+            facts.append(_missing_total(key, row, layout, facts[-len(cells) :]))
+    return facts, unmapped, layout
+
+
+def _missing_total(row_key: str, row: Row, layout: str, parts: list[Fact]) -> Fact:
+    known = [f.value for f in parts if f.value_status == OK]
+    guess = sum(known) if len(known) == len(parts) else None  # type: ignore[arg-type]
+    last = row.values[-1]
+    return Fact(
+        table=REQUESTS,
+        row_key=row_key,
+        column_key="total",
+        value=guess,
+        unit="件",
+        raw_text="",
+        value_status=AMBIGUOUS,
+        template_version=layout,
+        row_label=row.raw_label,
+        column_label="总计",
+        locator=row.grid.locator,
+        page=last.page if last.page is not None else row.grid.page,
+        grid_row=last.row,
+        grid_col=None,
+        note="cell missing: the row prints 6 of 7 cells; value is the sum of the six (row identity), not printed",
+    )
 
 
 # --- table 四 ------------------------------------------------------------------------------
@@ -323,15 +439,17 @@ def _review_facts(seg: TableRows, version: str) -> tuple[list[Fact], list[Unmapp
     for kind, row in seg.rows:
         if kind == "header" and len(row.values) < 5:
             continue
-        n = len(row.values)
+        values = select_values(row, 15, None)
+        n = len(values)
         if n == 15:
-            for (row_key, col_key), cell in zip(REVIEW_CELL_ORDER, row.values, strict=True):
+            for (row_key, col_key), cell in zip(REVIEW_CELL_ORDER, values, strict=True):
                 label = REVIEW_SPEC.row(row_key).labels[V2019] + "/" + REVIEW_SPEC.column(col_key).labels[V2019]
                 facts.append(_make_fact(REVIEW_LITIGATION, row_key, col_key, cell, version, row, label))
             continue
         group = match_review_row("".join(row.label_texts)) if row.labels else None
-        if n == 5 and group:
-            for col_key, cell in zip(cols, row.values, strict=True):
+        values = select_values(row, 5, None)
+        if len(values) == 5 and group:
+            for col_key, cell in zip(cols, values, strict=True):
                 label = REVIEW_SPEC.column(col_key).labels[V2019]
                 facts.append(_make_fact(REVIEW_LITIGATION, group, col_key, cell, version, row, label))
             continue
@@ -385,13 +503,17 @@ def _proactive_facts(seg: TableRows, version: str) -> tuple[list[Fact], list[Unm
                 unmapped.append(_unmapped(PROACTIVE, row, "label matches no row"))
             continue
         block = PROACTIVE_SPEC.row(row_key).block or ""
-        n = len(row.values)
-        columns = _proactive_columns(row_key, block, n, header_cols, version)
+        values = row.values
+        columns = _proactive_columns(row_key, block, len(values), header_cols, version)
+        while columns is None and values and not clean_cell_text(values[-1].text):
+            values = values[:-1]  # an empty column added by a conversion
+            columns = _proactive_columns(row_key, block, len(values), header_cols, version)
+        n = len(values)
         if columns is None:
             unmapped.append(_unmapped(PROACTIVE, row, f"{n} cells do not fit the columns of {block}"))
             continue
         row_version = _version_of(block, columns)
-        for (col_key, col_label), cell in zip(columns_with_labels(columns, header_cols), row.values, strict=True):
+        for (col_key, col_label), cell in zip(columns_with_labels(columns, header_cols), values, strict=True):
             facts.append(
                 _make_fact(PROACTIVE, row_key, col_key, cell, row_version, row, col_label, header_unit=header_unit)
             )
@@ -444,11 +566,10 @@ def map_grids(grids: list[Grid]) -> MappedTables:
         facts += f
         unmapped += u
     if REQUESTS in by_table:
-        f, u, layout, w = _requests_facts(by_table[REQUESTS])
+        f, u, layout = _requests_facts(by_table[REQUESTS])
         versions[REQUESTS] = layout
         facts += f
         unmapped += u
-        warnings += w
     if REVIEW_LITIGATION in by_table:
         # table 四 is the same in both versions: it inherits the version of the report's other tables
         versions[REVIEW_LITIGATION] = versions.get(PROACTIVE) or versions.get(REQUESTS) or V2021

@@ -141,9 +141,10 @@ def test_requests_labels_with_typos_breaks_and_ascii_punctuation() -> None:
     assert len(mapped.facts) == len(expected_cells(REQUESTS, V2019))
 
 
-def test_bare_other_only_under_other_group() -> None:
+def test_bare_other_is_the_third_child_of_other() -> None:
     assert match_requests_leaf(normalize_label("3.其他"), "other") == "other.other"
-    assert match_requests_leaf(normalize_label("3.其他"), "not_processed") is None
+    assert match_requests_leaf(normalize_label("3.其他"), "not_processed") == "other.other"
+    assert match_requests_leaf(normalize_label("其他"), "not_processed") is None
     assert match_requests_leaf(normalize_label("（七）总计")) == "total_processed"
 
 
@@ -267,3 +268,39 @@ def test_ambiguous_hint_becomes_status() -> None:
     got = facts_by_key(map_grids([Grid(rows, "text block 1")]).facts)
     fact = got[(PROACTIVE, "normative_docs", "new_made")]
     assert (fact.value, fact.value_status, fact.note) == (89.0, "ambiguous", "digit run 898989: 10 splits")
+
+
+def test_rows_that_lost_their_labels_take_the_template_positions_between_neighbours() -> None:
+    vals = balanced_requests(V2021)
+    rows = requests_rows(V2021, vals)
+    labelled = {r[2]: r for r in rows[3:]}
+    lost = {"2.其他法律行政法规禁止公开", "1.本机关不掌握相关政府信息", "2.没有现成信息需要另行制作"}
+    rows = rows[:3] + [(["", "", "", *r[3:]]) if r[2] in lost else r for r in labelled.values()]
+    mapped = map_grids([Grid.from_texts(rows, "md table 2")])
+    got = facts_by_key(mapped.facts)
+    assert len(got) == len(expected_cells(REQUESTS, V2021))
+    fact = got[(REQUESTS, "unable.not_held", "total")]
+    assert fact.raw_text == "2"
+    assert "placed by template order between denied.admin_query and unable.unclear_after_correction" in fact.note
+
+
+def test_unlabelled_rows_that_do_not_fit_stay_unmapped() -> None:
+    rows = requests_rows(V2019, balanced_requests(V2019))
+    # two label-less rows where the template has one free position
+    rows.insert(5, ["", "", "", "9", "0", "0", "0", "0", "0", "9"])
+    rows[6][:3] = ["", "", ""]
+    mapped = map_grids([Grid.from_texts(rows, "t")])
+    assert {u.reason for u in mapped.unmapped} >= {"row without a label that no template position fits"}
+    assert ("requests", "granted", "total") not in facts_by_key(mapped.facts)
+
+
+def test_row_one_cell_short_marks_the_lost_total_ambiguous() -> None:
+    rows = requests_rows(V2019, balanced_requests(V2019))
+    rows = [[*r, ""] for r in rows]  # a conversion added an empty column everywhere...
+    rows[-1] = rows[-1][:-2]  # ...and lost the last cell of the carried_forward row
+    mapped = map_grids([Grid.from_texts(rows, "md")])
+    got = facts_by_key(mapped.facts)
+    total = got[(REQUESTS, "carried_forward", "total")]
+    assert (total.value_status, total.value, total.raw_text) == ("ambiguous", 3.0, "")
+    assert got[(REQUESTS, "carried_forward", "legal_other")].value_status == "ok"
+    assert got[(REQUESTS, "new_requests", "total")].value == 10
