@@ -1,0 +1,208 @@
+"""The raw archive: every response body stored unedited, content-addressed, before any parsing.
+
+Layout under ``root`` (default ``data/archive``)::
+
+    raw/<sha256[:2]>/<sha256>      the bytes exactly as received (after transfer decoding)
+    fetch_log/<source_id>.jsonl    append-only, one JSON object per HTTP request
+    state/<source_id>.json         last ETag / Last-Modified / sha256 per URL, for conditional GET
+
+One log file per source keeps parallel sources from interleaving; appends additionally take an
+``flock`` so two processes on the same source cannot tear a line. Backfills re-read ``raw/`` and
+never touch the network.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+KIND_LISTING = "listing"
+KIND_REPORT = "report"
+KIND_ATTACHMENT = "attachment"
+KIND_ROBOTS = "robots"
+KINDS = (KIND_LISTING, KIND_REPORT, KIND_ATTACHMENT, KIND_ROBOTS)
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def utc_now() -> str:
+    """ISO-8601 UTC timestamp with seconds precision, as written in the fetch log."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass(slots=True)
+class FetchLogEntry:
+    """One HTTP request as it happened (each retry and each redirect hop is its own entry)."""
+
+    url: str
+    source_id: str
+    kind: str
+    time: str = field(default_factory=utc_now)
+    final_url: str | None = None
+    status: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    content_type: str | None = None
+    charset: str | None = None
+    sha256: str | None = None
+    size: int | None = None
+    year: int | None = None
+    parent_url: str | None = None
+    error: str | None = None
+    attempt: int = 1
+    elapsed_ms: float | None = None
+    conditional: bool = False
+    retry_after: float | None = None
+    location: str | None = None
+    run_id: str | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
+
+
+@dataclass(slots=True)
+class UrlState:
+    """What the last successful fetch of a URL returned, for the next conditional request."""
+
+    sha256: str
+    etag: str | None = None
+    last_modified: str | None = None
+    content_type: str | None = None
+    charset: str | None = None
+    fetched_at: str = ""
+
+
+@dataclass(slots=True)
+class SourceState:
+    """Per-source memory between runs: URL validators and how many reports the listing gave."""
+
+    source_id: str
+    urls: dict[str, UrlState] = field(default_factory=dict)
+    reports_last_run: int | None = None
+    last_run: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source_id": self.source_id,
+            "reports_last_run": self.reports_last_run,
+            "last_run": self.last_run,
+            "urls": {u: asdict(s) for u, s in sorted(self.urls.items())},
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SourceState:
+        return cls(
+            source_id=d["source_id"],
+            urls={u: UrlState(**s) for u, s in (d.get("urls") or {}).items()},
+            reports_last_run=d.get("reports_last_run"),
+            last_run=d.get("last_run"),
+        )
+
+
+class RawArchive:
+    """Content-addressed byte store plus the fetch log and per-source validator state."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+        self._lock = threading.Lock()
+
+    # -- bytes ---------------------------------------------------------------------------
+    def path_of(self, sha256: str) -> Path:
+        return self.root / "raw" / sha256[:2] / sha256
+
+    def has(self, sha256: str) -> bool:
+        return self.path_of(sha256).is_file()
+
+    def put(self, data: bytes) -> tuple[str, bool]:
+        """Store ``data`` unedited; returns (sha256, True if these bytes were new to the archive).
+
+        Written to a temporary file and renamed, so a reader never sees a partial body.
+        """
+        sha = sha256_of(data)
+        target = self.path_of(sha)
+        if target.is_file():
+            return sha, False
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        return sha, True
+
+    def get(self, sha256: str) -> bytes:
+        """The archived bytes; ``FileNotFoundError`` if they were never stored."""
+        return self.path_of(sha256).read_bytes()
+
+    # -- fetch log -----------------------------------------------------------------------
+    def log_path(self, source_id: str) -> Path:
+        return self.root / "fetch_log" / f"{source_id}.jsonl"
+
+    def append_log(self, entries: list[FetchLogEntry]) -> None:
+        """Append entries to their sources' logs (one ``write`` per line, under flock)."""
+        by_source: dict[str, list[str]] = {}
+        for e in entries:
+            by_source.setdefault(e.source_id, []).append(e.to_json() + "\n")
+        with self._lock:
+            for sid, lines in by_source.items():
+                path = self.log_path(sid)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with path.open("a", encoding="utf-8") as fh:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+                    try:
+                        fh.write("".join(lines))
+                        fh.flush()
+                    finally:
+                        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+    def read_log(self, source_id: str | None = None) -> list[dict[str, Any]]:
+        """Log entries of one source, or of all sources (in file order per source)."""
+        paths = [self.log_path(source_id)] if source_id else sorted((self.root / "fetch_log").glob("*.jsonl"))
+        out: list[dict[str, Any]] = []
+        for p in paths:
+            if p.is_file():
+                out.extend(json.loads(line) for line in p.read_text(encoding="utf-8").splitlines() if line.strip())
+        return out
+
+    def iter_raw(self) -> Iterator[str]:
+        """Every sha256 held in ``raw/``."""
+        base = self.root / "raw"
+        if base.is_dir():
+            for p in sorted(base.glob("??/*")):
+                if not p.name.startswith(".tmp-"):
+                    yield p.name
+
+    # -- conditional-GET state -----------------------------------------------------------
+    def state_path(self, source_id: str) -> Path:
+        return self.root / "state" / f"{source_id}.json"
+
+    def load_state(self, source_id: str) -> SourceState:
+        p = self.state_path(source_id)
+        if not p.is_file():
+            return SourceState(source_id=source_id)
+        return SourceState.from_dict(json.loads(p.read_text(encoding="utf-8")))
+
+    def save_state(self, state: SourceState) -> None:
+        """Atomic replace: a crash leaves the previous state, never a torn file."""
+        p = self.state_path(state.source_id)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=".tmp-")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(state.to_dict(), fh, ensure_ascii=False, indent=1, sort_keys=True)
+        os.replace(tmp, p)

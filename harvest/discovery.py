@@ -1,0 +1,293 @@
+"""Generic discovery: find annual-report links on listing pages, pagination, and attachments.
+
+Works on any site whose listing is ordinary HTML: a link is a report when its title (anchor text
+or ``title`` attribute, whichever is longer, as listings truncate titles) says 政府信息公开 …
+年度报告/年报 with a year, and does not look like a companion item (解读, 图解, 通知 …).
+CMS families with their own pagination or attachment conventions subclass ``GenericAdapter``
+in ``harvest.adapters``; everything here is a plain function of (html text, page URL, source).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+from bs4 import BeautifulSoup, Tag
+from charset_normalizer import from_bytes
+
+if TYPE_CHECKING:
+    from harvest.registry import Source
+
+REPORT_TITLE = re.compile(
+    r"(政府|政务)?信息公开.{0,16}(年度报告|年报|年度工作报告|工作报告)|政务公开.{0,10}年度报告|信息公开年报"
+)
+EXCLUDE_TITLE = re.compile(r"解读|图解|一图|图说|读懂|视频|问答|通知|指南|目录|意见|方案|统计表$")
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)\s*(年|年度)?")
+_CN_DIGITS = {"〇": "0", "零": "0", "○": "0", "Ｏ": "0", "O": "0", "一": "1", "二": "2", "三": "3", "四": "4",
+              "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"}  # fmt: skip
+_CN_YEAR = re.compile(r"([二一][〇零○Ｏ O一二三四五六七八九]{3})\s*年")
+DOC_EXTENSIONS = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et", ".ofd", ".txt", ".rtf")
+NEXT_TEXTS = ("下一页", "下页", "下一頁", "next", "›", "»", ">", ">>")
+_PAGER_HINT = re.compile(r"pag|fenye|fy|pager|turn", re.I)
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.I)
+REPORT_TABLE_WORDS = (
+    "主动公开",
+    "依申请",
+    "申请人",
+    "行政复议",
+    "行政诉讼",
+    "信息公开",
+    "第二十条",
+    "规章",
+    "行政许可",
+    "行政处罚",
+)
+
+
+@dataclass(slots=True)
+class Link:
+    """A link found on a page, with its (longest) title and the report year read from it."""
+
+    url: str
+    title: str
+    year: int | None = None
+
+    @property
+    def is_document(self) -> bool:
+        """True when the URL points at a file (PDF, DOC...) rather than a web page."""
+        return urlsplit(self.url).path.lower().endswith(DOC_EXTENSIONS)
+
+
+@dataclass(slots=True)
+class ListingParse:
+    """What one listing page yields; ``layout_problem`` is set when the page is not as expected."""
+
+    report_links: list[Link]
+    next_pages: list[str]
+    layout_problem: str | None = None
+    links_seen: int = 0
+
+
+@dataclass(slots=True)
+class ReportPageParse:
+    """What a report page yields: its title, year, attachments and whether it holds report tables."""
+
+    title: str
+    year: int | None
+    attachments: list[Link] = field(default_factory=list)
+    has_tables: bool = False
+    table_count: int = 0
+
+
+def normalise_encoding(name: str | None) -> str | None:
+    """Map GB2312/GBK labels to GB18030 (their superset, as browsers do); lower-case the rest."""
+    if not name:
+        return None
+    n = name.strip().lower().replace("_", "-")
+    if n in ("gb2312", "gbk", "x-gbk", "gb-2312", "cp936", "ms936", "euc-cn", "gb18030"):
+        return "gb18030"
+    if n in ("utf8", "utf-8"):
+        return "utf-8"
+    return n
+
+
+def decode_html(data: bytes, header_charset: str | None = None, override: str | None = None) -> tuple[str, str]:
+    """Decode a page for link discovery: registry override, then HTTP charset, then <meta>, then detection.
+
+    A declared charset that does not decode cleanly (servers often announce UTF-8 for GBK pages)
+    is skipped for the next candidate; the last resort decodes with replacement characters and
+    says so in the returned encoding name (``"<enc>+replace"``).
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+    candidates: list[str] = []
+    for name in (override, header_charset):
+        n = normalise_encoding(name)
+        if n and n not in candidates:
+            candidates.append(n)
+    m = _META_CHARSET.search(data[:4096])
+    meta = normalise_encoding(m.group(1).decode("ascii", errors="ignore")) if m else None
+    if meta and meta not in candidates:
+        candidates.append(meta)
+    if override:
+        candidates = candidates[:1]
+    for enc in [*candidates, "utf-8"]:
+        try:
+            return data.decode(enc), enc
+        except (UnicodeDecodeError, LookupError):
+            continue
+    best = from_bytes(data).best()
+    enc = normalise_encoding(best.encoding) if best is not None else "gb18030"
+    enc = enc or "gb18030"
+    return data.decode(enc, errors="replace"), f"{enc}+replace"
+
+
+def find_year(text: str) -> int | None:
+    """The report year in a title: the first 19xx/20xx followed by 年/年度, else the first 19xx/20xx."""
+    text = text or ""
+    first: int | None = None
+    for m in _YEAR.finditer(text):
+        y = int(m.group(1))
+        if not 1990 <= y <= 2100:
+            continue
+        if m.group(2):
+            return y
+        first = first if first is not None else y
+    if first is not None:
+        return first
+    m2 = _CN_YEAR.search(text)
+    if m2:
+        digits = "".join(_CN_DIGITS.get(ch, "") for ch in m2.group(1))
+        if len(digits) == 4:
+            return int(digits)
+    return None
+
+
+def clean_text(text: str) -> str:
+    return re.sub(r"\s+", "", text or "").replace("\xa0", "")
+
+
+def anchor_title(a: Tag) -> str:
+    """The longer of an anchor's text and its title attribute (listings truncate with '...')."""
+    text = clean_text(a.get_text(" "))
+    attr = clean_text(str(a.get("title") or ""))
+    return attr if len(attr) > len(text.rstrip(".…")) else text
+
+
+def is_report_title(title: str, source: Source | None = None) -> bool:
+    """Whether a link title names an annual OGI report (with a year), per the source's patterns."""
+    pattern = re.compile(source.report_title_pattern) if source and source.report_title_pattern else REPORT_TITLE
+    exclude = re.compile(source.exclude_title_pattern) if source and source.exclude_title_pattern else EXCLUDE_TITLE
+    return bool(pattern.search(title)) and not exclude.search(title) and find_year(title) is not None
+
+
+def absolute(base: str, href: str | None) -> str | None:
+    """Resolve ``href`` against ``base``; None for javascript:, mailto:, anchors and non-http targets."""
+    if not href:
+        return None
+    href = href.strip()
+    if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
+        return None
+    url = urldefrag(urljoin(base, href))[0]
+    return url if urlsplit(url).scheme in ("http", "https") else None
+
+
+def soup_of(html: str) -> BeautifulSoup:
+    return BeautifulSoup(html, "lxml")
+
+
+class GenericAdapter:
+    """Discovery for sites with plain HTML listings; CMS families override the hooks they need."""
+
+    name = "generic"
+
+    # -- listing ---------------------------------------------------------------------------
+    def parse_listing(self, html: str, url: str, source: Source | None = None) -> ListingParse:
+        soup = soup_of(html)
+        problem = self.layout_problem(soup, html, source)
+        links = self.listing_links(soup, html, url, source)
+        return ListingParse(
+            report_links=links,
+            next_pages=self.next_pages(soup, html, url),
+            layout_problem=problem,
+            links_seen=len(soup.find_all("a")),
+        )
+
+    def layout_problem(self, soup: BeautifulSoup, html: str, source: Source | None) -> str | None:
+        """Why this listing page is not laid out as the registry expects, or None."""
+        if source is not None and source.layout_selector and soup.select_one(source.layout_selector) is None:
+            return f"listing layout changed: selector {source.layout_selector!r} matches nothing"
+        return None
+
+    def candidate_anchors(self, soup: BeautifulSoup, html: str, url: str) -> list[tuple[str, str]]:
+        """(absolute url, title) of every anchor on the page; adapters add links hidden in scripts."""
+        out: list[tuple[str, str]] = []
+        for a in soup.find_all("a"):
+            target = absolute(url, a.get("href"))
+            if target:
+                out.append((target, anchor_title(a)))
+        return out
+
+    def listing_links(self, soup: BeautifulSoup, html: str, url: str, source: Source | None) -> list[Link]:
+        url_pattern = re.compile(source.report_url_pattern) if source and source.report_url_pattern else None
+        seen: dict[str, Link] = {}
+        for target, title in self.candidate_anchors(soup, html, url):
+            if not is_report_title(title, source):
+                continue
+            if url_pattern is not None and not url_pattern.search(target):
+                continue
+            if target not in seen:
+                seen[target] = Link(target, title, find_year(title))
+        return list(seen.values())
+
+    def next_pages(self, soup: BeautifulSoup, html: str, url: str) -> list[str]:
+        """Further listing pages: '下一页'-style links and numbered links inside a pager element."""
+        out: list[str] = []
+        for a in soup.find_all("a"):
+            text = clean_text(a.get_text(" ")).lower()
+            title = clean_text(str(a.get("title") or "")).lower()
+            target = absolute(url, a.get("href"))
+            if not target or target == url:
+                continue
+            is_next = text in NEXT_TEXTS or title in ("下一页", "next")
+            if is_next or (text.isdigit() and self._in_pager(a)):
+                out.append(target)
+        return list(dict.fromkeys(out))
+
+    @staticmethod
+    def _in_pager(a: Tag) -> bool:
+        for parent in a.parents:
+            if not isinstance(parent, Tag) or parent.name in ("body", "html"):
+                return False
+            hint = " ".join([*(parent.get("class") or []), str(parent.get("id") or "")])
+            if _PAGER_HINT.search(hint):
+                return True
+        return False
+
+    # -- report page -----------------------------------------------------------------------
+    def parse_report_page(self, html: str, url: str, source: Source | None = None) -> ReportPageParse:
+        soup = soup_of(html)
+        title = self.page_title(soup)
+        content = self.content_root(soup)
+        tables = [t for t in content.find_all("table") if self._is_report_table(t)]
+        return ReportPageParse(
+            title=title,
+            year=find_year(title),
+            attachments=self.attachments(soup, html, url),
+            has_tables=bool(tables),
+            table_count=len(tables),
+        )
+
+    def page_title(self, soup: BeautifulSoup) -> str:
+        for sel in ('meta[name="ArticleTitle"]', 'meta[property="og:title"]'):
+            m = soup.select_one(sel)
+            if m and m.get("content"):
+                return clean_text(str(m["content"]))
+        h1 = soup.find("h1")
+        if h1 and clean_text(h1.get_text()):
+            return clean_text(h1.get_text())
+        return clean_text(soup.title.get_text()) if soup.title else ""
+
+    def content_root(self, soup: BeautifulSoup) -> Tag:
+        """The element holding the article (the whole document by default)."""
+        return soup
+
+    @staticmethod
+    def _is_report_table(table: Tag) -> bool:
+        if table.find("table") is not None:  # a layout table around the real ones
+            return False
+        text = clean_text(table.get_text())
+        return any(w in text for w in REPORT_TABLE_WORDS) and any(ch.isdigit() for ch in text)
+
+    def attachments(self, soup: BeautifulSoup, html: str, url: str) -> list[Link]:
+        """Document files linked from the page (anchors, iframes/embeds of PDFs)."""
+        out: dict[str, Link] = {}
+        for tag, attr in (("a", "href"), ("iframe", "src"), ("embed", "src"), ("object", "data")):
+            for el in soup.find_all(tag):
+                target = absolute(url, el.get(attr))
+                if target and Link(target, "").is_document:
+                    title = anchor_title(el) if tag == "a" else ""
+                    out.setdefault(target, Link(target, title, find_year(title)))
+        return list(out.values())
