@@ -16,7 +16,7 @@ _TITLE_YEAR = re.compile(r"((?:19|20)\d{2})\s*年度?\s*(?:[^\n。，,]{0,40}?)�
 _ANY_REPORT_YEAR = re.compile(r"((?:19|20)\d{2})\s*年度?\s*政府信息公开")
 _PUBLISHER_BEFORE = re.compile(r"([\u4e00-\u9fff（）()]{2,40}?)\s*(?:(?:19|20)\d{2})\s*年度?\s*政府信息公开")
 _PUBLISHER_AFTER = re.compile(r"(?:19|20)\d{2}\s*年度?\s*([\u4e00-\u9fff（）()]{2,40}?)政府信息公开")
-_REPORT_WORDS = ("政府信息公开", "年度报告")
+_REPORT_TITLE = re.compile(r"政府信息公开(?:工作)?年度报告|(?:19|20)\d{2}\s*年度?[^\n]{0,30}?政府信息公开[^\n]{0,6}?年报")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +30,7 @@ def find_title(text: str) -> str:
     """The first line that names a 政府信息公开…年度报告/年报."""
     for line in text.splitlines()[:80]:
         s = line.strip().lstrip("#").strip()
-        if "政府信息公开" in s and ("年度报告" in s or "年报" in s) and len(s) <= 80:
+        if len(s) <= 80 and _REPORT_TITLE.search(re.sub(r"\s+", "", s)):
             return re.sub(r"^标题[:：]\s*", "", s)
     return ""
 
@@ -70,6 +70,6 @@ def legacy_reason(text: str, year: int | None, tables_found: int) -> str | None:
 
 
 def looks_like_report(text: str) -> bool:
-    """True when the text calls itself a 政府信息公开 annual report."""
+    """True when the text calls itself a 政府信息公开 annual report (a 政府信息公开年报 column name is not enough)."""
     norm = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
-    return all(w in norm for w in _REPORT_WORDS) or ("政府信息公开" in norm and "年报" in norm)
+    return bool(_REPORT_TITLE.search(norm))

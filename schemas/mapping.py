@@ -503,11 +503,7 @@ def _proactive_facts(seg: TableRows, version: str) -> tuple[list[Fact], list[Unm
                 unmapped.append(_unmapped(PROACTIVE, row, "label matches no row"))
             continue
         block = PROACTIVE_SPEC.row(row_key).block or ""
-        values = row.values
-        columns = _proactive_columns(row_key, block, len(values), header_cols, version)
-        while columns is None and values and not clean_cell_text(values[-1].text):
-            values = values[:-1]  # an empty column added by a conversion
-            columns = _proactive_columns(row_key, block, len(values), header_cols, version)
+        values, columns = _proactive_row_cells(row.values, block, header_cols, version)
         n = len(values)
         if columns is None:
             unmapped.append(_unmapped(PROACTIVE, row, f"{n} cells do not fit the columns of {block}"))
@@ -520,21 +516,32 @@ def _proactive_facts(seg: TableRows, version: str) -> tuple[list[Fact], list[Unm
     return facts, unmapped
 
 
-def _proactive_columns(
-    row_key: str, block: str, n: int, header_cols: list[tuple[str, str]], version: str
-) -> tuple[str, ...] | None:
-    """Columns for a table-二 row: the block header when it fits, else the template by cell count."""
+def _proactive_row_cells(
+    values: list[Cell], block: str, header_cols: list[tuple[str, str]], version: str
+) -> tuple[list[Cell], tuple[str, ...] | None]:
+    """The value cells of a table-二 row and their columns.
+
+    The block's printed header decides when it fits; then the table's own version. Empty cells
+    at the end may be the rest of a value cell merged over several columns (a conversion
+    repeats it as empty cells), so they are dropped before the other version is considered.
+    """
     allowed = {c for v in PROACTIVE_CELLS.values() for c in v.get(block, ())}
     from_header = tuple(k for k, _ in header_cols)
-    if from_header and len(from_header) == n and set(from_header) <= allowed:
-        return from_header
     preferred = PROACTIVE_CELLS[version].get(block)
-    if preferred and len(preferred) == n:
-        return preferred
+    trimmed = values
+    while True:
+        n = len(trimmed)
+        if from_header and len(from_header) == n and set(from_header) <= allowed:
+            return trimmed, from_header
+        if preferred and len(preferred) == n:
+            return trimmed, preferred
+        if not trimmed or clean_cell_text(trimmed[-1].text):
+            break
+        trimmed = trimmed[:-1]
     other = PROACTIVE_CELLS[V2019 if version == V2021 else V2021].get(block)
-    if other and len(other) == n:
-        return other
-    return None
+    if other and len(other) == len(values):
+        return values, other
+    return values, None
 
 
 def _version_of(block: str, columns: tuple[str, ...]) -> str:

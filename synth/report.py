@@ -23,6 +23,9 @@ class SyntheticReport:
     "增40", "251000元", ...). ``versions`` gives the template version per table and
     ``requests_layout`` whether table 三 splits （六） (v2021) or not (v2019).
     ``defects`` names the real-world defects applied (wrong_total, blank_zeros, ...), for test ids.
+    ``labels`` gives the printed text of every label by label id (``requests.row.granted``,
+    ``proactive.col.new_made``, ``heading.requests`` ...; see ``synth.generate.canonical_labels``),
+    with the label defects applied, so every renderer prints the same labels; empty means canonical.
     """
 
     publisher: str
@@ -34,6 +37,7 @@ class SyntheticReport:
     narrative: str = ""
     defects: tuple[str, ...] = ()
     failing_checks: tuple[str, ...] = field(default_factory=tuple)
+    labels: dict[str, str] = field(default_factory=dict)
 
     def table_cells(self, table: str) -> list[tuple[str, str]]:
         """The (row_key, column_key) pairs this report prints for ``table``, in print order."""
