@@ -1,0 +1,48 @@
+"""Staging, Parquet warehouse and validation reports (plain functions; no Prefect here).
+
+Public API (signatures are stable; the flows call these from tasks):
+
+``warehouse.documents``
+    ``DocumentInfo(document_sha256, source_id, publisher, year, format, source_url, fetched_at, path,
+    region_code=None, level=None, http_status=None, etag=None, last_modified=None)``
+    ``UNKNOWN_YEAR`` (= -1: partition of documents whose year nobody knows)
+``warehouse.staging``
+    ``stage_result(staging_dir, info, result, extractor_version) -> Path``  (atomic, one file per
+    document keyed by sha256 + extractor version + source id)
+    ``load_staged(path) -> StagedDocument``  (a NamedTuple ``(info, result, extractor_version)``)
+    ``is_staged(staging_dir, document_sha256, extractor_version, source_id=None) -> bool``
+    ``staged_path(staging_dir, document_sha256, extractor_version, source_id) -> Path``
+    ``iter_staged(staging_dir, extractor_version=None) -> Iterator[Path]``
+``warehouse.publish``
+    ``publish(data_dir, items, *, years=None, replace=False) -> PublishSummary`` where items are staged
+    paths or ``StagedDocument`` / ``(info, result, extractor_version)`` tuples; writes
+    ``data_dir/warehouse/{facts,reports,checks,unmapped}/year=YYYY/part-0.parquet``.
+``warehouse.parquet``
+    ``read_table(data_dir, name, *, years=None) -> pyarrow.Table``; ``partitioning()``;
+    ``TABLE_NAMES``
+``warehouse.validation_report``
+    ``write_validation_reports(data_dir, items) -> list[Path]`` (``validation/<source_id>/<year>.json``
+    and ``.html``, then rebuilds ``validation/index.html`` from disk); ``write_index(data_dir) -> Path``
+``warehouse.schema`` / ``warehouse.dictionary``
+    Column definitions of the four tables; ``render_data_dictionary() -> str`` (docs/data-dictionary.md).
+"""
+
+from warehouse.documents import UNKNOWN_YEAR, DocumentInfo
+from warehouse.publish import PublishSummary, publish
+from warehouse.staging import StagedDocument, is_staged, iter_staged, load_staged, stage_result, staged_path
+from warehouse.validation_report import write_index, write_validation_reports
+
+__all__ = [
+    "UNKNOWN_YEAR",
+    "DocumentInfo",
+    "PublishSummary",
+    "StagedDocument",
+    "is_staged",
+    "iter_staged",
+    "load_staged",
+    "publish",
+    "stage_result",
+    "staged_path",
+    "write_index",
+    "write_validation_reports",
+]
