@@ -29,15 +29,18 @@ def index_facts(facts: Iterable[Fact]) -> FactIndex:
 
 
 def _identity(
+    idx: FactIndex,
     check_id: str,
     table: str,
     row_key: str,
     column_key: str,
-    totals: list[Fact | None],
-    parts: list[Fact | None],
+    total_cells: list[tuple[str, str]],
+    part_cells: list[tuple[str, str]],
     detail: str,
 ) -> CheckResult | None:
     """Compare sum(totals) with sum(parts); None when no operand was printed at all."""
+    totals = [idx.get((table, r, c)) for r, c in total_cells]
+    parts = [idx.get((table, r, c)) for r, c in part_cells]
     operands = totals + parts
     if all(f is None for f in operands):
         return None
@@ -63,6 +66,8 @@ def _identity(
         severity=ERROR,
         detail=detail,
         blank_as_zero=verdict,
+        total_cells=[f"{r}/{c}" for r, c in total_cells],
+        part_cells=[f"{r}/{c}" for r, c in part_cells],
     )
 
 
@@ -97,7 +102,7 @@ def _blank_as_zero(totals: list[Fact | None], parts: list[Fact | None]) -> str |
     return PASS if abs(_sum(totals) - acc) < 1e-9 else FAIL  # type: ignore[operator]
 
 
-def requests_outcome_rows(layout: str, idx: FactIndex) -> list[str]:
+def requests_outcome_rows(layout: str) -> list[str]:
     """The leaf outcome rows that add up to （七）总计 in this layout."""
     rows = [r.key for r in REQUESTS_SPEC.rows]
     start, end = rows.index("granted"), rows.index("total_processed")
@@ -117,47 +122,47 @@ def run_checks(facts: list[Fact], requests_layout: str | None) -> list[CheckResu
         if result is not None:
             results.append(result)
 
-    def g(table: str, row: str, col: str) -> Fact | None:
-        return idx.get((table, row, col))
-
     if REQUESTS in tables:
         layout = requests_layout or "v2019"
-        outcome_rows = requests_outcome_rows(layout, idx)
+        outcome_rows = requests_outcome_rows(layout)
         printed_rows = [
             r.key for r in REQUESTS_SPEC.rows if any((REQUESTS, r.key, c) in idx for c in APPLICANT_COLUMNS)
         ]
         for col in REQUESTS_SPEC.column_keys:
             add(
                 _identity(
+                    idx,
                     "requests.balance",
                     REQUESTS,
                     "*",
                     col,
-                    [g(REQUESTS, "new_requests", col), g(REQUESTS, "carried_over", col)],
-                    [g(REQUESTS, "total_processed", col), g(REQUESTS, "carried_forward", col)],
+                    [("new_requests", col), ("carried_over", col)],
+                    [("total_processed", col), ("carried_forward", col)],
                     "new_requests + carried_over == total_processed + carried_forward",
                 )
             )
             add(
                 _identity(
+                    idx,
                     "requests.outcomes",
                     REQUESTS,
                     "total_processed",
                     col,
-                    [g(REQUESTS, "total_processed", col)],
-                    [g(REQUESTS, r, col) for r in outcome_rows],
+                    [("total_processed", col)],
+                    [(r, col) for r in outcome_rows],
                     "total_processed == sum of the outcome rows",
                 )
             )
         for row in printed_rows:
             add(
                 _identity(
+                    idx,
                     "requests.row_total",
                     REQUESTS,
                     row,
                     "total",
-                    [g(REQUESTS, row, "total")],
-                    [g(REQUESTS, row, c) for c in APPLICANT_COLUMNS],
+                    [(row, "total")],
+                    [(row, c) for c in APPLICANT_COLUMNS],
                     "total == natural_person + the five legal_* columns",
                 )
             )
@@ -165,12 +170,13 @@ def run_checks(facts: list[Fact], requests_layout: str | None) -> list[CheckResu
         for row in REVIEW_SPEC.row_keys:
             add(
                 _identity(
+                    idx,
                     "review_litigation.row_total",
                     REVIEW_LITIGATION,
                     row,
                     "total",
-                    [g(REVIEW_LITIGATION, row, "total")],
-                    [g(REVIEW_LITIGATION, row, c) for c in ("upheld", "corrected", "other", "pending")],
+                    [(row, "total")],
+                    [(row, c) for c in ("upheld", "corrected", "other", "pending")],
                     "total == upheld + corrected + other + pending",
                 )
             )

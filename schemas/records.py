@@ -65,6 +65,8 @@ class CheckResult:
     ``expected`` is the printed total (left side), ``actual`` the sum of the printed parts;
     ``difference`` is expected - actual. ``blank_as_zero`` says what the identity gives when
     blank leaf cells are read as 0 (information only: a blank total is never read as 0).
+    ``total_cells`` and ``part_cells`` name the operands as ``row_key/column_key``, so a reader
+    (the validation report) can mark exactly the printed cells an identity compares.
     """
 
     check_id: str
@@ -78,6 +80,8 @@ class CheckResult:
     severity: str = "error"
     detail: str = ""
     blank_as_zero: str | None = None
+    total_cells: list[str] = field(default_factory=list)
+    part_cells: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -85,9 +85,11 @@ def narrative_checks(text: str, facts: list[Fact]) -> list[CheckResult]:
             carried = _number(idx, REQUESTS, "carried_over", "total")
             candidates = [new] + ([new + carried] if new is not None and carried is not None else [])
             row, col, what = "new_requests", "total", "new_requests.total (or with carried_over)"
+            cells = ["new_requests/total", "carried_over/total"]
         elif claim.topic == "admin_review":
             candidates = [_number(idx, "review_litigation", "admin_review", "total")]
             row, col, what = "admin_review", "total", "admin_review.total"
+            cells = ["admin_review/total"]
         elif claim.topic == "review_and_litigation":
             parts = [
                 _number(idx, "review_litigation", r, "total")
@@ -95,11 +97,13 @@ def narrative_checks(text: str, facts: list[Fact]) -> list[CheckResult]:
             ]
             candidates = [sum(parts) if all(p is not None for p in parts) else None]  # type: ignore[misc]
             row, col, what = "*", "total", "admin_review + litigation totals"
+            cells = ["admin_review/total", "litigation_direct/total", "litigation_after_review/total"]
         else:
             direct = _number(idx, "review_litigation", "litigation_direct", "total")
             after = _number(idx, "review_litigation", "litigation_after_review", "total")
             candidates = [direct + after if direct is not None and after is not None else None]
             row, col, what = "litigation_total", "total", "litigation_direct.total + litigation_after_review.total"
+            cells = ["litigation_direct/total", "litigation_after_review/total"]
         known = [c for c in candidates if c is not None]
         table = REQUESTS if claim.topic == "requests" else "review_litigation"
         if not known:
@@ -120,6 +124,7 @@ def narrative_checks(text: str, facts: list[Fact]) -> list[CheckResult]:
                 status=status,
                 severity=WARNING,
                 detail=f"text says {claim.value} ({what}): “{claim.sentence}”",
+                part_cells=cells,
             )
         )
     return out
@@ -164,6 +169,7 @@ def cross_year_checks(current: list[Fact], previous: list[Fact], year: int, prev
                 [prev, issued],
                 f"in_force {year} == in_force {previous_year} + issued {year} - repealed {year}",
                 minus=[repealed],
+                current_parts=[f"{row}/issued", f"{row}/repealed"],
             )
         )
     return out
@@ -178,12 +184,16 @@ def _soft(
     parts: list[Fact],
     detail: str,
     minus: Iterable[Fact] = (),
+    current_parts: Iterable[str] = (),
 ) -> CheckResult:
+    """``current_parts`` names the operands printed in this year's report (the others are last year's)."""
     minus = list(minus)
     values = [f.value if f.value_status == OK else None for f in [total, *parts, *minus]]
+    operands = {"total_cells": [f"{total.row_key}/{total.column_key}"], "part_cells": list(current_parts)}
     if any(v is None for v in values):
-        return CheckResult(check_id, table, row, col, None, None, None, NOT_ASSESSABLE, WARNING, detail)
+        return CheckResult(check_id, table, row, col, None, None, None, NOT_ASSESSABLE, WARNING, detail, **operands)
     expected = values[0]
     actual = sum(values[1 : 1 + len(parts)]) - sum(values[1 + len(parts) :])  # type: ignore[arg-type]
     diff = expected - actual  # type: ignore[operator]
-    return CheckResult(check_id, table, row, col, expected, actual, diff, PASS if diff == 0 else FAIL, WARNING, detail)
+    status = PASS if diff == 0 else FAIL
+    return CheckResult(check_id, table, row, col, expected, actual, diff, status, WARNING, detail, **operands)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from schemas.records import FAIL, CheckResult
+from schemas.checks import run_checks
+from schemas.records import FAIL, CheckResult, Fact
 from tests.test_warehouse import VERSION, make_info, make_result
 from warehouse import DocumentInfo, stage_result, write_index, write_validation_reports
 from warehouse.validation_report import check_operands
@@ -108,22 +109,24 @@ def test_index_accumulates_runs_and_is_deterministic(tmp_path: Path) -> None:
     assert {p: p.read_bytes() for p in sorted(vdir.rglob("*.*"))} == before
 
 
-def test_operands_of_the_identities() -> None:
-    def check(cid: str, table: str, row: str, col: str) -> CheckResult:
-        return CheckResult(cid, table, row, col, 1.0, 2.0, -1.0, FAIL)
-
-    totals, parts = check_operands(check("requests.outcomes", "requests", "total_processed", "natural_person"))
+def test_operands_are_the_cells_each_identity_names() -> None:
+    facts = [
+        Fact("requests", row, col, 1.0, "件", "1", "ok", "v2019")
+        for row in ("new_requests", "carried_over", "granted", "denied.state_secret", "other", "total_processed")
+        for col in ("natural_person", "total")
+    ] + [Fact("review_litigation", "admin_review", c, 1.0, "件", "1", "ok", "v2019") for c in ("upheld", "total")]
+    checks = {(c.check_id, c.row_key, c.column_key): c for c in run_checks(facts, "v2019")}
+    totals, parts = check_operands(checks[("requests.outcomes", "total_processed", "natural_person")])
     assert totals == [("total_processed", "natural_person")]
-    assert [r for r, _ in parts] == ["granted", "partially_granted", "other", "denied", "unable", "not_processed"]
-    totals, parts = check_operands(check("requests.balance", "requests", "*", "total"))
+    assert ("denied.state_secret", "natural_person") in parts and ("other", "natural_person") in parts
+    totals, parts = check_operands(checks[("requests.balance", "*", "total")])
     assert totals == [("new_requests", "total"), ("carried_over", "total")]
     assert parts == [("total_processed", "total"), ("carried_forward", "total")]
-    totals, parts = check_operands(check("review_litigation.row_total", "review_litigation", "admin_review", "total"))
+    totals, parts = check_operands(checks[("review_litigation.row_total", "admin_review", "total")])
     assert totals == [("admin_review", "total")] and len(parts) == 4
-    assert check_operands(check("narrative.requests", "requests", "new_requests", "total")) == (
-        [("new_requests", "total")],
-        [],
-    )
+    # a check that names no operands marks the cell it is about
+    bare = CheckResult("counts.non_negative", "requests", "granted", "total", None, None, None, FAIL)
+    assert check_operands(bare) == ([("granted", "total")], [])
 
 
 @pytest.mark.corpus

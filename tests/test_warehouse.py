@@ -126,6 +126,8 @@ def make_result(
                 diff,
                 status_,
                 detail="total == natural_person + the five legal_* columns",
+                total_cells=[f"{row_key}/total"],
+                part_cells=[f"{row_key}/{c}" for c in REQ_COLS[:-1]],
             )
         )
     return DocumentResult(

@@ -19,7 +19,6 @@ from urllib.parse import quote
 
 import jinja2
 
-from schemas.model import REQUESTS, REQUESTS_SPEC, REVIEW_LITIGATION, REVIEW_SPEC
 from schemas.records import FAIL, NOT_ASSESSABLE, PASS, CheckResult, DocumentResult, Fact
 from warehouse._io import file_lock, write_if_changed
 from warehouse.documents import (
@@ -78,27 +77,15 @@ def _row_matches(row_key: str, pattern: str) -> bool:
 
 
 def check_operands(check: CheckResult) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """(total cells, part cells) of an identity as (row pattern, column) pairs.
+    """(total cells, part cells) of a check as (row, column) pairs, as the check itself names them.
 
-    A row pattern matches its key and the key's children (``denied`` matches ``denied.state_secret``),
-    so the leaves a group sum is made of are marked. Unknown check ids mark the cell, row or column
-    they name.
+    A check that names no operands (counts.non_negative) marks the cell, row or column it names.
     """
-    cid, row, col = check.check_id, check.row_key, check.column_key
-    if check.table == REQUESTS and cid == "requests.row_total" and row not in _ALL:
-        parts = [c for c in REQUESTS_SPEC.column_keys if c != "total"]
-        return [(row, "total")], [(row, c) for c in parts]
-    if check.table == REQUESTS and cid == "requests.balance" and col not in _ALL:
-        return [("new_requests", col), ("carried_over", col)], [("total_processed", col), ("carried_forward", col)]
-    if check.table == REQUESTS and cid == "requests.outcomes" and col not in _ALL:
-        keys = [r.key for r in REQUESTS_SPEC.rows]
-        leaves = keys[keys.index("granted") : keys.index("total_processed")]
-        return [("total_processed", col)], [(r, col) for r in leaves if "." not in r] + [
-            (p, col) for p in REQUESTS_SPEC.derived_rows if p not in leaves
-        ]
-    if check.table == REVIEW_LITIGATION and cid == "review_litigation.row_total" and row not in _ALL:
-        parts = [c for c in REVIEW_SPEC.column_keys if c != "total"]
-        return [(row, "total")], [(row, c) for c in parts]
+    if check.total_cells or check.part_cells:
+        split = [tuple(c.split("/", 1)) for c in (*check.total_cells, *check.part_cells)]
+        n = len(check.total_cells)
+        return split[:n], split[n:]  # type: ignore[return-value]
+    row, col = check.row_key, check.column_key
     if row not in _ALL and col not in _ALL:
         return [(row, col)], []
     if row not in _ALL:
