@@ -1,0 +1,202 @@
+"""Markdown reports (mostly PDF→Markdown conversions): pipe tables → grids.
+
+Converters break a printed table into fragments (a new ``|---|`` header wherever a page or a
+merged cell confused them), leave labels outside the tables as loose lines, pad rows with
+empty cells and add page footers. The rules here are deliberately plain:
+
+* every pipe-table fragment is its own grid, in document order; the mapper stitches
+  continuations (it knows the template's row order, the extractor does not);
+* a converter writes every row with the fragment's width: a row with fewer label cells than
+  its fragment is shifted left and its surplus trailing empties are padding, dropped;
+* merged cells repeated into every column they span become span copies (``Cell.span_of``);
+* an empty value cell is a blank, unless the document fills all its other value cells (then
+  it was lost in the conversion and is marked ``ambiguous``: blank or dropped, nobody can tell);
+* loose lines are read with the text-stream parser; only rows it splits cleanly (and the
+  table-二 captions/headers above them) are kept, so footers, page numbers and label
+  fragments never become rows.
+"""
+
+from __future__ import annotations
+
+import re
+
+from extractors.text import _PIPE_ROW, _VALUE_TOKEN, _is_leaf_label, _is_pipe_separator, _nfkc, parse_stream
+from schemas.grid import Cell, Grid
+from schemas.values import AMBIGUOUS
+
+__all__ = ["parse_markdown", "pipe_cells"]
+
+_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_LOST_NOTE = "empty cell in a converted table whose other value cells are all filled: probably lost in conversion"
+
+
+def pipe_cells(line: str, number: int) -> list[Cell]:
+    """The cells of one pipe row (``\\|`` is a literal bar), with their line and column."""
+    body = line.rstrip()
+    start = len(body) - len(body.lstrip())
+    body = body.strip()
+    if body.startswith("|"):
+        body, start = body[1:], start + 1
+    if body.endswith("|") and not body.endswith("\\|"):
+        body = body[:-1]
+    cells: list[Cell] = []
+    offset = start
+    for part in re.split(r"(?<!\\)\|", body):
+        text = _BR.sub("\n", part).replace("\\|", "|").strip()
+        cells.append(Cell(text, number, offset + len(part) - len(part.lstrip())))
+        offset += len(part) + 1
+    return cells
+
+
+def _is_value(cell: Cell) -> bool:
+    return bool(cell.text) and bool(_VALUE_TOKEN.fullmatch(_nfkc(cell.text).strip()))
+
+
+def _label_count(cells: list[Cell]) -> int:
+    """Cells up to the last one that reads as a label (the mapper's split)."""
+    return max((i + 1 for i, c in enumerate(cells) if c.text and not _is_value(c)), default=0)
+
+
+def _fragment_rows(rows: list[list[Cell]]) -> list[list[Cell]]:
+    """Drop the padding converters add, and mark the copies of merged cells.
+
+    Converters write every row with the fragment's width. A row with fewer label cells than
+    the fragment's other data rows (``一、本年新收…`` beside ``三、 | （一）予以公开``) is shifted
+    left, and as many trailing empty cells as it is short are padding; label-only rows lose
+    their trailing empties. Other empty cells are printed cells (blank, or lost: see
+    ``_mark_lost_cells``). A cell repeating its left neighbour is a copy of a merged cell when
+    it is a label, or when the header row above it is merged over the same columns.
+    """
+    data = [cells for cells in rows if any(_is_value(c) for c in cells[_label_count(cells) :])]
+    widest_labels = max((_label_count(cells) for cells in data), default=0)
+    out: list[list[Cell]] = []
+    header: list[Cell] | None = None
+    for cells in rows:
+        labels = _label_count(cells)
+        is_data = any(_is_value(c) for c in cells[labels:])
+        if not is_data and labels and labels < len(cells) and _is_leaf_label(cells[labels - 1].text, False):
+            is_data = True  # a table row printed with every value cell blank (规章 |  |  |)
+        k = len(cells)
+        limit = widest_labels - labels if is_data else len(cells)
+        while k > 0 and not cells[k - 1].text and len(cells) - k < limit:
+            k -= 1
+        kept = _mark_copies(cells[:k], labels, header if is_data else None)
+        if not is_data and len({c.text for c in kept if c.text}) >= 2:
+            header = kept
+        if kept:
+            out.append(kept)
+    return out
+
+
+def _mark_copies(cells: list[Cell], labels: int, header: list[Cell] | None) -> list[Cell]:
+    out: list[Cell] = []
+    for i, c in enumerate(cells):
+        left = out[-1] if out else None
+        same = left is not None and c.text == cells[i - 1].text  # blank merged cells repeat as blanks
+        if same and i < labels and c.text:
+            copy = True
+        elif same and header is not None and i < len(header):
+            copy = bool(header[i].text) and header[i].text == header[i - 1].text
+        else:
+            copy = False
+        if copy and left is not None:
+            origin = left.span_of or (left.row, left.col)
+            out.append(Cell(c.text, c.row, c.col, span_of=origin))
+        else:
+            out.append(c)
+    return out
+
+
+def _is_data_row(cells: list[Cell]) -> bool:
+    labels = _label_count(cells)
+    return any(_is_value(c) for c in cells[labels:]) or (
+        0 < labels < len(cells) and _is_leaf_label(cells[labels - 1].text, False)
+    )
+
+
+def _mark_lost_cells(grids: list[list[list[Cell]]]) -> None:
+    """Empty value cells in a document that otherwise fills every value cell were lost, not blank.
+
+    A report that prints its zeros and leaves one cell empty has lost that cell in the
+    conversion (which text went missing cannot be told); a report that leaves zeros blank
+    uses empty cells as blanks. The cut is one cell or 2% of the value cells, whichever is more.
+    """
+    values = [
+        (rows, r, i)
+        for rows in grids
+        for r, cells in enumerate(rows)
+        for i in range(_label_count(cells), len(cells))
+        if _is_data_row(cells) and not cells[i].is_span_copy
+    ]
+    empty = [(rows, r, i) for rows, r, i in values if not rows[r][i].text]
+    if not empty or len(empty) > max(1, 0.02 * len(values)):
+        return
+    for rows, r, i in empty:
+        c = rows[r][i]
+        rows[r][i] = Cell("", c.row, c.col, hint=AMBIGUOUS, note=_LOST_NOTE)
+
+
+def parse_markdown(text: str) -> tuple[list[Grid], list[str]]:
+    """Grids of the pipe-table fragments and of the cleanly split loose rows, in document order."""
+    lines = text.split("\n")
+    fragments: list[list[list[Cell]]] = []
+    current: list[list[Cell]] = []
+    loose = list(lines)
+
+    def close() -> None:
+        nonlocal current
+        if current:
+            fragments.append(current)
+        current = []
+
+    for number, line in enumerate(lines, 1):
+        if _is_pipe_separator(line):
+            loose[number - 1] = ""
+            if len(current) > 1:  # the row above the separator heads a new fragment
+                head = current.pop()
+                close()
+                current = [head]
+            continue
+        if _PIPE_ROW.match(line):
+            loose[number - 1] = ""
+            current.append(pipe_cells(line, number))
+            continue
+        close()
+    close()
+
+    placed: list[tuple[int, list[list[Cell]]]] = []
+    tables = [rows for rows in (_fragment_rows(frag) for frag in fragments) if rows]
+    _mark_lost_cells(tables)
+    placed += [(rows[0][0].row, rows) for rows in tables]
+    # loose lines are mostly prose and label fragments: only the rows kept below are reported on
+    stream_grids, _ = parse_stream("\n".join(loose))
+    warnings: list[str] = []
+    for grid in stream_grids:
+        for rows in _clean_loose_rows(grid.rows, warnings):
+            placed.append((rows[0][0].row, rows))
+    placed.sort(key=lambda item: item[0])
+    grids = [Grid(rows, f"text block {i}") for i, (_, rows) in enumerate(placed, 1)]
+    return grids, warnings
+
+
+def _clean_loose_rows(rows: list[list[Cell]], warnings: list[str]) -> list[list[list[Cell]]]:
+    """Runs of loose rows worth keeping: rows with settled values, and table-二 captions/headers above them."""
+    runs: list[list[list[Cell]]] = []
+    run: list[list[Cell]] = []
+    context: list[list[Cell]] = []
+    for cells in rows:
+        has_values = any(_is_value(c) or c.hint for c in cells[1:])
+        joined = "".join(c.text for c in cells)
+        if not has_values:
+            if "第二十条" in joined or "信息内容" in joined:
+                context.append(cells)
+            continue
+        if any(c.hint for c in cells):
+            warnings.append(f"loose text row {' '.join(c.text for c in cells)!r} not split cleanly: ignored")
+            continue
+        run.extend(context)
+        context = []
+        run.append(cells)
+    if run:
+        runs.append(run)
+    return runs
