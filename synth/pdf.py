@@ -149,12 +149,12 @@ class _Writer:
 
         self.buf = io.BytesIO()
         encrypt = None
-        if options.get("password"):
+        if options.get("password") or options.get("owner_password"):
             from reportlab.lib import pdfencrypt
 
-            encrypt = pdfencrypt.StandardEncryption(
-                str(options["password"]), ownerPassword=str(options["password"]) + "-owner", strength=128
-            )
+            user = str(options.get("password") or "")
+            owner = str(options.get("owner_password") or user + "-owner")
+            encrypt = pdfencrypt.StandardEncryption(user, ownerPassword=owner, strength=128)
         self.canvas = canvas.Canvas(
             self.buf,
             pagesize=(PAGE_W, PAGE_H),
@@ -231,7 +231,7 @@ class _Writer:
                     continue
                 end = start + 1
                 used = heights[start]
-            self._fragment(placed, xs, heights, start, end, n_rows, size)
+            self._fragment(placed, xs, heights, start, end, n_rows, size, table.name)
             self.y += used
             start = end
             if start < n_rows:
@@ -247,10 +247,11 @@ class _Writer:
         end: int,
         n_rows: int,
         size: float,
+        name: str,
     ) -> None:
         opts = self.options
         rule_style = str(opts.get("rule_style", "lines"))
-        if not opts.get("ruled", True):
+        if not opts.get("ruled", True) or name in opts.get("unruled_tables", ()):
             rule_style = "none"
         open_split = opts.get("split_style", "open") == "open"
         ys = [self.y]
@@ -332,10 +333,12 @@ def render_pdf(report: SyntheticReport | PrintedDocument, **options: Any) -> byt
     page; default True), ``split_style`` (``open`` as WPS leaves a cut table, ``closed``),
     ``vertical_labels`` (三、本年度办理结果 one character per line; default True), ``rule_style``
     (``lines``, ``thin_rects`` as Word draws rules, ``rects`` stroked cells, ``none``), ``ruled``
-    (False draws no rules), ``cell_backgrounds`` (a white filled rectangle behind every cell,
+    (False draws no rules), ``unruled_tables`` (names of tables drawn without rules, the others
+    ruled), ``cell_backgrounds`` (a white filled rectangle behind every cell,
     as WPS paints them), ``spaced_labels`` (two-character labels letter-spaced: 总 计),
     ``font_size`` of the tables (10), ``page_numbers``, ``compress``, ``password`` (encrypt
-    with this user password), ``break_before_tables`` (start every table on a new page),
+    with this user password), ``owner_password`` (encrypted, but opens without a password:
+    only permissions are restricted), ``break_before_tables`` (start every table on a new page),
     ``lone_glyphs`` (draw a one-character line of a cell bare; by default a space follows it).
 
     STSong-Light is not embedded, so PDFium gives its glyphs no extent and drops a text object
@@ -357,6 +360,8 @@ def render_pdf(report: SyntheticReport | PrintedDocument, **options: Any) -> byt
         "password",
         "break_before_tables",
         "lone_glyphs",
+        "owner_password",
+        "unruled_tables",
     }
     if unknown:
         raise ValueError(f"unknown render_pdf options: {sorted(unknown)}")

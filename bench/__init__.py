@@ -1,0 +1,1 @@
+"""Benchmarks of the extraction pipeline on generated corpora (``python -m bench.run``)."""
