@@ -28,6 +28,7 @@ import gc
 import io
 import itertools
 import re
+import threading
 import unicodedata
 import zlib
 from collections.abc import Iterator
@@ -40,6 +41,11 @@ from schemas.grid import Cell, Grid
 from schemas.model import PROACTIVE_BLOCK_CAPTIONS, SPECS, TABLE_HEADINGS
 from schemas.records import STATUS_FAILED, STATUS_NEEDS_OCR, STATUS_NOT_A_REPORT
 from schemas.values import looks_like_value
+
+#: PDFium (pypdfium2) is not thread-safe, not even across documents: two PDFs read in two threads
+#: crashed the process (SIGSEGV) in a 300-document run. One PDF at a time per process; parallel
+#: extraction is the process pool's job (threads gain nothing on CPU-bound parsing anyway).
+_PDFIUM_LOCK = threading.Lock()
 
 FORMAT = "pdf"
 
@@ -1362,7 +1368,7 @@ def extract_pdf(data: bytes, *, settings: PdfSettings | None = None) -> RawDocum
     settings = settings or DEFAULT_SETTINGS
     _check_container(data, settings)
     warnings: list[str] = []
-    with _gc_paused(settings.pause_gc):
+    with _PDFIUM_LOCK, _gc_paused(settings.pause_gc):
         doc = _pdfium_open(data)
         try:
             pages = scan_pages(doc, settings)

@@ -1,0 +1,422 @@
+"""The ``xxgk`` command: ``run`` (the main job), ``extract`` (any local files), ``bench``.
+
+Prefect is imported only once a command has chosen its data directory (Prefect reads its settings
+at import), so ``xxgk --help`` and ``xxgk --version`` stay fast. Progress goes to stderr (a bar in a
+terminal, one line per batch otherwise); the summary table goes to stdout. Exit codes: 0 when the
+run completed (documents that fail to extract are data, reported in the summary), 2 for inputs
+that stop the run before it starts, 1 when the run itself failed, 130 on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from flows.inputs import InputError, resolve_specs
+from flows.settings import DEFAULT_BATCH_SIZE, DEFAULT_MAX_WORKERS, configure_prefect, default_data_dir
+
+if TYPE_CHECKING:
+    from flows.pipeline import BatchOutcome, RunSummary
+
+app = typer.Typer(
+    name="xxgk",
+    help="Batch ETL for China's annual Open Government Information reports (政府信息公开工作年度报告).",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+EXIT_RUN_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+_STATUS_STYLE = {
+    "ok": "green",
+    "partial": "yellow",
+    "failed": "red",
+    "needs_ocr": "magenta",
+    "legacy": "cyan",
+    "not_a_report": "dim",
+}
+_STATUS_ORDER = tuple(_STATUS_STYLE)
+_MAX_PROBLEMS_SHOWN = 15
+
+
+def sample_manifest() -> Path:
+    """The embedded sample set's manifest (``data/sample/manifest.yaml`` in the repository)."""
+    try:
+        from synth.sample import MANIFEST, SAMPLE_DIR
+    except ImportError:
+        return Path(__file__).resolve().parents[1] / "data" / "sample" / "manifest.yaml"
+    return SAMPLE_DIR / MANIFEST
+
+
+def package_version() -> str:
+    """The installed xxgk version (``0+unknown`` when run from a tree that was never installed)."""
+    try:
+        return metadata.version("xxgk")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        from extractors import EXTRACTOR_VERSION
+
+        typer.echo(f"xxgk {package_version()} (extractor {EXTRACTOR_VERSION})")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version_callback, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """xxgk: extract the statistical tables of annual OGI reports into a Parquet warehouse."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Progress and summary
+
+
+@dataclass
+class ProgressView:
+    """Batch progress on stderr: a live bar in a terminal, one line per batch elsewhere (CI, logs)."""
+
+    console: Console
+    quiet: bool = False
+    bar: Progress | None = None
+    task_id: Any = None
+    batches: int = 0
+    lines: list[str] = field(default_factory=list)
+
+    def __call__(self, done: int, total: int, outcome: BatchOutcome | None) -> None:
+        if self.quiet:
+            return
+        if self.console.is_terminal:
+            if self.bar is None:
+                self.bar = Progress(
+                    TextColumn("[bold]extracting"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TextColumn("documents"),
+                    TimeElapsedColumn(),
+                    console=self.console,
+                    transient=True,
+                )
+                self.bar.start()
+                self.task_id = self.bar.add_task("extract", total=total)
+            self.bar.update(self.task_id, completed=done, total=total)
+            return
+        if outcome is None:
+            self.console.print(f"xxgk: {total} documents to read")
+            return
+        self.batches += 1
+        extracted = sum(1 for o in outcome.documents if o.action == "extracted")
+        self.console.print(
+            f"xxgk: batch {self.batches} done ({len(outcome.documents)} documents, {extracted} extracted, "
+            f"{outcome.seconds:.1f} s): {done}/{total}"
+        )
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
+
+
+def _display_path(path: str | None) -> str:
+    """A path relative to the cwd when it is below it (shorter in the summary), else as is."""
+    if not path:
+        return "-"
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return path
+
+
+def render_summary(summary: RunSummary, console: Console, title: str) -> None:
+    """The end-of-run table: documents by status, cells, failed checks, where the outputs are."""
+    console.print(
+        f"[bold]{title}[/bold]: {summary.documents} documents in {summary.seconds:.1f} s "
+        f"({summary.runner}, {summary.batches} batches, extractor {summary.extractor_version})",
+        soft_wrap=True,
+    )
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    table.add_column("documents by status")
+    table.add_column("count", justify="right")
+    statuses = sorted(summary.by_status, key=lambda s: (_STATUS_ORDER.index(s) if s in _STATUS_ORDER else 99, s))
+    for status in statuses:
+        style = _STATUS_STYLE.get(status, "")
+        table.add_row(f"[{style}]{status}[/{style}]" if style else status, str(summary.by_status[status]))
+    if summary.by_action.get("error"):
+        table.add_row("[red]not read (errors)[/red]", str(summary.by_action["error"]))
+    table.add_row("", "")
+    actions = summary.by_action
+    reused = actions.get("reused", 0) + actions.get("restaged", 0)
+    table.add_row("extracted now / reused from staging", f"{actions.get('extracted', 0)} / {reused}")
+    table.add_row("cells (facts)", str(summary.cells))
+    failed_style = "red" if summary.failed_checks else "green"
+    table.add_row("failed checks", f"[{failed_style}]{summary.failed_checks}[/{failed_style}]")
+    table.add_row("unmapped rows", str(summary.unmapped))
+    console.print(table)
+
+    if summary.problems:
+        problems = Table(title=None, show_header=True, header_style="bold", box=None, pad_edge=False)
+        problems.add_column("source")
+        problems.add_column("file")
+        problems.add_column("status")
+        problems.add_column("reason", overflow="fold")
+        for p in summary.problems[:_MAX_PROBLEMS_SHOWN]:
+            style = (
+                "red"
+                if p.action == "error" or p.reason.startswith("internal error")
+                else _STATUS_STYLE.get(p.status, "")
+            )
+            status = p.status if p.action != "error" else "not read"
+            problems.add_row(p.source_id, Path(p.path or "").name, f"[{style}]{status}[/{style}]", p.reason or "-")
+        console.print()
+        console.print(problems)
+        if len(summary.problems) > _MAX_PROBLEMS_SHOWN:
+            console.print(f"… and {len(summary.problems) - _MAX_PROBLEMS_SHOWN} more (see the validation index)")
+
+    console.print()
+    files = f"{summary.files_written} files written, {summary.files_unchanged} unchanged"
+    if summary.files_removed:
+        files += f", {summary.files_removed} removed"
+    # paths are printed unwrapped so they can be copied from any terminal width
+    console.print(f"warehouse:   {_display_path(summary.warehouse)}  ({files})", soft_wrap=True, highlight=False)
+    console.print(f"validation:  {_display_path(summary.validation_index)}", soft_wrap=True, highlight=False)
+    for warning in summary.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}")
+    if summary.internal_errors:
+        console.print(
+            f"[red]{summary.internal_errors} documents hit an internal error (a bug, not the document): "
+            "see the reasons above[/red]"
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Commands
+
+
+def _fail(console: Console, message: str, code: int) -> typer.Exit:
+    console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def _execute(
+    *,
+    title: str,
+    data_dir: Path,
+    paths: list[str] | None,
+    sources: str | None,
+    batch_size: int,
+    workers: int,
+    runner: str,
+    force: bool,
+    prefect: bool,
+    quiet: bool,
+    verbose: bool,
+    as_json: bool,
+) -> None:
+    """Resolve inputs, configure Prefect, run the pipeline and print the summary."""
+    err = Console(stderr=True)
+    out = Console()
+    if not out.is_terminal:  # logs and pipes: wide enough that reasons and paths stay on one line
+        out = Console(width=max(out.width, 160))
+    try:
+        specs = resolve_specs(paths, sources)
+    except InputError as exc:
+        raise _fail(err, str(exc), EXIT_BAD_INPUT) from None
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _fail(err, f"cannot create data directory {data_dir}: {exc.strerror or exc}", EXIT_BAD_INPUT) from None
+    if batch_size < 1 or workers < 1:
+        raise _fail(err, "--batch-size and --workers must be at least 1", EXIT_BAD_INPUT)
+
+    configure_prefect(data_dir, console_level=None if verbose else "WARNING")
+    starting = err.status("starting…", spinner="dots") if err.is_terminal and not quiet else nullcontext()
+    with starting:
+        from flows import pipeline
+
+        api = pipeline.start_api() if prefect else None
+    if api and verbose:
+        err.print(f"Prefect API: {api}")
+
+    view = ProgressView(err, quiet=quiet)
+    remove = pipeline.add_progress_listener(view)
+    try:
+        summary = pipeline.run_pipeline(
+            paths,
+            sources,
+            data_dir=data_dir,
+            batch_size=batch_size,
+            max_workers=workers,
+            runner=runner,
+            force=force,
+            orchestrate=prefect,
+            expected_documents=len(specs),
+        )
+    except KeyboardInterrupt:
+        view.close()
+        raise _fail(err, "interrupted", EXIT_INTERRUPTED) from None
+    except InputError as exc:
+        view.close()
+        raise _fail(err, str(exc), EXIT_BAD_INPUT) from None
+    except Exception as exc:
+        view.close()
+        if verbose:
+            raise
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        message = f"run failed: {type(exc).__name__}: {first} (--verbose for the traceback)"
+        raise _fail(err, message, EXIT_RUN_FAILED) from None
+    finally:
+        view.close()
+        remove()
+    if as_json:
+        typer.echo(json.dumps(summary.to_dict(), ensure_ascii=False, indent=1))
+    else:
+        render_summary(summary, out, title)
+
+
+BatchSizeOpt = Annotated[
+    int, typer.Option("--batch-size", help="Documents per extract task (a task costs ~25 ms of Prefect overhead).")
+]
+WorkersOpt = Annotated[int, typer.Option("--workers", "-w", help="Batches extracted at once.")]
+RunnerOpt = Annotated[
+    str,
+    typer.Option(
+        "--runner", help="Task runner: auto (processes for large runs on several cores), threads or processes."
+    ),
+]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Re-extract documents already staged by this extractor.")]
+PrefectOpt = Annotated[
+    bool,
+    typer.Option(
+        "--prefect/--no-prefect",
+        help="Orchestrate with Prefect (default), or call the same steps in-process without an API server.",
+    ),
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs and full tracebacks.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the run summary as JSON instead of a table.")]
+
+
+@app.command()
+def run(
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", "-d", help="Output directory (default: $XXGK_DATA_DIR or ./data).")
+    ] = None,
+    sources: Annotated[
+        Path | None,
+        typer.Option(
+            "--sources",
+            "-s",
+            help="Documents file (YAML/JSON/CSV: path, source_id, publisher, year, url per document) "
+            "(default: the embedded sample set).",
+        ),
+    ] = None,
+    batch_size: BatchSizeOpt = DEFAULT_BATCH_SIZE,
+    workers: WorkersOpt = DEFAULT_MAX_WORKERS,
+    runner: RunnerOpt = "auto",
+    force: ForceOpt = False,
+    prefect: PrefectOpt = True,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """The main job: extract the documents of a documents file (default: the sample set) and publish."""
+    manifest = sources or sample_manifest()
+    _execute(
+        title="xxgk run" if sources else "xxgk run (sample set)",
+        data_dir=data_dir or default_data_dir(),
+        paths=None,
+        sources=str(manifest),
+        batch_size=batch_size,
+        workers=workers,
+        runner=runner,
+        force=force,
+        prefect=prefect,
+        quiet=quiet,
+        verbose=verbose,
+        as_json=as_json,
+    )
+
+
+@app.command()
+def extract(
+    paths: Annotated[list[Path], typer.Argument(help="Files or directories (format detected from the content).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory (warehouse, validation, staging).")],
+    batch_size: BatchSizeOpt = DEFAULT_BATCH_SIZE,
+    workers: WorkersOpt = DEFAULT_MAX_WORKERS,
+    runner: RunnerOpt = "auto",
+    force: ForceOpt = False,
+    prefect: PrefectOpt = True,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Extract any local files into OUT: source id from the file name, publisher and year from the document."""
+    _execute(
+        title="xxgk extract",
+        data_dir=out,
+        paths=[str(p) for p in paths],
+        sources=None,
+        batch_size=batch_size,
+        workers=workers,
+        runner=runner,
+        force=force,
+        prefect=prefect,
+        quiet=quiet,
+        verbose=verbose,
+        as_json=as_json,
+    )
+
+
+@app.command()
+def bench(
+    out: Annotated[Path, typer.Option("--out", help="Directory (or .json file) for bench.json and bench.md.")] = Path(
+        "data/bench"
+    ),
+    docs: Annotated[int, typer.Option("--docs", help="Generated reports (each rendered in every format).")] = 40,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    workers: Annotated[int, typer.Option("--workers", "-w", help="Processes for the parallel pass.")] = 2,
+    formats: Annotated[str, typer.Option("--formats", help="Comma list of pdf,html,text (default: all).")] = "",
+    warmup: Annotated[int, typer.Option("--warmup")] = 2,
+) -> None:
+    """Benchmark extraction (time per document, throughput, memory): runs ``bench.run.main``."""
+    err = Console(stderr=True)
+    try:
+        from bench import run as bench_run
+    except ImportError as exc:
+        raise _fail(err, f"the benchmark is not available here ({exc})", EXIT_RUN_FAILED) from None
+    chosen = [f.strip() for f in formats.split(",") if f.strip()] or None
+    result: dict[str, Any] = bench_run.main(
+        out, docs, seed=seed, workers=workers, formats=chosen, warmup=warmup, log=lambda msg: err.print(msg)
+    )
+    to_markdown = getattr(bench_run, "to_markdown", None)
+    if to_markdown is not None:
+        typer.echo(to_markdown(result))
+    if result.get("files"):
+        err.print("written: " + ", ".join(str(f) for f in result["files"]))
+
+
+def entry() -> None:
+    """``python -m flows.cli``: the same as the ``xxgk`` console script."""
+    app(prog_name="xxgk")
+
+
+if __name__ == "__main__":
+    sys.exit(entry())

@@ -1,0 +1,188 @@
+"""The ``xxgk`` command: options, exit codes, one-line errors, the summary; one real run as a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+# As in test_flows: Prefect (imported by the commands) gets a temp home and an ephemeral API.
+os.environ.pop("PREFECT_API_URL", None)
+os.environ.setdefault(
+    "PREFECT_HOME",
+    str(Path(tempfile.gettempdir()) / f"xxgk-test-prefect-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"),
+)
+
+from flows.cli import app, sample_manifest
+
+ROOT = Path(__file__).resolve().parents[1]
+MANIFEST = ROOT / "data" / "sample" / "manifest.yaml"
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+runner = CliRunner()
+
+
+def manifest_entries() -> list[dict]:
+    return yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))["documents"]
+
+
+def test_version_and_help_do_not_import_prefect() -> None:
+    code = (
+        "import sys; from typer.testing import CliRunner; from flows.cli import app; "
+        "r = CliRunner().invoke(app, ['--version']); print(r.output.strip()); "
+        "CliRunner().invoke(app, ['run', '--help']); print('prefect' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    version, imported = out.strip().splitlines()
+    assert version.startswith("xxgk ") and "(extractor " in version
+    assert imported == "False"
+
+
+def test_default_run_reads_the_embedded_sample_set() -> None:
+    assert sample_manifest() == MANIFEST
+    assert MANIFEST.is_file()
+
+
+def test_run_without_prefect_json_summary_and_rerun(tmp_path: Path) -> None:
+    entries = manifest_entries()
+    result = runner.invoke(app, ["run", "--data-dir", str(tmp_path), "--no-prefect", "--json", "-q"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["documents"] == len(entries)
+    assert summary["by_status"] == dict(Counter(e["expected_status"] for e in entries))
+    assert summary["cells"] == sum(e.get("facts", 0) for e in entries)
+    assert summary["runner"] == "local"
+    assert Path(summary["validation_index"]).is_file()
+
+    again = runner.invoke(app, ["run", "--data-dir", str(tmp_path), "--no-prefect"])
+    assert again.exit_code == 0, again.output
+    out = again.stdout
+    assert "xxgk run (sample set)" in out
+    assert f"0 / {len(entries)}" in out  # nothing extracted, everything reused
+    assert "0 files written" in out
+    for status in set(summary["by_status"]):
+        assert status in out
+    assert "validation/index.html" in out
+
+
+def test_extract_files_into_out_dir(tmp_path: Path) -> None:
+    sample = [MANIFEST.parent / e["file"] for e in manifest_entries()[:2]]
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["extract", *map(str, sample), "--out", str(out), "--no-prefect", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["documents"] == 2
+    assert summary["data_dir"] == str(out)
+    assert (out / "warehouse" / "reports").is_dir()
+    # the source id comes from the file name, so the validation reports are filed under it
+    assert {p.name for p in (out / "validation").iterdir() if p.is_dir()} == {p.stem for p in sample}
+    # progress lines go to stderr when not in a terminal
+    assert "xxgk: batch 1 done" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["extract", "does/not/exist.pdf", "--out", "{tmp}"], "no such file or directory: does/not/exist.pdf"),
+        (["extract", "{tmp}", "--out", "{tmp}/o"], "no documents found"),
+        (["run", "--sources", "{tmp}/missing.yaml", "--data-dir", "{tmp}"], "cannot read documents file"),
+        (["run", "--sources", "{registry}", "--data-dir", "{tmp}"], "sources registry"),
+        (["run", "--batch-size", "0", "--data-dir", "{tmp}"], "--batch-size and --workers must be at least 1"),
+    ],
+)
+def test_input_errors_are_one_line_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+    registry = tmp_path / "sources.yaml"
+    registry.write_text("sources:\n  - source_id: x\n    listing_urls: [http://example.invalid/]\n", "utf-8")
+    args = [a.format(tmp=tmp_path, registry=registry) for a in args]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_unwritable_data_dir_is_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    result = runner.invoke(app, ["run", "--data-dir", str(blocker / "sub"), "--no-prefect"])
+    assert result.exit_code == 2
+    assert "cannot create data directory" in result.stderr
+
+
+def test_run_failure_is_exit_1_without_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows import pipeline
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pipeline, "publish_staged", broken)
+    result = runner.invoke(app, ["run", "--data-dir", str(tmp_path), "--no-prefect", "-q"])
+    assert result.exit_code == 1
+    assert "run failed: OSError: disk full" in result.stderr
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.corpus
+def test_extract_real_reports(tmp_path: Path) -> None:
+    if not CORPUS.is_dir():
+        pytest.skip("../shared/corpus not present")
+    files = sorted(p for p in CORPUS.iterdir() if p.is_file() and p.name != "README.md")
+    result = runner.invoke(app, ["extract", *map(str, files), "--out", str(tmp_path), "--no-prefect", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["documents"] == len(files)
+    assert summary["by_action"] == {"extracted": len(files)}
+    assert not [p for p in summary["problems"] if p["reason"].startswith("internal error")]
+
+
+@pytest.mark.slow
+def test_real_prefect_run_as_a_subprocess(tmp_path: Path) -> None:
+    """The console script end to end: Prefect API, flow, summary on stdout, outputs on disk.
+
+    (Idempotency of real Prefect runs is asserted in test_flows, in-process, where a second run
+    costs ~1 s instead of another API start.)
+    """
+    xxgk = Path(sys.executable).with_name("xxgk")
+    if not xxgk.exists():
+        pytest.skip("console script not installed (run `uv sync`)")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    env["PREFECT_HOME"] = str(Path(tempfile.gettempdir()) / f"xxgk-test-prefect-cli-{worker}")
+    data = tmp_path / "data"
+    done = subprocess.run(
+        [str(xxgk), "run", "--data-dir", str(data)], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600
+    )
+    assert done.returncode == 0, done.stderr
+    n = len(manifest_entries())
+    assert f"{n} documents" in done.stdout and "prefect/threads" in done.stdout
+    assert "Traceback" not in done.stderr and "Logging error" not in done.stderr
+    assert f"{n}/{n}" in done.stderr  # progress lines (not a terminal)
+    assert list(data.glob("warehouse/facts/year=*/part-0.parquet"))
+    assert (data / "validation" / "index.html").is_file()
+    assert (data / ".prefect").exists() is False  # an exported PREFECT_HOME is respected
+
+
+def test_bench_command_calls_bench_main(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bench_run = pytest.importorskip("bench.run")
+    calls: list[tuple] = []
+
+    def fake_main(out: Path, n_docs: int, **kwargs: object) -> dict:
+        calls.append((out, n_docs, kwargs))
+        return {"files": [str(out / "bench.json")]}
+
+    monkeypatch.setattr(bench_run, "main", fake_main)
+    monkeypatch.setattr(bench_run, "to_markdown", lambda result: "| bench |")
+    result = runner.invoke(app, ["bench", "--out", str(tmp_path), "--docs", "3", "--formats", "pdf,text"])
+    assert result.exit_code == 0, result.output
+    out, n_docs, kwargs = calls[0]
+    assert (out, n_docs) == (tmp_path, 3)
+    assert kwargs["formats"] == ["pdf", "text"] and kwargs["workers"] == 2
+    assert "| bench |" in result.stdout
