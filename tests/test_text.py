@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import unicodedata
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from extractors.text import (
 )
 from schemas.model import REQUESTS_ROWS_V2021, REQUESTS_SPEC
 from schemas.values import AMBIGUOUS
+from tests.corpus import compare_with_expected
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 ROW_TOTAL = ((6, (0, 1, 2, 3, 4, 5)),)
@@ -448,54 +448,6 @@ def test_markdown_merged_cells_repeated_are_span_copies_and_blanks_stay_blank() 
 
 # --- the corpus ----------------------------------------------------------------------------
 
-TEXT_FILES = ["yuelu_2020.txt", "pingtan_2019.txt", "pingtan_2021.txt", "pingtan_2023.txt", "pingtan_2024.txt"]
-
-
-def _expected(name: str) -> list[dict[str, str]]:
-    import csv
-
-    with (CORPUS / "expected" / f"{Path(name).stem}.csv").open(encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
-
-
-def _differences(name: str, result: object, *, may_be_ambiguous: bool = False) -> list[str]:
-    """Cells that differ from the expected CSV. Cells the expected file marks ambiguous, or resolved
-    from another copy of the report although the text alone cannot split them, must be ambiguous;
-    with ``may_be_ambiguous`` any cell may be (a harder variant of the text), but none may be wrong."""
-    got = facts_by_key(result)
-    diffs = []
-    for row in _expected(name):
-        key = (row["table"], row["row_key"], row["column_key"])
-        fact = got.pop(key, None)
-        if fact is None:
-            diffs.append(f"missing {key}")
-            continue
-        if may_be_ambiguous and fact.value_status == AMBIGUOUS:
-            continue
-        if row["status"] == "ambiguous" or "not uniquely splittable" in row["note"]:
-            if fact.value_status != AMBIGUOUS:
-                diffs.append(f"{key}: {fact.value_status} {fact.raw_text!r}, expected ambiguous")
-            continue
-        want = None if row["value"] == "" else float(row["value"])
-        same = (fact.value is None and want is None) or (
-            fact.value is not None and want is not None and math.isclose(fact.value, want, abs_tol=1e-9)
-        )
-        if not same or fact.value_status != row["status"] or (fact.unit or "") != row["unit"]:
-            diffs.append(f"{key}: {fact.raw_text!r} {fact.value} {fact.unit} {fact.value_status}, expected {row}")
-        if fact.raw_text != row["raw_text"]:
-            diffs.append(f"{key}: raw {fact.raw_text!r} != {row['raw_text']!r}")
-    diffs += [f"unexpected {key}" for key in got]
-    return diffs
-
-
-@pytest.mark.corpus
-@pytest.mark.parametrize("name", [*TEXT_FILES, "kewei_2024.md"])
-def test_corpus_text_files_match_their_expected_cells(name: str) -> None:
-    path = corpus_file(name)
-    result = extract_document(path.read_bytes(), path.name)
-    assert result.status == "ok", result.reason
-    assert _differences(name, result) == []
-    assert not result.failed_checks
 
 
 @pytest.mark.corpus
@@ -548,7 +500,7 @@ def test_corpus_text_survives_other_whitespace(name: str) -> None:
         result = extract_document(variant.encode("utf-8"), name)
         assert result.status == "ok", (label, result.reason)
         # without separators table 二 runs become ambiguous; every other cell must still be exact
-        assert _differences(name, result, may_be_ambiguous=True) == [], label
+        assert compare_with_expected(name, result, accept_ambiguous=True) == [], label
 
 
 @pytest.mark.corpus
@@ -564,7 +516,7 @@ def test_corpus_layout_text_of_the_pdfs(name: str) -> None:
 
     result = map_document(raw)
     assert result.status == "ok", result.reason
-    assert _differences(name, result) == []
+    assert compare_with_expected(name, result) == []
 
 
 # --- synthetic reports in every text form --------------------------------------------------
