@@ -202,21 +202,6 @@ def test_extractor_exception_becomes_a_failed_document(tmp_path: Path, monkeypat
     assert all(o.staged for o in outcome.documents)
 
 
-def test_extraction_is_serialised_within_a_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """PDFium is not thread-safe: the thread runner must never run two extractions at once."""
-    infos = load_documents.fn(sources=str(MANIFEST))[:1]
-    held: list[bool] = []
-
-    def probe(data: bytes, name: str = "") -> object:
-        held.append(pipeline._EXTRACT_LOCK.locked())
-        return extract_document(data, name)
-
-    monkeypatch.setattr(pipeline, "extract_document", probe)
-    extract_batch.fn(infos, str(staging_dir_of(tmp_path)))
-    assert held == [True]
-    assert not pipeline._EXTRACT_LOCK.locked()
-
-
 def test_unreadable_file_is_an_error_outcome_not_a_crash(tmp_path: Path) -> None:
     doc = tmp_path / "gone.txt"
     doc.write_text("二、主动公开政府信息情况", encoding="utf-8")

@@ -508,3 +508,20 @@ def test_close_frames_adds_the_rule_a_page_break_left_out() -> None:
     assert frames == [{"bbox": (10, 10, 110, 50), "open": ["bottom"]}]
     added = [e for e in edges if e["object_type"] == "frame"]
     assert [(e["orientation"], e["top"], e["x0"], e["x1"]) for e in added] == [("h", 50, 10, 110)]
+
+
+def test_pdfium_is_used_by_one_thread_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PDFium is not thread-safe (two PDFs in two threads crashed a run): the extractor holds a lock."""
+    import extractors.pdf as pdf_module
+
+    held: list[bool] = []
+    real_open = pdf_module._pdfium_open
+
+    def probe(data: bytes) -> object:
+        held.append(pdf_module._PDFIUM_LOCK.locked())
+        return real_open(data)
+
+    monkeypatch.setattr(pdf_module, "_pdfium_open", probe)
+    extract_pdf(render_pdf(generate_report(3)))
+    assert held == [True]
+    assert not pdf_module._PDFIUM_LOCK.locked()
