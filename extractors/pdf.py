@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from extractors.base import ExtractionError, RawDocument
+from schemas.classify import find_title
 from schemas.grid import Cell, Grid
 from schemas.model import PROACTIVE_BLOCK_CAPTIONS, SPECS, TABLE_HEADINGS
 from schemas.records import STATUS_FAILED, STATUS_NEEDS_OCR, STATUS_NOT_A_REPORT
@@ -1347,17 +1348,6 @@ def page_grids(
     return grids
 
 
-def _title_from_text(text: str) -> str:
-    lines = [ln.strip() for ln in text.split("\n") if ln.strip()][:20]
-    for i, line in enumerate(lines):
-        if "年度报告" in _norm(line):
-            title = _norm(line)
-            if i > 0 and (re.match(r"^\d", title) or title.startswith("年度报告")) and len(_norm(lines[i - 1])) < 40:
-                title = _norm(lines[i - 1]) + title
-            return title
-    return ""
-
-
 def extract_pdf(data: bytes, *, settings: PdfSettings | None = None) -> RawDocument:
     """Grids (one per table and page) and text of a PDF report.
 
@@ -1373,7 +1363,7 @@ def extract_pdf(data: bytes, *, settings: PdfSettings | None = None) -> RawDocum
         try:
             pages = scan_pages(doc, settings)
             text = "\n".join(p.text for p in pages)
-            title = _title_from_text(text)
+            title = find_title(text)
             chosen = _choose_pages(pages, text, settings, warnings)
             if not chosen:
                 return RawDocument(FORMAT, [], text, title, warnings)

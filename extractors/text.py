@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise, product
 
 from extractors.base import ExtractionError, RawDocument
+from schemas.classify import find_title
 from schemas.grid import Cell, Grid
 from schemas.labels import (
     PROACTIVE_V2019_MARKERS,
@@ -57,7 +58,6 @@ __all__ = [
     "decode_text",
     "detect_form",
     "extract_text",
-    "find_title",
     "parse_layout",
     "parse_stream",
     "parse_tabbed",
@@ -109,26 +109,6 @@ def decode_text(data: bytes, encoding: str | None = None) -> tuple[str, str, lis
 
 def _newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-_TITLE_PREFIX = re.compile(r"^\s*(?:#+\s*)?(?:标题|题目|title)\s*[:：]\s*", re.IGNORECASE)
-
-
-def find_title(text: str) -> str:
-    """The first line containing 年度报告, cut after it; a title wrapped before 年度报告 is joined."""
-    lines = text.split("\n")
-    for i, line in enumerate(lines):
-        at = line.find("年度报告")
-        if at < 0:
-            continue
-        head = _TITLE_PREFIX.sub("", line[: at + 4]).strip().lstrip("#").strip()
-        if len(head) <= 6:  # "年度报告" alone: the title was wrapped, join the line before it
-            prev = next((p.strip() for p in reversed(lines[:i]) if p.strip()), "")
-            head = _TITLE_PREFIX.sub("", prev).strip() + head
-        if len(head) > 80:  # a whole paragraph on one line: keep the sentence that names the report
-            head = re.split(r"[。；;！!？?]", head)[-1].strip()[-80:]
-        return head
-    return ""
 
 
 # --- entry point ---------------------------------------------------------------------------

@@ -16,7 +16,9 @@ _TITLE_YEAR = re.compile(r"((?:19|20)\d{2})\s*年度?\s*(?:[^\n。，,]{0,40}?)�
 _ANY_REPORT_YEAR = re.compile(r"((?:19|20)\d{2})\s*年度?\s*政府信息公开")
 _PUBLISHER_BEFORE = re.compile(r"([\u4e00-\u9fff（）()]{2,40}?)\s*(?:(?:19|20)\d{2})\s*年度?\s*政府信息公开")
 _PUBLISHER_AFTER = re.compile(r"(?:19|20)\d{2}\s*年度?\s*([\u4e00-\u9fff（）()]{2,40}?)政府信息公开")
-_REPORT_TITLE = re.compile(r"政府信息公开(?:工作)?年度报告|(?:19|20)\d{2}\s*年度?[^\n]{0,30}?政府信息公开[^\n]{0,6}?年报")
+_REPORT_TITLE = re.compile(
+    r"政府信息公开(?:工作)?年度报告|(?:19|20)\d{2}\s*年度?[^\n]{0,30}?政府信息公开[^\n]{0,6}?年报"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,13 +28,43 @@ class DocumentIdentity:
     title: str
 
 
+_TITLE_PREFIX = re.compile(r"^\s*(?:#+\s*)?(?:标题|题目|title)\s*[:：]\s*", re.IGNORECASE)
+
+
 def find_title(text: str) -> str:
-    """The first line that names a 政府信息公开…年度报告/年报."""
-    for line in text.splitlines()[:80]:
-        s = line.strip().lstrip("#").strip()
-        if len(s) <= 80 and _REPORT_TITLE.search(re.sub(r"\s+", "", s)):
-            return re.sub(r"^标题[:：]\s*", "", s)
-    return ""
+    """The report's title: the first line naming a 年度报告 (or a 政府信息公开…年报).
+
+    A title wrapped before 年度报告 (or before its year: ``洪泽区人民政府`` / ``2023 年…``) is
+    joined with the line above it; a whole paragraph on one line keeps only the sentence that
+    names the report. A line that names a 政府信息公开 report is preferred over an earlier one
+    that merely mentions a 年度报告. Whitespace inside the title is dropped (PDF text puts spaces
+    between digits and characters).
+    """
+    lines = text.split("\n")
+    first = ""
+    for i, line in enumerate(lines[:400]):
+        at = line.find("年度报告")
+        end = at + 4
+        if at < 0:
+            m = _REPORT_TITLE.search(line)
+            if not m:
+                continue
+            end = m.end()
+        head = _TITLE_PREFIX.sub("", line[:end]).strip().lstrip("#").strip()
+        prev = next((p.strip() for p in reversed(lines[:i]) if p.strip()), "")
+        prev = _TITLE_PREFIX.sub("", prev).strip().lstrip("#").strip()
+        wrapped_year = (
+            re.match(r"^(?:19|20)\d{2}\s*年", head) and 0 < len(prev) <= 40 and not re.search(r"[。，,；;：:]$", prev)
+        )
+        if len(head) <= 6 or (wrapped_year and re.fullmatch(r"[\u4e00-\u9fff（）()]+", prev)):
+            head = prev + head  # the title was wrapped: join the line before it
+        if len(head) > 80:  # a whole paragraph on one line: keep the sentence that names the report
+            head = re.split(r"[。；;！!？?]", head)[-1].strip()[-80:]
+        head = re.sub(r"\s+", "", head)
+        if _REPORT_TITLE.search(head):
+            return head
+        first = first or head
+    return first
 
 
 def identify(text: str, title: str = "") -> DocumentIdentity:

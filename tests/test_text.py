@@ -14,13 +14,13 @@ from extractors.text import (
     decode_text,
     detect_form,
     extract_text,
-    find_title,
     parse_layout,
     parse_stream,
     parse_tabbed,
     solve_requests,
     split_run,
 )
+from schemas.classify import find_title
 from schemas.model import REQUESTS_ROWS_V2021, REQUESTS_SPEC
 from schemas.values import AMBIGUOUS
 from tests.corpus import compare_with_expected
@@ -66,7 +66,7 @@ def test_title_is_the_first_line_naming_the_report() -> None:
     assert find_title(f"标题: {TITLE}\n发布时间: 2022\n") == TITLE
     assert (
         find_title("正文\n2024 年上海市科委政府信息公开工作\n年度报告\n根据")
-        == "2024 年上海市科委政府信息公开工作年度报告"
+        == "2024年上海市科委政府信息公开工作年度报告"
     )
     assert find_title(f"{TITLE} 根据《条例》，现将本年度报告如下。" * 3).endswith("年度报告")
     assert find_title("没有标题的文本") == ""
@@ -447,7 +447,6 @@ def test_markdown_merged_cells_repeated_are_span_copies_and_blanks_stay_blank() 
 
 
 # --- the corpus ----------------------------------------------------------------------------
-
 
 
 @pytest.mark.corpus
