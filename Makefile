@@ -58,4 +58,4 @@ bench: $(STAMP)
 	$(VENV)/bin/xxgk bench
 
 clean:
-	rm -rf $(VENV) data/warehouse data/validation data/staging data/.prefect
+	rm -rf $(VENV) data/warehouse data/validation data/staging data/archive data/.prefect

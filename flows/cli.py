@@ -1,5 +1,10 @@
 """The ``xxgk`` command: ``run`` (the main job), ``extract`` (any local files), ``bench``.
 
+``xxgk run`` harvests: with no arguments the local demo portal serving the embedded sample set
+(discover → fetch → raw archive → extract → validate → Parquet, in one flow); with
+``--sources registry.yaml`` the registry's enabled sources (or ``--sources-only``). A documents
+file (``--sources documents.yaml``) and ``xxgk extract PATH...`` read local files instead.
+
 Prefect is imported only once a command has chosen its data directory (Prefect reads its settings
 at import), so ``xxgk --help`` and ``xxgk --version`` stay fast. Progress goes to stderr (a bar in a
 terminal, one line per batch otherwise); the summary table goes to stdout. Exit codes: 0 when the
@@ -22,10 +27,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from flows.inputs import InputError, resolve_specs
+from flows.deploy import serve_command
+from flows.inputs import InputError, parse_ids, parse_years, resolve_specs, select_documents
 from flows.settings import DEFAULT_BATCH_SIZE, DEFAULT_MAX_WORKERS, configure_prefect, default_data_dir
 
 if TYPE_CHECKING:
+    from flows.harvesting import HarvestBatchOutcome
     from flows.pipeline import BatchOutcome, RunSummary
 
 app = typer.Typer(
@@ -50,6 +57,8 @@ _STATUS_STYLE = {
 }
 _STATUS_ORDER = tuple(_STATUS_STYLE)
 _MAX_PROBLEMS_SHOWN = 15
+_HARVEST_STYLE = {"ok": "green", "partial": "yellow", "empty": "red", "layout_changed": "red", "failed": "red"}
+_MAX_HARVEST_LINES = 20
 
 
 def sample_manifest() -> Path:
@@ -129,6 +138,24 @@ class ProgressView:
             f"{outcome.seconds:.1f} s): {done}/{total}"
         )
 
+    def harvest(self, done: int, total: int, outcome: HarvestBatchOutcome | None) -> None:
+        """Harvest progress: one line per source (not a terminal) or a status line (terminal)."""
+        if self.quiet:
+            return
+        if outcome is None:
+            if not self.console.is_terminal:
+                self.console.print(f"xxgk: harvesting {total} sources")
+            return
+        for src in outcome.sources:
+            style = _HARVEST_STYLE.get(src.status, "")
+            status = f"[{style}]{src.status}[/{style}]" if style and self.console.is_terminal else src.status
+            self.console.print(
+                f"xxgk: harvested {src.source_id}: {status}, {src.documents} documents, "
+                f"{src.requests} requests ({src.not_modified} not modified)",
+                highlight=False,
+                soft_wrap=True,
+            )
+
     def close(self) -> None:
         if self.bar is not None:
             self.bar.stop()
@@ -145,13 +172,69 @@ def _display_path(path: str | None) -> str:
         return path
 
 
+def _short_url(url: str) -> str:
+    """A URL without scheme and host (the source column already says where it is)."""
+    rest = url.split("://", 1)[-1]
+    return "/" + rest.split("/", 1)[1] if "/" in rest else rest
+
+
+def render_harvest(summary: RunSummary, console: Console) -> None:
+    """Per source: harvest status, reports, documents, requests; then every problem and recovered fault."""
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    for name, justify in (
+        ("source", "left"),
+        ("harvest", "left"),
+        ("reports", "right"),
+        ("changed", "right"),
+        ("documents", "right"),
+        ("requests (304)", "right"),
+        ("problems", "right"),
+        ("recovered", "right"),
+    ):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for src in summary.sources:
+        style = _HARVEST_STYLE.get(src.status, "")
+        table.add_row(
+            src.source_id,
+            f"[{style}]{src.status}[/{style}]" if style else src.status,
+            f"{src.fetched}/{src.reports}",
+            str(src.changed),
+            str(src.documents),
+            f"{src.requests} ({src.not_modified})",
+            str(len(src.problems)),
+            str(len(src.recovered)),
+        )
+    console.print(table)
+    lines: list[str] = []
+    for src in summary.sources:
+        if src.failed and not any(p.detail == src.reason for p in src.problems):
+            lines.append(f"[red]{src.source_id}: {src.status}[/red]: {src.reason}")
+        for p in src.problems:
+            year = f" {p.year}" if p.year else ""
+            lines.append(f"[yellow]{src.source_id}{year}[/yellow] {p.kind}: {_short_url(p.url)}: {p.detail}")
+        for p in src.recovered:
+            lines.append(f"[dim]{src.source_id}[/dim] recovered: {_short_url(p.url)}: {p.detail}")
+    if lines:
+        console.print()
+        for line in lines[:_MAX_HARVEST_LINES]:
+            console.print(line, soft_wrap=True, highlight=False)
+        if len(lines) > _MAX_HARVEST_LINES:
+            console.print(f"… and {len(lines) - _MAX_HARVEST_LINES} more (see --json or the fetch log)")
+    console.print()
+
+
 def render_summary(summary: RunSummary, console: Console, title: str) -> None:
-    """The end-of-run table: documents by status, cells, failed checks, where the outputs are."""
+    """The end-of-run tables: sources harvested, documents by status, cells, failed checks, outputs."""
+    harvest = f", harvest {summary.harvest_seconds:.1f} s" if summary.sources else ""
     console.print(
         f"[bold]{title}[/bold]: {summary.documents} documents in {summary.seconds:.1f} s "
-        f"({summary.runner}, {summary.batches} batches, extractor {summary.extractor_version})",
+        f"({summary.runner}, {summary.batches} batches{harvest}, extractor {summary.extractor_version})",
         soft_wrap=True,
     )
+    if summary.portal:
+        console.print(f"harvested the demo portal at {summary.portal}", soft_wrap=True, highlight=False)
+    if summary.sources:
+        render_harvest(summary, console)
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     table.add_column("documents by status")
     table.add_column("count", justify="right")
@@ -184,7 +267,8 @@ def render_summary(summary: RunSummary, console: Console, title: str) -> None:
                 else _STATUS_STYLE.get(p.status, "")
             )
             status = p.status if p.action != "error" else "not read"
-            problems.add_row(p.source_id, Path(p.path or "").name, f"[{style}]{status}[/{style}]", p.reason or "-")
+            name = p.name or Path(p.path or "").name
+            problems.add_row(p.source_id, name, f"[{style}]{status}[/{style}]", p.reason or "-")
         console.print()
         console.print(problems)
         if len(summary.problems) > _MAX_PROBLEMS_SHOWN:
@@ -197,6 +281,16 @@ def render_summary(summary: RunSummary, console: Console, title: str) -> None:
     # paths are printed unwrapped so they can be copied from any terminal width
     console.print(f"warehouse:   {_display_path(summary.warehouse)}  ({files})", soft_wrap=True, highlight=False)
     console.print(f"validation:  {_display_path(summary.validation_index)}", soft_wrap=True, highlight=False)
+    if summary.archive:
+        console.print(
+            f"raw archive: {_display_path(summary.archive)}  (fetch_log/, harvest.json)",
+            soft_wrap=True,
+            highlight=False,
+        )
+    if summary.failed_sources:
+        names = ", ".join(f"{s.source_id} ({s.status})" for s in summary.failed_sources)
+        n = len(summary.failed_sources)
+        console.print(f"[red]{n} source{'s' if n > 1 else ''} gave no documents:[/red] {names}", soft_wrap=True)
     for warning in summary.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}")
     if summary.internal_errors:
@@ -229,14 +323,23 @@ def _execute(
     quiet: bool,
     verbose: bool,
     as_json: bool,
+    sources_only: str | None = None,
+    years: str | None = None,
+    portal_port: int | None = None,
 ) -> None:
-    """Resolve inputs, configure Prefect, run the pipeline and print the summary."""
+    """Check inputs, configure Prefect, run the pipeline (harvest and/or local files), print the summary."""
     err = Console(stderr=True)
     out = Console()
     if not out.is_terminal:  # logs and pipes: wide enough that reasons and paths stay on one line
         out = Console(width=max(out.width, 160))
+    expected: int | None = None
     try:
-        specs = resolve_specs(paths, sources)
+        ids, year_list = parse_ids(sources_only), parse_years(years)
+        from flows.harvesting import check_run_inputs
+
+        kind = check_run_inputs(sources, local=bool(paths), ids=ids)
+        if kind == "documents":
+            expected = len(select_documents(resolve_specs(paths, sources), ids, year_list))
     except InputError as exc:
         raise _fail(err, str(exc), EXIT_BAD_INPUT) from None
     try:
@@ -257,6 +360,7 @@ def _execute(
 
     view = ProgressView(err, quiet=quiet)
     remove = pipeline.add_progress_listener(view)
+    remove_harvest = pipeline.add_harvest_listener(view.harvest)
     try:
         summary = pipeline.run_pipeline(
             paths,
@@ -267,7 +371,10 @@ def _execute(
             runner=runner,
             force=force,
             orchestrate=prefect,
-            expected_documents=len(specs),
+            expected_documents=expected,
+            sources_only=ids,
+            years=year_list,
+            portal_port=portal_port,
         )
     except KeyboardInterrupt:
         view.close()
@@ -285,6 +392,7 @@ def _execute(
     finally:
         view.close()
         remove()
+        remove_harvest()
     if as_json:
         typer.echo(json.dumps(summary.to_dict(), ensure_ascii=False, indent=1))
     else:
@@ -314,6 +422,16 @@ VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect'
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the run summary as JSON instead of a table.")]
 
 
+SourcesOnlyOpt = Annotated[
+    str | None,
+    typer.Option("--sources-only", help="Comma list of source ids: harvest (or read) only these sources."),
+]
+YearsOpt = Annotated[
+    str | None,
+    typer.Option("--years", help="Report years to keep: 2019-2024, 2021 or 2019,2021-2022."),
+]
+
+
 @app.command()
 def run(
     data_dir: Annotated[
@@ -324,8 +442,19 @@ def run(
         typer.Option(
             "--sources",
             "-s",
-            help="Documents file (YAML/JSON/CSV: path, source_id, publisher, year, url per document) "
-            "(default: the embedded sample set).",
+            help="A sources registry to harvest (YAML `sources:` list, e.g. data/sources.yaml: its enabled "
+            "sources), or a documents file of local files (YAML/JSON/CSV: path, source_id, publisher, year, url). "
+            "Default: harvest the local demo portal serving the embedded sample set.",
+        ),
+    ] = None,
+    sources_only: SourcesOnlyOpt = None,
+    years: YearsOpt = None,
+    portal_port: Annotated[
+        int | None,
+        typer.Option(
+            "--portal-port",
+            envvar="XXGK_PORTAL_PORT",
+            help="Port of the local demo portal (default 8765; 0 = any free port).",
         ),
     ] = None,
     batch_size: BatchSizeOpt = DEFAULT_BATCH_SIZE,
@@ -337,13 +466,21 @@ def run(
     verbose: VerboseOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """The main job: extract the documents of a documents file (default: the sample set) and publish."""
-    manifest = sources or sample_manifest()
+    """The main job: harvest (discover → fetch → archive), extract, validate, publish.
+
+    With no --sources, harvests the local demo portal (127.0.0.1) serving the embedded sample set.
+    """
+    if sources is None:
+        title = "xxgk run (demo portal: sample set)"
+    else:
+        from flows.inputs import is_registry
+
+        title = f"xxgk run ({'sources registry' if is_registry(sources) else 'documents file'} {sources})"
     _execute(
-        title="xxgk run" if sources else "xxgk run (sample set)",
+        title=title,
         data_dir=data_dir or default_data_dir(),
         paths=None,
-        sources=str(manifest),
+        sources=str(sources) if sources is not None else None,
         batch_size=batch_size,
         workers=workers,
         runner=runner,
@@ -352,6 +489,9 @@ def run(
         quiet=quiet,
         verbose=verbose,
         as_json=as_json,
+        sources_only=sources_only,
+        years=years,
+        portal_port=portal_port,
     )
 
 
@@ -411,6 +551,9 @@ def bench(
         typer.echo(to_markdown(result))
     if result.get("files"):
         err.print("written: " + ", ".join(str(f) for f in result["files"]))
+
+
+app.command("serve")(serve_command)
 
 
 def entry() -> None:

@@ -37,6 +37,119 @@ class InputError(ValueError):
     """Inputs that stop the run before it starts (missing path, unreadable documents file)."""
 
 
+@dataclass(slots=True)
+class DocumentJob:
+    """One document for ``extract_batch``: its provenance plus what reading it needs.
+
+    ``info.path`` is the portable path that gets staged and published (see ``portable_path``);
+    ``location`` is where the bytes are read now; ``name`` (a file name, for format hints) and
+    ``http_charset`` come from the fetch when the document was harvested.
+    """
+
+    info: DocumentInfo
+    location: str
+    name: str = ""
+    http_charset: str | None = None
+
+
+def _inside(path: Path, base: Path) -> Path | None:
+    try:
+        return path.relative_to(base)
+    except ValueError:
+        return None
+
+
+def portable_path(location: str | Path, data_dir: str | Path, cwd: str | Path | None = None) -> str:
+    """The path a document is published under: the same in every checkout and every run.
+
+    Relative to the data directory when the file is inside it (the raw archive, ``data/sample``
+    under the default data directory), else relative to the current directory when inside it,
+    else absolute as given.
+    """
+    path = Path(location).resolve()
+    for base in (Path(data_dir).resolve(), Path(cwd or Path.cwd()).resolve()):
+        rel = _inside(path, base)
+        if rel is not None:
+            return rel.as_posix()
+    return str(path)
+
+
+def locate(path: str, data_dir: str | Path, cwd: str | Path | None = None) -> Path:
+    """Where the bytes of a (possibly portable) document path are: the inverse of ``portable_path``."""
+    p = Path(path)
+    if p.is_absolute():
+        return p
+    in_data = Path(data_dir) / p
+    if in_data.exists():
+        return in_data.resolve()
+    return (Path(cwd or Path.cwd()) / p).resolve()
+
+
+def is_registry(path: str | Path) -> bool:
+    """True when a ``--sources`` file is a sources registry (a ``sources:`` list), not a documents file."""
+    p = Path(path)
+    if p.suffix.lower() not in (".yaml", ".yml", ".json"):
+        return False
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False  # reported by the documents-file reader with its own message
+    return isinstance(data, dict) and "sources" in data and "documents" not in data
+
+
+_YEAR_RANGE = re.compile(r"^\s*(\d{4})\s*(?:-\s*(\d{4}))?\s*$")
+
+
+def parse_years(text: str | None) -> list[int] | None:
+    """``2019-2024``, ``2021`` or ``2019,2021-2022`` as a sorted list of years; None for no filter."""
+    if text is None or not text.strip():
+        return None
+    years: set[int] = set()
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        m = _YEAR_RANGE.match(part)
+        if m is None:
+            raise InputError(f"--years: {part.strip()!r} is not a year or a range like 2019-2024")
+        first, last = int(m.group(1)), int(m.group(2) or m.group(1))
+        if first > last or not 1990 <= first <= 2100 or not 1990 <= last <= 2100:
+            raise InputError(f"--years: {part.strip()!r} is not a range of years between 1990 and 2100")
+        years.update(range(first, last + 1))
+    if not years:
+        raise InputError("--years: no year given")
+    return sorted(years)
+
+
+def select_documents(items: list[Any], ids: list[str] | None = None, years: list[int] | None = None) -> list[Any]:
+    """Documents (specs or infos: anything with ``source_id`` and ``year``) of ``ids`` and ``years``.
+
+    An id that matches no document is an ``InputError`` (a typo should not run an empty job), as
+    is a years filter that leaves nothing; documents without a known year are left out by it.
+    """
+    if ids:
+        present = {item.source_id for item in items}
+        missing = [i for i in ids if i not in present]
+        if missing:
+            raise InputError(f"no documents of source ids: {', '.join(missing)}")
+        items = [item for item in items if item.source_id in ids]
+    if years:
+        items = [item for item in items if item.year in years]
+        if not items:
+            span = f"{years[0]}-{years[-1]}" if len(years) > 1 else str(years[0])
+            raise InputError(f"no document of the years {span} (documents without a known year are left out)")
+    return items
+
+
+def parse_ids(text: str | None) -> list[str] | None:
+    """``a,b,c`` as a list of source ids (order kept, duplicates dropped); None for no filter."""
+    if text is None:
+        return None
+    ids = list(dict.fromkeys(i.strip() for i in text.split(",") if i.strip()))
+    if not ids:
+        raise InputError("--sources-only: no source id given")
+    return ids
+
+
 @dataclass(frozen=True, slots=True)
 class DocumentSpec:
     """One document to read: where it is on disk and what the caller knows about it."""

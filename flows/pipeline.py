@@ -1,9 +1,15 @@
-"""The Prefect flow: load documents → extract/check/stage in batches → publish.
+"""The Prefect flow: harvest sources / load documents → extract/check/stage in batches → publish.
 
 Tasks are coarse on purpose: a Prefect task run costs ~25-30 ms of CPU between client and API
-server, more than parsing a text or HTML report, so one task handles a whole batch of documents
-and loops inside. The flow has three kinds of task: ``load_documents`` (one), ``extract_batch``
-(one per batch, run concurrently on a bounded thread or process pool) and ``publish`` (one).
+server, more than parsing a text or HTML report, so one task handles a whole batch and loops
+inside. The flow has four kinds of task: ``harvest_batch`` (one per batch of sources: discover →
+fetch → raw archive, sharing one Fetcher per process), ``load_documents`` (local files, one),
+``extract_batch`` (one per batch of documents) and ``publish`` (one). Harvest and extract batches
+run concurrently on the flow's bounded thread or process pool.
+
+What a run reads (``flows.harvesting.open_run_inputs``): a sources registry (harvested), a
+documents file or paths (local files), or with no inputs at all the local demo portal serving the
+embedded sample set (harvested like a real site).
 
 ``run_pipeline`` runs the same task functions either under Prefect (``orchestrate=True``, the
 default) or called directly in-process (``orchestrate=False``: no API server to start, for a quick
@@ -18,9 +24,10 @@ import logging
 import os
 import sys
 import time
+import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +50,27 @@ from prefect.settings import get_current_settings  # noqa: E402
 from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner  # noqa: E402
 
 from extractors import EXTRACTOR_VERSION, extract_document  # noqa: E402
-from flows.inputs import InputError, document_info, resolve_specs  # noqa: E402
+from flows.harvesting import (  # noqa: E402
+    DEFAULT_SOURCE_BATCH,
+    HarvestBatchOutcome,
+    HarvestPlan,
+    SourceOutcome,
+    close_fetchers,
+    harvest_source_batch,
+    open_run_inputs,
+    write_harvest_record,
+)
+from flows.inputs import (  # noqa: E402
+    DocumentJob,
+    InputError,
+    document_info,
+    is_registry,
+    locate,
+    portable_path,
+    resolve_specs,
+    select_documents,
+)
+from harvest import Source  # noqa: E402
 from schemas.records import STATUS_FAILED, DocumentResult  # noqa: E402
 from warehouse import (  # noqa: E402
     DocumentInfo,
@@ -63,9 +90,13 @@ _log = logging.getLogger("xxgk")
 #: Called by the flow after each batch: ``(documents_done, documents_total, outcome)``.
 ProgressListener = Callable[[int, int, "BatchOutcome | None"], None]
 _listeners: list[ProgressListener] = []
+#: Called by the flow after each harvest batch: ``(sources_done, sources_total, outcome)``.
+HarvestListener = Callable[[int, int, "HarvestBatchOutcome | None"], None]
+_harvest_listeners: list[HarvestListener] = []
 
 #: Prefix of the reason recorded for a document on which the extractor raised (a bug, not data).
 INTERNAL_ERROR = "internal error"
+
 
 def staging_dir_of(data_dir: Path | str) -> Path:
     """Where staged per-document results live under a data directory."""
@@ -83,6 +114,7 @@ class DocumentOutcome:
     ``action``: ``extracted`` (parsed now), ``reused`` (already staged by this extractor version),
     ``restaged`` (already extracted; provenance changed, so restaged without parsing again),
     ``error`` (not staged: unreadable file, or bytes changed since they were hashed).
+    ``path`` is the published (portable) path; ``name`` the file name shown in summaries.
     """
 
     source_id: str
@@ -96,6 +128,9 @@ class DocumentOutcome:
     unmapped: int = 0
     staged: str | None = None
     seconds: float = 0.0
+    name: str = ""
+    source_url: str | None = None
+    year: int | None = None
 
 
 @dataclass(slots=True)
@@ -143,11 +178,22 @@ class RunSummary:
     batches: int = 0
     problems: list[DocumentOutcome] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    sources: list[SourceOutcome] = field(default_factory=list)
+    inputs: str = ""
+    archive: str | None = None
+    portal: str | None = None
+    harvest_seconds: float = 0.0
+    run_id: str = ""
 
     @property
     def internal_errors(self) -> int:
         """Documents on which the extractor raised or whose file could not be read: bugs, not data."""
         return self.by_action.get("error", 0) + sum(1 for p in self.problems if p.reason.startswith(INTERNAL_ERROR))
+
+    @property
+    def failed_sources(self) -> list[SourceOutcome]:
+        """Harvested sources that gave nothing usable (failed, layout_changed, empty)."""
+        return [s for s in self.sources if s.failed]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -158,14 +204,24 @@ class RunSummary:
 
 
 def load_document_infos(
-    paths: list[str] | None = None, sources: str | None = None, documents: list[DocumentInfo] | None = None
+    paths: list[str] | None = None,
+    sources: str | None = None,
+    documents: list[DocumentInfo] | None = None,
+    *,
+    ids: list[str] | None = None,
+    years: list[int] | None = None,
 ) -> list[DocumentInfo]:
-    """Provenance records of the run's documents, bytes hashed; duplicates (source, sha256) dropped."""
+    """Provenance records of the run's documents, bytes hashed; duplicates (source, sha256) dropped.
+
+    ``ids`` keeps only those sources (an id matching no document is an ``InputError``); ``years``
+    keeps only documents whose year is known and listed.
+    """
     infos = list(documents or [])
     if paths or sources:
         infos += [document_info(spec) for spec in resolve_specs(paths, sources)]
     if not infos:
         raise InputError("nothing to read: give paths, a documents file or documents")
+    infos = select_documents(infos, ids, years)
     seen: set[tuple[str, str]] = set()
     unique: list[DocumentInfo] = []
     for info in infos:
@@ -176,9 +232,33 @@ def load_document_infos(
     return unique
 
 
+def as_job(item: DocumentInfo | DocumentJob, data_dir: Path | str) -> DocumentJob:
+    """A document to extract: a ``DocumentInfo`` gets its bytes located and its path made portable."""
+    if isinstance(item, DocumentJob):
+        return item
+    if not item.path:
+        return DocumentJob(info=item, location="", name="")
+    location = locate(item.path, data_dir)
+    info = replace(item, path=portable_path(location, data_dir))
+    return DocumentJob(info=info, location=str(location), name=location.name)
+
+
+def unique_jobs(jobs: Iterable[DocumentJob]) -> list[DocumentJob]:
+    """Jobs without repeats of the same (source, sha256): one document is staged once per source."""
+    seen: set[tuple[str, str]] = set()
+    out: list[DocumentJob] = []
+    for job in jobs:
+        key = (job.info.source_id, job.info.document_sha256)
+        if key not in seen:
+            seen.add(key)
+            out.append(job)
+    return out
+
+
 def _outcome_from_result(
-    info: DocumentInfo, result: DocumentResult, action: str, staged: Path | None, seconds: float = 0.0
+    job: DocumentJob, result: DocumentResult, action: str, staged: Path | None, seconds: float = 0.0
 ) -> DocumentOutcome:
+    info = job.info
     return DocumentOutcome(
         source_id=info.source_id,
         document_sha256=info.document_sha256,
@@ -191,6 +271,9 @@ def _outcome_from_result(
         unmapped=len(result.unmapped),
         staged=str(staged) if staged else None,
         seconds=seconds,
+        name=job.name,
+        source_url=info.source_url,
+        year=info.year if info.year is not None else result.year,
     )
 
 
@@ -198,7 +281,7 @@ class ChangedOnDisk(Exception):
     """The file's bytes are no longer those hashed by ``load_documents``."""
 
 
-def _extract_one(info: DocumentInfo) -> DocumentResult:
+def _extract_one(job: DocumentJob) -> DocumentResult:
     """Read and extract one document; an exception from the extractor becomes a ``failed`` result.
 
     ``extract_document`` already turns unreadable documents into statuses; anything it raises is a
@@ -207,13 +290,15 @@ def _extract_one(info: DocumentInfo) -> DocumentResult:
     ``ChangedOnDisk`` if it no longer has the hashed bytes (its result would be filed under the
     wrong sha256).
     """
-    data = Path(info.path or "").read_bytes()
-    if hashlib.sha256(data).hexdigest() != info.document_sha256:
-        raise ChangedOnDisk(f"{info.path} changed since it was hashed at the start of the run")
+    data = Path(job.location).read_bytes()
+    if hashlib.sha256(data).hexdigest() != job.info.document_sha256:
+        raise ChangedOnDisk(f"{job.info.path} changed since it was hashed at the start of the run")
+    # the HTTP charset of a fetched page is evidence for its encoding, after BOM and <meta>
+    charset = {"http_charset": job.http_charset} if job.http_charset else {}
     try:
-        return extract_document(data, Path(info.path or "").name)
+        return extract_document(data, job.name or Path(job.location).name, **charset)
     except Exception as err:  # a bug in an extractor must not take the batch down
-        _log.warning("extractor raised on %s: %s: %s", info.path, type(err).__name__, err)
+        _log.warning("extractor raised on %s: %s: %s", job.info.path, type(err).__name__, err)
         _log.debug("traceback", exc_info=True)
         return DocumentResult(status=STATUS_FAILED, reason=f"{INTERNAL_ERROR}: {type(err).__name__}: {err}")
 
@@ -228,17 +313,25 @@ def _load_staged_or_none(path: Path) -> StagedDocument | None:
 
 
 def extract_documents(
-    batch: list[DocumentInfo], staging_dir: Path | str, extractor_version: str = EXTRACTOR_VERSION, force: bool = False
+    batch: Sequence[DocumentInfo | DocumentJob],
+    staging_dir: Path | str,
+    extractor_version: str = EXTRACTOR_VERSION,
+    force: bool = False,
+    data_dir: Path | str | None = None,
 ) -> list[DocumentOutcome]:
     """Extract → check → stage each document of a batch, skipping those already staged.
 
     A document already staged under (sha256, extractor version, source id) is not parsed again;
     if its provenance changed (publisher, year, URL... in the documents file) it is restaged with
-    the new provenance and the stored result.
+    the new provenance and the stored result. Paths are staged in their portable form (relative
+    to ``data_dir``, default the staging directory's parent), so two checkouts stage the same.
     """
+    base = Path(data_dir) if data_dir is not None else Path(staging_dir).parent
     outcomes: list[DocumentOutcome] = []
-    for info in batch:
+    for item in batch:
         start = time.perf_counter()
+        job = as_job(item, base)
+        info = job.info
         path = staged_path(staging_dir, info.document_sha256, extractor_version, info.source_id)
         staged = None
         if not force and is_staged(staging_dir, info.document_sha256, extractor_version, info.source_id):
@@ -248,10 +341,10 @@ def extract_documents(
             if staged.info != info:
                 stage_result(staging_dir, info, staged.result, extractor_version)
                 action = "restaged"
-            outcomes.append(_outcome_from_result(info, staged.result, action, path, time.perf_counter() - start))
+            outcomes.append(_outcome_from_result(job, staged.result, action, path, time.perf_counter() - start))
             continue
         try:
-            result = _extract_one(info)
+            result = _extract_one(job)
         except (OSError, ChangedOnDisk) as err:
             reason = f"cannot read {info.path}: {err.strerror or err}" if isinstance(err, OSError) else str(err)
             outcomes.append(
@@ -262,11 +355,14 @@ def extract_documents(
                     action="error",
                     status=STATUS_FAILED,
                     reason=reason,
+                    name=job.name,
+                    source_url=info.source_url,
+                    year=info.year,
                 )
             )
             continue
         stage_result(staging_dir, info, result, extractor_version)
-        outcomes.append(_outcome_from_result(info, result, "extracted", path, time.perf_counter() - start))
+        outcomes.append(_outcome_from_result(job, result, "extracted", path, time.perf_counter() - start))
     return outcomes
 
 
@@ -300,8 +396,9 @@ def summarize(
     seconds: float,
     runner: str,
     batches: int,
+    sources: list[SourceOutcome] | None = None,
 ) -> RunSummary:
-    """Counts of a run from the per-document outcomes and the publish step."""
+    """Counts of a run from the per-document outcomes, the harvest and the publish step."""
     problems = [o for o in outcomes if o.action == "error" or o.status != "ok"]
     return RunSummary(
         data_dir=str(data_dir),
@@ -322,6 +419,7 @@ def summarize(
         batches=batches,
         problems=problems,
         warnings=list(published.warnings) if published else [],
+        sources=list(sources or []),
     )
 
 
@@ -335,19 +433,37 @@ def batches_of(items: list[Any], size: int) -> list[list[Any]]:
 # Prefect tasks and flow.
 
 
+@task(name="harvest_batch", cache_policy=NO_CACHE)
+def harvest_batch(
+    sources: list[Source], plan: HarvestPlan, data_dir: str, index: int = 0, run_id: str | None = None
+) -> HarvestBatchOutcome:
+    """Task: discover, fetch and archive a batch of sources (a few at a time on threads inside)."""
+    return harvest_source_batch(sources, plan, data_dir, index=index, run_id=run_id)
+
+
 @task(name="load_documents", cache_policy=NO_CACHE)
 def load_documents(
-    paths: list[str] | None = None, sources: str | None = None, documents: list[DocumentInfo] | None = None
+    paths: list[str] | None = None,
+    sources: str | None = None,
+    documents: list[DocumentInfo] | None = None,
+    ids: list[str] | None = None,
+    years: list[int] | None = None,
 ) -> list[DocumentInfo]:
     """Task: resolve paths / documents file into hashed provenance records."""
-    return load_document_infos(paths, sources, documents)
+    return load_document_infos(paths, sources, documents, ids=ids, years=years)
 
 
 @task(name="extract_batch", cache_policy=NO_CACHE)
-def extract_batch(batch: list[DocumentInfo], staging_dir: str, index: int = 0, force: bool = False) -> BatchOutcome:
+def extract_batch(
+    batch: list[DocumentInfo] | list[DocumentJob],
+    staging_dir: str,
+    index: int = 0,
+    force: bool = False,
+    data_dir: str | None = None,
+) -> BatchOutcome:
     """Task: extract, check and stage one batch of documents (a loop inside one task run)."""
     start = time.perf_counter()
-    outcomes = extract_documents(batch, staging_dir, EXTRACTOR_VERSION, force)
+    outcomes = extract_documents(batch, staging_dir, EXTRACTOR_VERSION, force, data_dir)
     return BatchOutcome(index=index, documents=outcomes, seconds=time.perf_counter() - start)
 
 
@@ -358,13 +474,24 @@ def publish_task(data_dir: str, staged: list[str]) -> PublishOutcome:
 
 
 def add_progress_listener(listener: ProgressListener) -> Callable[[], None]:
-    """Register a callback told after each batch; returns a function that removes it."""
+    """Register a callback told after each extract batch; returns a function that removes it."""
     _listeners.append(listener)
     return lambda: _listeners.remove(listener) if listener in _listeners else None
 
 
+def add_harvest_listener(listener: HarvestListener) -> Callable[[], None]:
+    """Register a callback told after each harvest batch; returns a function that removes it."""
+    _harvest_listeners.append(listener)
+    return lambda: _harvest_listeners.remove(listener) if listener in _harvest_listeners else None
+
+
 def _notify(done: int, total: int, outcome: BatchOutcome | None) -> None:
     for listener in list(_listeners):
+        listener(done, total, outcome)
+
+
+def _notify_harvest(done: int, total: int, outcome: HarvestBatchOutcome | None) -> None:
+    for listener in list(_harvest_listeners):
         listener(done, total, outcome)
 
 
@@ -374,6 +501,17 @@ def _logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
         return get_run_logger()
     except MissingContextError:
         return _log
+
+
+def _run_id(orchestrated: bool) -> str:
+    """The flow run's id under Prefect (the fetch log then links requests to the run), else a new one."""
+    if orchestrated:
+        from prefect.runtime import flow_run
+
+        run = flow_run.get_id()
+        if run:
+            return str(run)
+    return uuid.uuid4().hex
 
 
 def _run_body(
@@ -386,21 +524,121 @@ def _run_body(
     *,
     orchestrated: bool,
     runner: str,
+    harvest: HarvestPlan | None = None,
+    sources_only: list[str] | None = None,
+    years: list[int] | None = None,
+    portal_port: int | None = None,
 ) -> RunSummary:
     """The flow's steps, shared by the Prefect flow and the in-process run."""
     start = time.perf_counter()
     log = _logger()
     staging = str(staging_dir_of(data_dir))
-    load = load_documents if orchestrated else load_documents.fn
-    infos = load(paths, sources, documents)
-    chunks = batches_of(infos, batch_size)
-    total = len(infos)
+    run_id = _run_id(orchestrated)
+    local = bool(paths or documents)
+    try:
+        with open_run_inputs(
+            sources,
+            data_dir,
+            local=local,
+            ids=sources_only,
+            years=years,
+            harvest=harvest,
+            portal_port=portal_port,
+        ) as inputs:
+            jobs: list[DocumentJob] = []
+            if local or inputs.documents_file:
+                load = load_documents if orchestrated else load_documents.fn
+                infos = load(paths, inputs.documents_file, documents, sources_only, years)
+                jobs += [as_job(info, data_dir) for info in infos]
+            harvested: list[SourceOutcome] = []
+            harvest_seconds = 0.0
+            if inputs.plan is not None:
+                h_start = time.perf_counter()
+                h_jobs, harvested = _harvest(inputs.plan, data_dir, run_id, orchestrated, log)
+                jobs += h_jobs
+                harvest_seconds = time.perf_counter() - h_start
+    finally:
+        close_fetchers()
+    jobs = unique_jobs(jobs)
+    outcomes, n_batches = _extract(jobs, staging, data_dir, batch_size, force, orchestrated, log)
+    staged = [o.staged for o in outcomes if o.staged]
+    published = publish_task(data_dir, staged) if orchestrated else publish_task.fn(data_dir, staged)
+    summary = summarize(
+        data_dir,
+        outcomes,
+        published,
+        seconds=time.perf_counter() - start,
+        runner=runner,
+        batches=n_batches,
+        sources=harvested,
+    )
+    summary.inputs = inputs.label
+    summary.run_id = run_id
+    summary.harvest_seconds = round(harvest_seconds, 3)
+    summary.warnings = list(inputs.warnings) + summary.warnings
+    if inputs.plan is not None:
+        summary.archive = inputs.plan.archive_dir
+        summary.portal = inputs.plan.portal
+    counts = (published.documents, published.written, published.unchanged, summary.cells, summary.failed_checks)
+    log.info("published %d documents: %d files written, %d unchanged; %d cells, %d failed checks", *counts)
+    return summary
+
+
+def _harvest(
+    plan: HarvestPlan,
+    data_dir: str,
+    run_id: str,
+    orchestrated: bool,
+    log: logging.Logger | logging.LoggerAdapter[logging.Logger],
+) -> tuple[list[DocumentJob], list[SourceOutcome]]:
+    """harvest_batch over batches of sources; returns the documents to extract and each source's outcome.
+
+    Writes ``<archive>/harvest.json``. Under Prefect a source that gave nothing usable is logged as a
+    warning.
+    """
+    chunks = batches_of(list(plan.sources), plan.batch_size or DEFAULT_SOURCE_BATCH)
+    total = len(plan.sources)
+    log.info("harvesting %d sources in %d batches (%s)", total, len(chunks), plan.label or "registry")
+    _notify_harvest(0, total, None)
+    results: list[HarvestBatchOutcome] = []
+    done = 0
+    if orchestrated:
+        futures = [harvest_batch.submit(chunk, plan, data_dir, i, run_id) for i, chunk in enumerate(chunks)]
+        stream: Iterable[HarvestBatchOutcome] = (f.result() for f in as_completed(futures))
+    else:
+        stream = (harvest_batch.fn(chunk, plan, data_dir, i, run_id) for i, chunk in enumerate(chunks))
+    for outcome in stream:
+        results.append(outcome)
+        done += len(outcome.sources)
+        for src in outcome.sources:
+            line = "source %s: %s (%s); %d documents, %d requests, %d not modified"
+            args = (src.source_id, src.status, src.reason, src.documents, src.requests, src.not_modified)
+            # a warning in the flow run's log (the Prefect UI); in-process the summary shows it
+            (log.warning if src.failed and orchestrated else log.info)(line, *args)
+        _notify_harvest(done, total, outcome)
+    results.sort(key=lambda b: b.index)
+    outcomes = [o for b in results for o in b.sources]
+    write_harvest_record(plan.archive_dir, run_id, outcomes)
+    return [j for b in results for j in b.documents], outcomes
+
+
+def _extract(
+    jobs: list[DocumentJob],
+    staging: str,
+    data_dir: str,
+    batch_size: int,
+    force: bool,
+    orchestrated: bool,
+    log: logging.Logger | logging.LoggerAdapter[logging.Logger],
+) -> tuple[list[DocumentOutcome], int]:
+    """extract_batch over batches of documents; the outcomes in input order and the batch count."""
+    chunks = batches_of(jobs, batch_size)
+    total = len(jobs)
     log.info("%d documents in %d batches (extractor %s)", total, len(chunks), EXTRACTOR_VERSION)
     _notify(0, total, None)
-
     results: list[BatchOutcome] = []
     done = 0
-    for outcome in _run_batches(chunks, staging, force, orchestrated):
+    for outcome in _run_batches(chunks, staging, force, orchestrated, data_dir):
         results.append(outcome)
         done += len(outcome.documents)
         actions = ", ".join(f"{n} {a}" for a, n in sorted(Counter(o.action for o in outcome.documents).items()))
@@ -414,28 +652,19 @@ def _run_body(
             total,
         )
         _notify(done, total, outcome)
-
     results.sort(key=lambda b: b.index)
-    outcomes = [o for b in results for o in b.documents]
-    staged = [o.staged for o in outcomes if o.staged]
-    published = publish_task(data_dir, staged) if orchestrated else publish_task.fn(data_dir, staged)
-    summary = summarize(
-        data_dir, outcomes, published, seconds=time.perf_counter() - start, runner=runner, batches=len(chunks)
-    )
-    counts = (published.documents, published.written, published.unchanged, summary.cells, summary.failed_checks)
-    log.info("published %d documents: %d files written, %d unchanged; %d cells, %d failed checks", *counts)
-    return summary
+    return [o for b in results for o in b.documents], len(chunks)
 
 
 def _run_batches(
-    chunks: list[list[DocumentInfo]], staging: str, force: bool, orchestrated: bool
+    chunks: list[list[DocumentJob]], staging: str, force: bool, orchestrated: bool, data_dir: str
 ) -> Iterator[BatchOutcome]:
     """Batch outcomes as they complete: submitted to the flow's task runner, or run in order."""
     if not orchestrated:
         for i, chunk in enumerate(chunks):
-            yield extract_batch.fn(chunk, staging, i, force)
+            yield extract_batch.fn(chunk, staging, i, force, data_dir)
         return
-    futures = [extract_batch.submit(chunk, staging, i, force) for i, chunk in enumerate(chunks)]
+    futures = [extract_batch.submit(chunk, staging, i, force, data_dir) for i, chunk in enumerate(chunks)]
     for future in as_completed(futures):
         yield future.result()
 
@@ -449,13 +678,33 @@ def extract_flow(
     batch_size: int = DEFAULT_BATCH_SIZE,
     force: bool = False,
     runner: str = "threads",
+    harvest: HarvestPlan | None = None,
+    sources_only: list[str] | None = None,
+    years: list[int] | None = None,
+    portal_port: int | None = None,
 ) -> RunSummary:
-    """Extract local documents (paths, a documents file, or DocumentInfo records) into ``data_dir``.
+    """Harvest and/or read documents, extract them into ``data_dir`` and publish.
 
-    load_documents → extract_batch × N (concurrent, bounded) → publish; returns a ``RunSummary``.
-    ``runner`` only labels the summary: the task runner itself is chosen by ``run_pipeline``.
+    ``sources``: a sources registry (harvested) or a documents file; with no ``sources``, ``paths``,
+    ``documents`` or ``harvest`` the demo portal serving the embedded sample set is harvested.
+    harvest_batch × N → load_documents → extract_batch × M (concurrent, bounded) → publish;
+    returns a ``RunSummary``. ``runner`` only labels the summary: the task runner itself is chosen
+    by ``run_pipeline`` (or the deployment).
     """
-    return _run_body(paths, sources, documents, data_dir, batch_size, force, orchestrated=True, runner=runner)
+    return _run_body(
+        paths,
+        sources,
+        documents,
+        data_dir,
+        batch_size,
+        force,
+        orchestrated=True,
+        runner=runner,
+        harvest=harvest,
+        sources_only=sources_only,
+        years=years,
+        portal_port=portal_port,
+    )
 
 
 def choose_runner(runner: str, documents: int, max_workers: int) -> str:
@@ -486,19 +735,33 @@ def run_pipeline(
     force: bool = False,
     orchestrate: bool = True,
     expected_documents: int | None = None,
+    harvest: HarvestPlan | None = None,
+    sources_only: list[str] | None = None,
+    years: list[int] | None = None,
+    portal_port: int | None = None,
 ) -> RunSummary:
-    """Run the pipeline over local documents into ``data_dir`` (default ``./data``).
+    """Run the pipeline into ``data_dir`` (default ``./data``): harvest and/or local documents.
 
-    ``orchestrate=False`` calls the same task functions directly (no Prefect API). ``runner``:
-    ``auto`` / ``threads`` / ``processes`` for the Prefect task runner, with at most
+    ``sources`` is a sources registry or a documents file; ``harvest`` an explicit plan; with
+    neither (nor paths/documents) the demo portal is harvested. ``sources_only``/``years`` narrow
+    the run. ``orchestrate=False`` calls the same task functions directly (no Prefect API).
+    ``runner``: ``auto`` / ``threads`` / ``processes`` for the Prefect task runner, with at most
     ``max_workers`` batches at once. ``expected_documents`` (if the caller already counted the
     inputs) lets ``auto`` choose without hashing first.
     """
     data = str(Path(data_dir) if data_dir is not None else default_data_dir())
+    options: dict[str, Any] = {
+        "harvest": harvest,
+        "sources_only": sources_only,
+        "years": years,
+        "portal_port": portal_port,
+    }
     if not orchestrate:
-        return _run_body(paths, sources, documents, data, batch_size, force, orchestrated=False, runner="local")
+        return _run_body(
+            paths, sources, documents, data, batch_size, force, orchestrated=False, runner="local", **options
+        )
     count = expected_documents if expected_documents is not None else len(documents or [])
-    if expected_documents is None and (paths or sources):
+    if expected_documents is None and (paths or (sources and not is_registry(sources))):
         count += len(resolve_specs(paths, sources))
     kind = choose_runner(runner, count, max_workers)
     workers = max(1, int(max_workers))
@@ -513,6 +776,7 @@ def run_pipeline(
             batch_size=batch_size,
             force=force,
             runner=f"prefect/{kind}×{workers}",
+            **options,
         )
 
 

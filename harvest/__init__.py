@@ -44,6 +44,7 @@ from harvest.harvester import (
     HarvestedReport,
     HarvestProblem,
     SourceHarvest,
+    chosen_documents,
     document_infos,
     extract_report,
     harvest_source,
@@ -55,7 +56,16 @@ from harvest.registry import DEFAULT_REGISTRY, RegistryError, Source, load_sourc
 
 def __getattr__(name: str) -> object:
     """The portal is imported on first use only (it pulls in the synthetic report generator)."""
-    if name in ("serve_portal", "demo_spec", "portal_sources", "Portal", "PortalSpec"):
+    if name in (
+        "serve_portal",
+        "demo_spec",
+        "demo_run_spec",
+        "portal_sources",
+        "sample_sources",
+        "add_sample_set",
+        "Portal",
+        "PortalSpec",
+    ):
         from harvest import portal
 
         return getattr(portal, name)
@@ -85,6 +95,7 @@ __all__ = [
     "SourceHarvest",
     "SourceState",
     "UrlState",
+    "chosen_documents",
     "document_infos",
     "extract_report",
     "harvest_source",

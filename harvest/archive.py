@@ -74,7 +74,11 @@ class FetchLogEntry:
 
 @dataclass(slots=True)
 class UrlState:
-    """What the last successful fetch of a URL returned, for the next conditional request."""
+    """What the last successful fetch of a URL returned, for the next conditional request.
+
+    ``fetched_at`` and ``status`` belong to the response that delivered the bytes; a later 304
+    only moves ``checked_at``, so a document's provenance stays the same while it is unchanged.
+    """
 
     sha256: str
     etag: str | None = None
@@ -82,6 +86,8 @@ class UrlState:
     content_type: str | None = None
     charset: str | None = None
     fetched_at: str = ""
+    status: int | None = None
+    checked_at: str | None = None
 
 
 @dataclass(slots=True)

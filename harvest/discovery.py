@@ -28,7 +28,7 @@ _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)\s*(年|年度)?")
 _CN_DIGITS = {"〇": "0", "零": "0", "○": "0", "Ｏ": "0", "O": "0", "一": "1", "二": "2", "三": "3", "四": "4",
               "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"}  # fmt: skip
 _CN_YEAR = re.compile(r"([二一][〇零○Ｏ O一二三四五六七八九]{3})\s*年")
-DOC_EXTENSIONS = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et", ".ofd", ".txt", ".rtf")
+DOC_EXTENSIONS = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et", ".ofd", ".txt", ".md", ".rtf")
 NEXT_TEXTS = ("下一页", "下页", "下一頁", "next", "›", "»", ">", ">>")
 _PAGER_HINT = re.compile(r"pag|fenye|fy|pager|turn", re.I)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.I)

@@ -64,7 +64,11 @@ class HarvestProblem:
 
 @dataclass(slots=True)
 class ArchivedDoc:
-    """A fetched URL as archived: its sha256 (also after a 304) and whether its bytes changed."""
+    """A fetched URL as archived: its sha256 (also after a 304) and whether its bytes changed.
+
+    ``status`` and ``fetched_at`` are those of the response that delivered the bytes (after a 304,
+    the earlier 200); ``not_modified`` says this run's answer was a 304.
+    """
 
     url: str
     final_url: str
@@ -219,25 +223,32 @@ class _Run:
             assert prev is not None  # a 304 only answers a conditional request
             self.not_modified += 1
             self._log(result.attempts, kind, url, year, parent, final=result, sha=prev.sha256, error=None)
+            checked = utc_now()
+            fetched_at = prev.fetched_at or checked
+            status = prev.status or 200
             self.new_state.urls[url] = UrlState(
                 sha256=prev.sha256,
                 etag=result.etag or prev.etag,
                 last_modified=result.last_modified or prev.last_modified,
                 content_type=prev.content_type,
                 charset=prev.charset,
-                fetched_at=utc_now(),
+                fetched_at=fetched_at,
+                status=status,
+                checked_at=checked,
             )
             data = self.archive.get(prev.sha256)
+            # the bytes' provenance (status and time of the response that delivered them), so an
+            # unchanged document is staged and published identically run after run
             doc = ArchivedDoc(
                 url,
                 result.final_url,
                 kind,
                 prev.sha256,
-                304,
+                status,
                 prev.content_type,
                 prev.charset,
                 len(data),
-                utc_now(),
+                fetched_at,
                 changed=False,
                 not_modified=True,
                 title=title,
@@ -249,13 +260,18 @@ class _Run:
         sha, _new = self.archive.put(data)  # stored before anything parses it
         self._log(result.attempts, kind, url, year, parent, final=result, sha=sha, error=None)
         changed = prev is None or prev.sha256 != sha
+        now = utc_now()
+        # same bytes served again in full (no validators honoured): keep when they were first fetched
+        fetched_at = prev.fetched_at if prev is not None and not changed and prev.fetched_at else now
         self.new_state.urls[url] = UrlState(
             sha256=sha,
             etag=result.etag,
             last_modified=result.last_modified,
             content_type=result.content_type,
             charset=result.charset,
-            fetched_at=utc_now(),
+            fetched_at=fetched_at,
+            status=result.status,
+            checked_at=now,
         )
         doc = ArchivedDoc(
             url,
@@ -266,7 +282,7 @@ class _Run:
             result.content_type,
             result.charset,
             len(data),
-            utc_now(),
+            fetched_at,
             changed=changed,
             not_modified=False,
             title=title,
@@ -565,6 +581,42 @@ def reports_to_extract(harvest: SourceHarvest, *, only_changed: bool = True) -> 
     return [r for r in harvest.reports if r.fetched and (r.changed or not only_changed)]
 
 
+def chosen_documents(
+    harvest: SourceHarvest, source: Source, archive: RawArchive, *, only_changed: bool = False
+) -> list[tuple[ArchivedDoc, Any]]:
+    """(archived document, ``warehouse.DocumentInfo``) of each fetched report's best document.
+
+    The first candidate (``HarvestedReport.candidates``): the page when it holds report tables,
+    else its PDF/DOC attachment. The ``ArchivedDoc`` carries what extraction needs beyond the
+    provenance: the file name (format hints) and the HTTP charset.
+    """
+    from warehouse.documents import DocumentInfo
+
+    out: list[tuple[ArchivedDoc, DocumentInfo]] = []
+    for rep in reports_to_extract(harvest, only_changed=only_changed):
+        cands = rep.candidates()
+        if not cands:
+            continue
+        doc = cands[0]
+        info = DocumentInfo(
+            document_sha256=doc.sha256,
+            source_id=source.source_id,
+            publisher=source.publisher,
+            year=rep.year,
+            format=doc.format,
+            source_url=doc.final_url,
+            fetched_at=doc.fetched_at,
+            path=str(archive.path_of(doc.sha256)),
+            region_code=source.region_code,
+            level=source.level,
+            http_status=doc.status,
+            etag=doc.etag,
+            last_modified=doc.last_modified,
+        )
+        out.append((doc, info))
+    return out
+
+
 def document_infos(
     harvest: SourceHarvest, source: Source, archive: RawArchive, *, only_changed: bool = False
 ) -> list[Any]:
@@ -574,32 +626,7 @@ def document_infos(
     raw archive. By default unchanged reports are included too (staging reuses their results by
     sha256, so nothing is parsed again, and the published tables stay complete).
     """
-    from warehouse.documents import DocumentInfo
-
-    out: list[DocumentInfo] = []
-    for rep in reports_to_extract(harvest, only_changed=only_changed):
-        cands = rep.candidates()
-        if not cands:
-            continue
-        doc = cands[0]
-        out.append(
-            DocumentInfo(
-                document_sha256=doc.sha256,
-                source_id=source.source_id,
-                publisher=source.publisher,
-                year=rep.year,
-                format=doc.format,
-                source_url=doc.final_url,
-                fetched_at=doc.fetched_at,
-                path=str(archive.path_of(doc.sha256)),
-                region_code=source.region_code,
-                level=source.level,
-                http_status=doc.status,
-                etag=doc.etag,
-                last_modified=doc.last_modified,
-            )
-        )
-    return out
+    return [info for _doc, info in chosen_documents(harvest, source, archive, only_changed=only_changed)]
 
 
 def harvest_sources(

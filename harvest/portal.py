@@ -8,6 +8,9 @@ scripted faults per path (500/503, 429 with Retry-After, slow answers, connectio
 redirects to a second server on another loopback address). Content is stable across runs;
 ``Portal.change_report`` bumps one report's revision so exactly one document changes.
 
+``demo_run_spec`` adds every document of the embedded sample set (``data/sample``), one site per
+source, bytes unchanged: what ``xxgk run`` harvests by default.
+
 Run by hand: ``python -m harvest.portal --port 8765``.
 """
 
@@ -26,11 +29,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from synth.report import SyntheticReport
 
 OTHER_HOST = "127.0.0.2"
+#: The demo portal's port for ``xxgk run`` and ``python -m harvest.portal``: fixed, so that the
+#: URLs (and with them the archive's validators and the published provenance) are the same from
+#: one run to the next.
+DEMO_PORT = 8765
 
 
 # -- spec ---------------------------------------------------------------------------------------
@@ -153,6 +161,141 @@ def demo_spec(*, slow_seconds: float = 1.0, retry_after: float = 1.0) -> PortalS
         "/county/zwgk/zfxxgknb/index_1.htm": [Fault("503")],
     }
     return spec
+
+
+# -- the embedded sample set as portal sites ----------------------------------------------------
+#: The sample set's directory and manifest (``synth.sample`` writes them; read here without it).
+SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "sample"
+SAMPLE_MANIFEST = "manifest.yaml"
+_SAMPLE_DOC_ID = 3000
+
+
+@dataclass(frozen=True)
+class SampleDocument:
+    """One file of the sample set as the portal serves it.
+
+    ``page_path`` is what the listing links; ``document_path`` serves the file's bytes unchanged
+    (the page itself for HTML, else an attachment of a short notice page). ``listing_title`` is
+    what the listing shows: the document's title, or for a document that is not a report a report
+    title (a mislabelled link, as portals have: discovery takes it, extraction must reject it).
+    """
+
+    source_id: str
+    publisher: str
+    file: str
+    year: int | None
+    link_year: int
+    kind: str
+    format: str
+    title: str
+    listing_title: str
+    page_path: str
+    document_path: str
+    sha256: str
+
+
+def _sample_content_type(fmt: str, data: bytes) -> str:
+    if fmt == "pdf":
+        return "application/pdf"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:  # a GBK page: no charset in the header, as many real portals
+        return "text/html" if fmt == "html" else "text/plain"
+    return "text/html; charset=utf-8" if fmt == "html" else "text/plain; charset=utf-8"
+
+
+def add_sample_set(spec: PortalSpec, sample_dir: Path | None = None) -> list[SampleDocument]:
+    """Serve every document of the sample set from ``spec``: one site per source, bytes unchanged.
+
+    Each source of ``manifest.yaml`` becomes a generic-CMS site ``/<source_id>/nb/`` whose
+    listing links one page per document: an HTML document is the page itself; a PDF, text or
+    Markdown document is the attachment of a notice page that has no tables (so the harvester
+    must follow the attachment). Returns the served documents in manifest order.
+    """
+    import yaml
+
+    from harvest.discovery import find_year
+
+    directory = sample_dir or SAMPLE_DIR
+    entries = yaml.safe_load((directory / SAMPLE_MANIFEST).read_text(encoding="utf-8"))["documents"]
+    sites: dict[str, PortalSite] = {}
+    served: list[SampleDocument] = []
+    for n, entry in enumerate(entries):
+        file = str(entry["file"])
+        data = (directory / file).read_bytes()
+        sid, publisher, title = str(entry["source_id"]), str(entry["publisher"]), str(entry.get("title") or file)
+        year = entry.get("year")
+        link_year = int(year) if year is not None else find_year(title) or 2000
+        kind = str(entry.get("kind") or "report")
+        listing_title = title if kind != "not_a_report" else f"{publisher}{link_year}年政府信息公开工作年度报告"
+        site = sites.get(sid)
+        if site is None:
+            site = sites[sid] = PortalSite(slug=sid, publisher=publisher, layout="generic", page_size=4)
+            spec.sites.append(site)
+        fmt = str(entry.get("format") or Path(file).suffix.lstrip("."))
+        page_rel = f"{link_year}/t{link_year + 1}0320_{_SAMPLE_DOC_ID + n}.html"
+        page_path = site.listing_dir + page_rel
+        if fmt == "html":
+            document_path = page_path
+        else:
+            document_path = f"{site.listing_dir}{link_year}/{file}"
+            body = (
+                f'<h1>{html.escape(listing_title)}</h1><div class="article-content">'
+                f"<p>{html.escape(listing_title)}全文详见附件。</p>"
+                f'<p>附件：<a href="{html.escape(file)}">{html.escape(file)}</a></p></div>'
+            )
+            page = _chrome(f"{listing_title}_{publisher}", body, "utf-8").encode("utf-8")
+            spec.static[page_path] = ("text/html; charset=utf-8", page)
+        spec.static[document_path] = (_sample_content_type(fmt, data), data)
+        site.extra_links.append(ExtraLink(listing_title, page_rel))
+        served.append(
+            SampleDocument(
+                source_id=sid,
+                publisher=publisher,
+                file=file,
+                year=int(year) if year is not None else None,
+                link_year=link_year,
+                kind=kind,
+                format=fmt,
+                title=title,
+                listing_title=listing_title,
+                page_path=page_path,
+                document_path=document_path,
+                sha256=hashlib.sha256(data).hexdigest(),
+            )
+        )
+    return served
+
+
+def sample_sources(base_url: str, documents: list[SampleDocument]) -> list[Any]:
+    """A registry ``Source`` per sample-set site served at ``base_url`` (generic CMS, no faults)."""
+    from harvest.registry import Source
+
+    netloc = base_url.split("://", 1)[-1].rstrip("/")
+    out: dict[str, Any] = {}
+    for doc in documents:
+        if doc.source_id not in out:
+            out[doc.source_id] = Source(
+                source_id=doc.source_id,
+                publisher=doc.publisher,
+                listing_urls=(f"{base_url.rstrip('/')}/{doc.source_id}/nb/index.html",),
+                adapter="generic",
+                allowed_hosts=(netloc,),
+                layout_selector="ul.nb-list",
+                portal=True,
+                notes="embedded sample set (data/sample) on the demo portal",
+            )
+    return list(out.values())
+
+
+def demo_run_spec(
+    sample_dir: Path | None = None, *, faults: bool = True, slow_seconds: float = 1.0, retry_after: float = 0.5
+) -> tuple[PortalSpec, list[SampleDocument]]:
+    """What ``xxgk run`` serves by default: the sample set plus the demo sites and their faults."""
+    spec = demo_spec(slow_seconds=slow_seconds, retry_after=retry_after)
+    if not faults:
+        spec.faults = {}
+    return spec, add_sample_set(spec, sample_dir)
 
 
 # -- paths and pages ----------------------------------------------------------------------------
@@ -517,18 +660,22 @@ def serve_portal(
     portal = Portal(spec or demo_spec())
     portal.prerender()
     main = _PortalHTTPServer((host, port), portal, "main")
-    other = _PortalHTTPServer((other_host, 0), portal, "other")
+    servers = [main]
+    try:
+        other = _PortalHTTPServer((other_host, 0), portal, "other")
+    except OSError:  # only 127.0.0.1 configured (macOS): redirects there are refused unsent anyway
+        portal.other_base_url = f"http://{other_host}:9"
+    else:
+        servers.append(other)
+        portal.other_base_url = f"http://{other_host}:{other.server_address[1]}"
     portal.base_url = f"http://{host}:{main.server_address[1]}"
-    portal.other_base_url = f"http://{other_host}:{other.server_address[1]}"
-    threads = [
-        threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True) for s in (main, other)
-    ]
+    threads = [threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True) for s in servers]
     for t in threads:
         t.start()
     try:
         yield portal, portal.base_url
     finally:
-        for s in (main, other):
+        for s in servers:
             s.shutdown()
             s.server_close()
 
@@ -544,12 +691,10 @@ def main(argv: list[str] | None = None, *, wait: Callable[[], None] | None = Non
     """``python -m harvest.portal --port 8765``: serve the demo portal until interrupted."""
     parser = argparse.ArgumentParser(description="Serve the fake government portal on loopback.")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--port", type=int, default=DEMO_PORT)
     parser.add_argument("--no-faults", action="store_true", help="serve without injected faults")
     args = parser.parse_args(argv)
-    spec = demo_spec()
-    if args.no_faults:
-        spec.faults = {}
+    spec, _samples = demo_run_spec(faults=not args.no_faults)
     with serve_portal(spec, args.host, args.port) as (portal, base):
         print(f"portal at {base}/ (other host {portal.other_base_url}); listings:")
         for site in spec.sites:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -34,6 +35,20 @@ def manifest_entries() -> list[dict]:
     return yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))["documents"]
 
 
+def demo_reports() -> int:
+    """Reports on the demo portal's own sites (the sample set's documents come on top)."""
+    from harvest.portal import demo_spec
+
+    return sum(len(site.reports) for site in demo_spec().sites if site.layout != "changed")
+
+
+def free_port() -> int:
+    """A port free now, for a demo portal that must keep its URLs across two runs of one test."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def test_version_and_help_do_not_import_prefect() -> None:
     code = (
         "import sys; from typer.testing import CliRunner; from flows.cli import app; "
@@ -46,31 +61,69 @@ def test_version_and_help_do_not_import_prefect() -> None:
     assert imported == "False"
 
 
-def test_default_run_reads_the_embedded_sample_set() -> None:
+def test_sample_manifest_is_in_the_repository() -> None:
     assert sample_manifest() == MANIFEST
     assert MANIFEST.is_file()
 
 
-def test_run_without_prefect_json_summary_and_rerun(tmp_path: Path) -> None:
+def test_default_run_harvests_the_demo_portal_json_summary_and_rerun(tmp_path: Path) -> None:
     entries = manifest_entries()
-    result = runner.invoke(app, ["run", "--data-dir", str(tmp_path), "--no-prefect", "--json", "-q"])
+    port = str(free_port())
+    args = ["run", "--data-dir", str(tmp_path), "--no-prefect", "--portal-port", port]
+    result = runner.invoke(app, [*args, "--json", "-q"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    assert summary["documents"] == len(entries)
-    assert summary["by_status"] == dict(Counter(e["expected_status"] for e in entries))
-    assert summary["cells"] == sum(e.get("facts", 0) for e in entries)
+    n = len(entries) + demo_reports()
+    assert summary["documents"] == n
+    assert summary["portal"] == f"http://127.0.0.1:{port}"
     assert summary["runner"] == "local"
     assert Path(summary["validation_index"]).is_file()
+    # every sample document harvested from the portal and extracted as when read from disk
+    sample = {e["source_id"] for e in entries}
+    statuses = Counter(p["status"] for p in summary["problems"] if p["source_id"] in sample)
+    expected = Counter(e["expected_status"] for e in entries if e["expected_status"] != "ok")
+    assert statuses == expected
+    harvest = {s["source_id"]: s for s in summary["sources"]}
+    assert {sid: harvest[sid]["status"] for sid in sample} == dict.fromkeys(sample, "ok")
+    # the faults of the demo sites, per source
+    assert (harvest["demo-city"]["status"], harvest["demo-dept"]["status"]) == ("partial", "layout_changed")
+    assert {p["kind"] for p in harvest["demo-city"]["problems"]} == {
+        "http_status",
+        "offsite_redirect",
+        "robots_disallowed",
+    }
+    assert len(harvest["demo-county"]["recovered"]) == 3
+    assert (tmp_path / "archive" / "harvest.json").is_file()
 
-    again = runner.invoke(app, ["run", "--data-dir", str(tmp_path), "--no-prefect"])
+    again = runner.invoke(app, args)
     assert again.exit_code == 0, again.output
     out = again.stdout
-    assert "xxgk run (sample set)" in out
-    assert f"0 / {len(entries)}" in out  # nothing extracted, everything reused
+    assert "xxgk run (demo portal: sample set)" in out
+    assert f"0 / {n}" in out  # nothing extracted, everything reused
     assert "0 files written" in out
     for status in set(summary["by_status"]):
         assert status in out
     assert "validation/index.html" in out
+    assert "demo-dept" in out and "layout_changed" in out and "1 source gave no documents" in out
+    assert "HTTP 404" in out and "recovered" in out
+    assert "xxgk: harvested demo-city: partial" in again.stderr
+
+
+def test_documents_file_keeps_working_with_filters(tmp_path: Path) -> None:
+    entries = manifest_entries()
+    filters = ["--sources-only", "fuzhou-gaoxin,changsha-chengdong", "--years", "2019-2021"]
+    args = ["run", "--sources", str(MANIFEST), "--data-dir", str(tmp_path), "--no-prefect", "--json", "-q"]
+    result = runner.invoke(app, [*args, *filters])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    wanted = [
+        e
+        for e in entries
+        if e["source_id"] in ("fuzhou-gaoxin", "changsha-chengdong") and e["year"] in (2019, 2020, 2021)
+    ]
+    assert summary["documents"] == len(wanted) == 3
+    assert summary["cells"] == sum(e.get("facts", 0) for e in wanted)
+    assert summary["sources"] == [] and summary["archive"] is None
 
 
 def test_extract_files_into_out_dir(tmp_path: Path) -> None:
@@ -94,14 +147,24 @@ def test_extract_files_into_out_dir(tmp_path: Path) -> None:
         (["extract", "does/not/exist.pdf", "--out", "{tmp}"], "no such file or directory: does/not/exist.pdf"),
         (["extract", "{tmp}", "--out", "{tmp}/o"], "no documents found"),
         (["run", "--sources", "{tmp}/missing.yaml", "--data-dir", "{tmp}"], "cannot read documents file"),
-        (["run", "--sources", "{registry}", "--data-dir", "{tmp}"], "sources registry"),
+        (["run", "--sources", "{registry}", "--data-dir", "{tmp}"], "xx: publisher is required"),
+        (["run", "--sources", "{disabled}", "--data-dir", "{tmp}"], "no enabled source to harvest (1 disabled: yy)"),
+        (["run", "--sources", "{disabled}", "--sources-only", "z", "-d", "{tmp}"], "unknown source ids: z"),
+        (["run", "--sources-only", "nope", "--data-dir", "{tmp}"], "unknown source ids for the demo portal: nope"),
+        (["run", "--years", "2024-2019", "--data-dir", "{tmp}"], "--years: '2024-2019'"),
+        (["run", "--sources", str(MANIFEST), "--sources-only", "q", "-d", "{tmp}"], "no documents of source ids: q"),
         (["run", "--batch-size", "0", "--data-dir", "{tmp}"], "--batch-size and --workers must be at least 1"),
     ],
 )
 def test_input_errors_are_one_line_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
     registry = tmp_path / "sources.yaml"
-    registry.write_text("sources:\n  - source_id: x\n    listing_urls: [http://example.invalid/]\n", "utf-8")
-    args = [a.format(tmp=tmp_path, registry=registry) for a in args]
+    registry.write_text("sources:\n  - source_id: xx\n    listing_urls: [http://example.invalid/]\n", "utf-8")
+    disabled = tmp_path / "disabled.yaml"
+    disabled.write_text(
+        "sources:\n  - {source_id: yy, publisher: 某局, listing_urls: [http://example.invalid/], enabled: false}\n",
+        "utf-8",
+    )
+    args = [a.format(tmp=tmp_path, registry=registry, disabled=disabled) for a in args]
     result = runner.invoke(app, args)
     assert result.exit_code == 2, result.output
     assert message in result.stderr
@@ -156,13 +219,15 @@ def test_real_prefect_run_as_a_subprocess(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     env["PREFECT_HOME"] = str(Path(tempfile.gettempdir()) / f"xxgk-test-prefect-cli-{worker}")
+    env["XXGK_PORTAL_PORT"] = "0"  # the default 8765 may be taken by a developer's own run
     data = tmp_path / "data"
     done = subprocess.run(
         [str(xxgk), "run", "--data-dir", str(data)], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600
     )
     assert done.returncode == 0, done.stderr
-    n = len(manifest_entries())
+    n = len(manifest_entries()) + demo_reports()
     assert f"{n} documents" in done.stdout and "prefect/threads" in done.stdout
+    assert "harvested the demo portal at http://127.0.0.1:" in done.stdout
     assert "Traceback" not in done.stderr and "Logging error" not in done.stderr
     assert f"{n}/{n}" in done.stderr  # progress lines (not a terminal)
     assert list(data.glob("warehouse/facts/year=*/part-0.parquet"))

@@ -8,9 +8,11 @@ server per test process, started once, 6-20 s).
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -30,7 +32,13 @@ from flows.inputs import (
     DocumentSpec,
     InputError,
     file_sha256,
+    is_registry,
+    locate,
+    parse_ids,
+    parse_years,
+    portable_path,
     resolve_specs,
+    select_documents,
     source_id_from_name,
     specs_from_file,
     specs_from_paths,
@@ -172,7 +180,10 @@ def test_extract_batch_matches_direct_extraction_then_reuses(tmp_path: Path) -> 
         direct = extract_document(Path(info.path).read_bytes(), Path(info.path).name)
         assert (outcome.status, outcome.facts, outcome.reason) == (direct.status, len(direct.facts), direct.reason)
         staged = load_staged(outcome.staged)
-        assert staged.info == info and staged.extractor_version == EXTRACTOR_VERSION
+        # staged with the portable path (relative to the data dir or the cwd), read from the real one
+        assert staged.info == replace(info, path=portable_path(info.path, tmp_path))
+        assert staged.extractor_version == EXTRACTOR_VERSION
+        assert outcome.name == Path(info.path).name
         assert len(staged.result.facts) == len(direct.facts)
 
     again = extract_batch.fn(infos, staging)
@@ -230,7 +241,7 @@ def test_unreadable_staged_file_is_extracted_again(tmp_path: Path) -> None:
     Path(first.staged).write_bytes(b"not gzip")
     again = extract_batch.fn(infos, staging).documents[0]
     assert again.action == "extracted" and again.facts == first.facts
-    assert load_staged(again.staged).info == infos[0]
+    assert load_staged(again.staged).info.document_sha256 == infos[0].document_sha256
 
 
 def test_publish_task_writes_warehouse_and_validation(tmp_path: Path) -> None:
@@ -322,3 +333,74 @@ def test_file_sha256_matches_hashlib(tmp_path: Path) -> None:
     data = os.urandom(3 << 20)
     (tmp_path / "big.bin").write_bytes(data)
     assert file_sha256(tmp_path / "big.bin") == hashlib.sha256(data).hexdigest()
+
+
+# --------------------------------------------------------------------------- portable paths, filters
+
+
+def test_portable_path_and_locate(tmp_path: Path) -> None:
+    data, cwd, elsewhere = tmp_path / "data", tmp_path / "work", tmp_path / "other"
+    for d in (data / "archive" / "raw", cwd / "reports", elsewhere):
+        d.mkdir(parents=True)
+    in_data, in_cwd, outside = data / "archive" / "raw" / "ab", cwd / "reports" / "a.pdf", elsewhere / "b.pdf"
+    for f in (in_data, in_cwd, outside):
+        f.write_bytes(b"x")
+    assert portable_path(in_data, data, cwd) == "archive/raw/ab"
+    assert portable_path(in_cwd, data, cwd) == "reports/a.pdf"
+    assert portable_path(outside, data, cwd) == str(outside.resolve())
+    # a data dir inside the cwd still wins for files inside it
+    assert portable_path(cwd / "reports" / "a.pdf", cwd / "reports", cwd) == "a.pdf"
+    for f in (in_data, in_cwd, outside):
+        assert locate(portable_path(f, data, cwd), data, cwd) == f.resolve()
+
+
+def test_run_filters_and_registry_detection(tmp_path: Path, sample_specs: list[DocumentSpec]) -> None:
+    assert parse_years("2019-2021, 2024") == [2019, 2020, 2021, 2024]
+    assert parse_years(" 2022 ") == [2022] and parse_years(None) is None and parse_years("") is None
+    for bad in ("20x", "2024-2019", "1066"):
+        with pytest.raises(InputError, match="--years"):
+            parse_years(bad)
+    assert parse_ids("a, b,a") == ["a", "b"] and parse_ids(None) is None
+    fuzhou = select_documents(sample_specs, ["fuzhou-gaoxin"], [2019, 2020, 2024])
+    assert [(s.source_id, s.year) for s in fuzhou] == [("fuzhou-gaoxin", 2019), ("fuzhou-gaoxin", 2024)]
+    with pytest.raises(InputError, match="no documents of source ids: nope"):
+        select_documents(sample_specs, ["nope"])
+    with pytest.raises(InputError, match="no document of the years 1999"):
+        select_documents(sample_specs, None, [1999])
+    assert is_registry(SAMPLE.parent / "sources.yaml") and not is_registry(MANIFEST)
+    (tmp_path / "list.csv").write_text("path\n", "utf-8")
+    assert not is_registry(tmp_path / "list.csv") and not is_registry(tmp_path / "missing.yaml")
+
+
+def _reports_table(data_dir: Path) -> list[dict]:
+    import pyarrow.parquet as pq
+
+    rows: list[dict] = []
+    for part in sorted((data_dir / "warehouse" / "reports").glob("year=*/part-0.parquet")):
+        rows += pq.read_table(part).to_pylist()
+    return sorted(rows, key=lambda r: (r["source_id"], r["document_sha256"]))
+
+
+def test_published_paths_are_portable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two checkouts (different absolute paths) publish byte-identical tables."""
+    files = [e["file"] for e in manifest_entries()[:3]]
+    published = []
+    for name in ("one", "two"):
+        checkout = tmp_path / name
+        (checkout / "data" / "sample").mkdir(parents=True)
+        for f in [*files, "manifest.yaml"]:
+            shutil.copy(SAMPLE / f, checkout / "data" / "sample" / f)
+        inbox = checkout / "inbox"
+        inbox.mkdir()
+        shutil.copy(SAMPLE / files[0], inbox / "local.txt")
+        monkeypatch.chdir(checkout)
+        run_pipeline(paths=["inbox/local.txt"], data_dir="data", orchestrate=False)
+        # a documents file inside the data dir: paths relative to the data dir
+        manifest = "data/sample/manifest.yaml"
+        text = (checkout / manifest).read_text(encoding="utf-8").split("\n- file: ")
+        (checkout / manifest).write_text("\n- file: ".join(text[:4]), encoding="utf-8")
+        run_pipeline(sources=manifest, data_dir="data", orchestrate=False)
+        published.append(snapshot(checkout / "data"))
+    paths = sorted(r["path"] for r in _reports_table(tmp_path / "two" / "data"))
+    assert paths == sorted(["inbox/local.txt", *(f"sample/{f}" for f in files)])
+    assert {k: v[0] for k, v in published[0].items()} == {k: v[0] for k, v in published[1].items()}
