@@ -13,18 +13,17 @@ never touch the network.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import hashlib
 import json
-import os
-import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from warehouse.files import atomic_write_bytes
 
 KIND_LISTING = "listing"
 KIND_REPORT = "report"
@@ -88,6 +87,10 @@ class UrlState:
     fetched_at: str = ""
     status: int | None = None
     checked_at: str | None = None
+    #: What discovery read from these bytes (links, attachments, whether the page has tables),
+    #: kept so an unchanged page (304) is not parsed again; see ``harvest.harvester``. Keyed by
+    #: the bytes' sha256, the adapter and its code, so it is never used for anything else.
+    parsed: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -140,16 +143,7 @@ class RawArchive:
         target = self.path_of(sha)
         if target.is_file():
             return sha, False
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        atomic_write_bytes(target, data)
         return sha, True
 
     def get(self, sha256: str) -> bytes:
@@ -206,9 +200,5 @@ class RawArchive:
 
     def save_state(self, state: SourceState) -> None:
         """Atomic replace: a crash leaves the previous state, never a torn file."""
-        p = self.state_path(state.source_id)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=".tmp-")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(state.to_dict(), fh, ensure_ascii=False, indent=1, sort_keys=True)
-        os.replace(tmp, p)
+        data = json.dumps(state.to_dict(), ensure_ascii=False, indent=1, sort_keys=True)
+        atomic_write_bytes(self.state_path(state.source_id), data.encode("utf-8"), durable=False)

@@ -559,3 +559,13 @@ def test_concurrent_publishers_do_not_lose_each_others_rows(tmp_path: Path) -> N
     assert [p.exitcode for p in procs] == [0, 0, 0, 0]
     assert sorted(read_table(tmp_path, "reports").column("source_id").to_pylist()) == ["a", "b", "c", "d"]
     assert read_table(tmp_path, "facts").num_rows == 60
+
+
+def test_staged_files_and_in_memory_results_publish_the_same_bytes(tmp_path: Path) -> None:
+    """Staged paths are read column-wise (no record objects); the rows must be exactly those of the objects."""
+    docs = [(make_info(s, y), make_result(year=y), VERSION) for s, y in [("a", 2022), ("b", 2023), ("c", None)]]
+    staged = [stage_result(tmp_path / "staging", *d) for d in docs]
+    publish(tmp_path / "from_files", staged)
+    publish(tmp_path / "from_objects", docs)
+    assert snapshot(tmp_path / "from_files") == snapshot(tmp_path / "from_objects")
+    assert read_table(tmp_path / "from_files", "facts").num_rows == 45

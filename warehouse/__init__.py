@@ -16,13 +16,23 @@ Public API (signatures are stable; the flows call these from tasks):
 ``warehouse.publish``
     ``publish(data_dir, items, *, years=None, replace=False) -> PublishSummary`` where items are staged
     paths or ``StagedDocument`` / ``(info, result, extractor_version)`` tuples; writes
-    ``data_dir/warehouse/{facts,reports,checks,unmapped}/year=YYYY/part-0.parquet``.
+    ``data_dir/warehouse/{facts,reports,checks,unmapped}/year=YYYY/part-0.parquet``; also recomputes the
+    cross-year checks (``checks`` rows of scope ``cross_year``) of every source/year it touches and of
+    the year after (``summary.cross_year_checks``/``cross_year_failed``/``cross_year_years``).
+``warehouse.cross_year``
+    ``cross_year_rows(year, sources, current_reports, current_facts, previous_reports, previous_facts)``
+    (the ``checks`` rows of scope cross_year), ``pick_documents``, ``CONTINUITY_ROWS``.
 ``warehouse.parquet``
     ``read_table(data_dir, name, *, years=None) -> pyarrow.Table``; ``partitioning()``;
     ``TABLE_NAMES``
 ``warehouse.validation_report``
     ``write_validation_reports(data_dir, items) -> list[Path]`` (``validation/<source_id>/<year>.json``
-    and ``.html``, then rebuilds ``validation/index.html`` from disk); ``write_index(data_dir) -> Path``
+    and ``.html``, with a Warnings section: failed narrative and cross-year checks, the latter read from
+    the warehouse, so call it after ``publish``; refreshes the other years of the same sources whose
+    cross-year checks changed; then rebuilds ``validation/index.html`` from disk);
+    ``write_index(data_dir) -> Path``
+``warehouse.bench``
+    ``python -m warehouse.bench --docs 10000`` (CPU and peak RSS of one full publish, in a child process).
 ``warehouse.schema`` / ``warehouse.dictionary``
     Column definitions of the four tables; ``render_data_dictionary() -> str`` (docs/data-dictionary.md).
 """

@@ -43,10 +43,22 @@ A document is identified by `source_id` + `document_sha256`; a new publish of a 
 all rows previously published for that source/year (see `warehouse/publish.py`).
 Null means "not known / not printed"; a blank cell is never 0.
 
+Cross-year checks: `checks` rows with `scope = 'cross_year'` compare a source's report with the same
+source's report of the previous year (`requests.carry_continuity`: carried_over of year N equals
+carried_forward of N-1, per column; `proactive.in_force_continuity` (v2021): in_force of N equals
+in_force of N-1 + issued - repealed of N). They are warnings, never errors; the row sits in the later
+year's partition under the later year's document, `other_year`/`other_document_sha256`/`other_value`
+name the earlier side, and `detail` gives both years' values. Every publish recomputes them for the
+sources and years it touches (republishing year N also recomputes N+1), so they always agree with the
+facts as published; a year whose neighbour is missing has none. When a source/year has several
+documents, the `ok` one with most printed facts is compared (ties: lowest sha256) and `detail` says so.
+
 Validation reports (not tables) sit beside the warehouse: `data/validation/<source_id>/<year>.json` and
 `.html` (year `unknown` for year -1; source ids percent-quoted), one per source and year, with each
-document's status, reason, warnings, failed checks (expected, actual, difference, and the printed cells
-taking part, located by `locator`/`grid_row`/`grid_col`), unmapped rows and the tables as printed;
+document's status, reason, failed checks (expected, actual, difference, and the printed cells
+taking part, located by `locator`/`grid_row`/`grid_col`), warnings (failed soft checks: a number quoted
+in the text against the tables, with the sentence; cross-year checks with both years' values, in
+`cross_year_checks`), extraction warnings, unmapped rows and the tables as printed;
 `data/validation/index.html` and `index.json` list them all.
 """
 

@@ -178,7 +178,7 @@ REPORTS = TableDef(
         Column("template_versions", _STR, "All detected template versions as a JSON object {table: version}."),
         Column("n_facts", _I32, "Number of printed facts of the document (rows in facts with is_derived = false)."),
         Column("n_derived", _I32, "Number of derived facts of the document."),
-        Column("n_checks", _I32, "Number of checks evaluated."),
+        Column("n_checks", _I32, "Number of checks of scope document evaluated (cross-year checks not counted)."),
         Column("n_failed_checks", _I32, "Number of failed checks of severity error."),
         Column("n_unmapped", _I32, "Number of printed rows/columns whose labels matched no canonical key."),
         Column("n_warnings", _I32, "Number of extractor/mapper warnings."),
@@ -190,9 +190,15 @@ REPORTS = TableDef(
 
 CHECKS = TableDef(
     name="checks",
-    description="One row per identity (勾稽关系) evaluated on one row or column of a document. expected is the "
-    "printed total, actual the sum of the printed parts; printed numbers are never repaired.",
-    grain="document × check_id × row_key × column_key",
+    description="One row per check evaluated on one row or column of a document. scope 'document': the identities "
+    "(勾稽关系, severity error) and the soft checks of the document itself (severity warning, e.g. "
+    "narrative.matches_tables: a headline number quoted in the text against the table); expected is the printed "
+    "total, actual the sum of the printed parts; printed numbers are never repaired. scope 'cross_year': "
+    "continuity of a source's report with its previous year's report (requests.carry_continuity, "
+    "proactive.in_force_continuity; severity warning), computed by the warehouse at publish time from the "
+    "published facts and recomputed whenever either year of the pair is republished; the row belongs to the "
+    "later year's document.",
+    grain="document × scope × check_id × row_key × column_key",
     columns=(
         _REPORT_ID,
         _SHA,
@@ -205,21 +211,59 @@ CHECKS = TableDef(
         _TABLE,
         Column("row_key", _STR, "Row the identity was evaluated on ('*' when it applies to a whole column)."),
         Column("column_key", _STR, "Column the identity was evaluated on ('*' when it applies to a whole row)."),
-        Column("expected", _F64, "Left side: the printed total (null when not printed or not a number)."),
-        Column("actual", _F64, "Right side: the sum of the printed parts (null when not assessable)."),
+        Column(
+            "expected",
+            _F64,
+            "Left side: the printed total (null when not printed or not a number); narrative: the number the "
+            "text quotes; cross_year: this year's printed value (carried_over, in_force).",
+        ),
+        Column(
+            "actual",
+            _F64,
+            "Right side: the sum of the printed parts (null when not assessable); cross_year: what the other "
+            "year implies (carried_forward of the previous year; in_force of the previous year + issued - "
+            "repealed of this year).",
+        ),
         Column("difference", _F64, "expected - actual (null when either side is null)."),
         Column("status", _STR, "pass, fail or not_assessable (a side is missing)."),
         Column("severity", _STR, "error (hard identity) or warning (soft check)."),
-        Column("detail", _STR, "The identity and its operands in words."),
+        Column(
+            "detail",
+            _STR,
+            "The identity and its operands in words; for narrative checks the sentence quoted; for cross-year "
+            "checks both years' values and which document of each year was compared.",
+        ),
         Column(
             "blank_as_zero",
             _STR,
             "What the identity gives when blank part cells are read as 0 (information only; a blank total is never 0).",
         ),
-        Column("check_index", _I32, "Position of the check within its document."),
+        Column(
+            "scope",
+            _STR,
+            "document (the check reads this document alone; written with the document) or cross_year (compares "
+            "this document with the same source's report of other_year; recomputed by every publish that "
+            "touches either year). Files written before this column existed have no scope: their rows are "
+            "document checks.",
+        ),
+        Column("other_year", _I64, "cross_year: the year compared with (the previous year); null for scope document."),
+        Column(
+            "other_document_sha256",
+            _STR,
+            "cross_year: sha256 of the other year's document compared with (when a source/year has several "
+            "documents, the ok one with most facts, ties broken by sha256); null for scope document.",
+        ),
+        Column(
+            "other_value",
+            _F64,
+            "cross_year: the other year's printed value the check compares (carried_forward or in_force of "
+            "other_year); null for scope document or when not a number.",
+            unit="件",
+        ),
+        Column("check_index", _I32, "Position of the check within its document and scope."),
         _VERSION,
     ),
-    sort_key=("source_id", "document_sha256", "check_index"),
+    sort_key=("source_id", "document_sha256", "scope", "check_index"),
 )
 
 UNMAPPED = TableDef(

@@ -22,8 +22,8 @@ from typing import Any, NamedTuple
 from urllib.parse import quote, unquote
 
 from schemas.records import CheckResult, DocumentResult, Fact, Unmapped
-from warehouse._io import atomic_write_bytes
 from warehouse.documents import DocumentInfo
+from warehouse.files import atomic_write_bytes
 
 STAGING_FORMAT = 2
 SUFFIX = ".json.gz"
@@ -120,22 +120,58 @@ def encode_staged(info: DocumentInfo, result: DocumentResult, extractor_version:
 
 def decode_staged(data: bytes, origin: str = "") -> StagedDocument:
     """Read staged bytes back into the exact objects that were staged."""
-    try:
-        payload = json.loads(gzip.decompress(data))
-    except (OSError, EOFError, ValueError) as err:  # BadGzipFile is an OSError, JSONDecodeError a ValueError
-        raise ValueError(f"{origin or 'staged file'}: damaged staged file ({err}); stage the document again") from err
-    if payload.get("staging_format") != STAGING_FORMAT:
-        raise ValueError(f"{origin or 'staged file'}: unsupported staging_format {payload.get('staging_format')!r}")
-    info_data = dict(payload["info"])
-    if info_data.get("fetched_at") is not None:
-        info_data["fetched_at"] = datetime.fromisoformat(info_data["fetched_at"])
-    info = DocumentInfo(**info_data)
+    payload = _payload(data, origin)
+    info = _info_from_dict(payload["info"])
     r = dict(payload["result"])
     for name, cls in _RECORD_TYPES.items():
         if name in r:
             r[name] = _from_records(r[name], cls)
     result = DocumentResult(**r)
     return StagedDocument(info, result, payload["extractor_version"])
+
+
+def _payload(data: bytes, origin: str) -> dict[str, Any]:
+    try:
+        payload = json.loads(gzip.decompress(data))
+    except (OSError, EOFError, ValueError) as err:  # BadGzipFile is an OSError, JSONDecodeError a ValueError
+        raise ValueError(f"{origin or 'staged file'}: damaged staged file ({err}); stage the document again") from err
+    if payload.get("staging_format") != STAGING_FORMAT:
+        raise ValueError(f"{origin or 'staged file'}: unsupported staging_format {payload.get('staging_format')!r}")
+    return payload
+
+
+def _info_from_dict(data: dict[str, Any]) -> DocumentInfo:
+    info_data = dict(data)
+    if info_data.get("fetched_at") is not None:
+        info_data["fetched_at"] = datetime.fromisoformat(info_data["fetched_at"])
+    return DocumentInfo(**info_data)
+
+
+def load_staged_columns(path: Path | str) -> tuple[StagedDocument, dict[str, dict[str, list]]]:
+    """A staged file with its records as columns instead of objects: what publishing needs, faster.
+
+    Returns ``(StagedDocument, records)`` where the document's facts, derived facts, checks and
+    unmapped lists are empty and ``records[kind][field]`` holds their values column by column (the
+    staged rows transposed in C, no record object built): ~2x faster to publish than ``load_staged``.
+    """
+    p = Path(path)
+    payload = _payload(p.read_bytes(), str(p))
+    r = dict(payload["result"])
+    records: dict[str, dict[str, list]] = {}
+    for name, cls in _RECORD_TYPES.items():
+        data = r.pop(name, None) or {"fields": [f.name for f in dataclasses.fields(cls)], "rows": []}
+        names = data["fields"]
+        rows = data["rows"]
+        columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+        records[name] = {k: list(v) for k, v in zip(names, columns, strict=True)}
+        for f in dataclasses.fields(cls):  # fields added since the file was staged: their defaults
+            if f.name not in records[name]:
+                factory = f.default_factory
+                default = factory() if factory is not dataclasses.MISSING else f.default
+                default = None if default is dataclasses.MISSING else default
+                records[name][f.name] = [default] * len(rows)
+    result = DocumentResult(**r)
+    return StagedDocument(_info_from_dict(payload["info"]), result, payload["extractor_version"]), records
 
 
 def stage_result(staging_dir: Path | str, info: DocumentInfo, result: DocumentResult, extractor_version: str) -> Path:

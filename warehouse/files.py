@@ -1,4 +1,4 @@
-"""Atomic file writes and a cross-process lock.
+"""Atomic file writes and a cross-process lock: the one place every package writes files through.
 
 Readers must never see a half-written file under its final name: everything is written to a
 temporary name first, flushed to disk, then moved into place with ``os.replace`` (atomic on POSIX
@@ -16,6 +16,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
+def _file_mode() -> int:
+    """Mode of a new file under the process umask (mkstemp alone would make every file 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_FILE_MODE = _file_mode()
+
+
 def _fsync_dir(directory: Path) -> None:
     """Persist a rename (the directory entry) so a power cut cannot resurrect the old file."""
     fd = os.open(directory, os.O_RDONLY)
@@ -31,6 +41,7 @@ def write_temp(final: Path, data: bytes, tmp_dir: Path | None = None, *, durable
     directory.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=directory)
     try:
+        os.fchmod(fd, _FILE_MODE)  # readable by the analysts who share the data directory
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             if durable:
