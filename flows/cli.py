@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -313,33 +314,25 @@ def _execute(
     *,
     title: str,
     data_dir: Path,
-    paths: list[str] | None,
-    sources: str | None,
     batch_size: int,
     workers: int,
-    runner: str,
-    force: bool,
     prefect: bool,
     quiet: bool,
     verbose: bool,
     as_json: bool,
-    sources_only: str | None = None,
-    years: str | None = None,
-    portal_port: int | None = None,
+    check: Callable[[], None],
+    invoke: Callable[[Any], RunSummary],
 ) -> None:
-    """Check inputs, configure Prefect, run the pipeline (harvest and/or local files), print the summary."""
+    """Check inputs, configure Prefect, run (``invoke(flows.pipeline)``), print the summary.
+
+    ``check`` raises ``InputError`` for inputs that stop the run before Prefect is even imported.
+    """
     err = Console(stderr=True)
     out = Console()
     if not out.is_terminal:  # logs and pipes: wide enough that reasons and paths stay on one line
         out = Console(width=max(out.width, 160))
-    expected: int | None = None
     try:
-        ids, year_list = parse_ids(sources_only), parse_years(years)
-        from flows.harvesting import check_run_inputs
-
-        kind = check_run_inputs(sources, local=bool(paths), ids=ids)
-        if kind == "documents":
-            expected = len(select_documents(resolve_specs(paths, sources), ids, year_list))
+        check()
     except InputError as exc:
         raise _fail(err, str(exc), EXIT_BAD_INPUT) from None
     try:
@@ -362,20 +355,7 @@ def _execute(
     remove = pipeline.add_progress_listener(view)
     remove_harvest = pipeline.add_harvest_listener(view.harvest)
     try:
-        summary = pipeline.run_pipeline(
-            paths,
-            sources,
-            data_dir=data_dir,
-            batch_size=batch_size,
-            max_workers=workers,
-            runner=runner,
-            force=force,
-            orchestrate=prefect,
-            expected_documents=expected,
-            sources_only=ids,
-            years=year_list,
-            portal_port=portal_port,
-        )
+        summary = invoke(pipeline)
     except KeyboardInterrupt:
         view.close()
         raise _fail(err, "interrupted", EXIT_INTERRUPTED) from None
@@ -399,6 +379,79 @@ def _execute(
         render_summary(summary, out, title)
 
 
+def _check_runner(runner: str, dask_address: str | None) -> None:
+    """An unknown runner or a bad Dask address is an input error (exit 2), found before Prefect starts."""
+    from flows.deploy import scheduled_runner
+
+    try:
+        scheduled_runner(runner, dask_address)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+
+
+def _run_documents(
+    *,
+    title: str,
+    data_dir: Path,
+    paths: list[str] | None,
+    sources: str | None,
+    batch_size: int,
+    workers: int,
+    runner: str,
+    force: bool,
+    prefect: bool,
+    quiet: bool,
+    verbose: bool,
+    as_json: bool,
+    sources_only: str | None = None,
+    years: str | None = None,
+    portal_port: int | None = None,
+    dask_address: str | None = None,
+    archive_dir: Path | None = None,
+) -> None:
+    """``run`` and ``extract``: harvest and/or local files through ``run_pipeline``."""
+    parsed: dict[str, Any] = {}
+
+    def check() -> None:
+        parsed["ids"], parsed["years"] = parse_ids(sources_only), parse_years(years)
+        from flows.harvesting import check_run_inputs
+
+        kind = check_run_inputs(sources, local=bool(paths), ids=parsed["ids"])
+        if kind == "documents":
+            select_documents(resolve_specs(paths, sources), parsed["ids"], parsed["years"])
+        _check_runner(runner, dask_address)
+
+    def invoke(pipeline: Any) -> RunSummary:
+        return pipeline.run_pipeline(
+            paths,
+            sources,
+            data_dir=data_dir,
+            batch_size=batch_size,
+            max_workers=workers,
+            runner=runner,
+            force=force,
+            orchestrate=prefect,
+            sources_only=parsed["ids"],
+            years=parsed["years"],
+            portal_port=portal_port,
+            dask_address=dask_address,
+            archive_dir=archive_dir,
+        )
+
+    _execute(
+        title=title,
+        data_dir=data_dir,
+        batch_size=batch_size,
+        workers=workers,
+        prefect=prefect,
+        quiet=quiet,
+        verbose=verbose,
+        as_json=as_json,
+        check=check,
+        invoke=invoke,
+    )
+
+
 BatchSizeOpt = Annotated[
     int, typer.Option("--batch-size", help="Documents per extract task (a task costs ~25 ms of Prefect overhead).")
 ]
@@ -406,7 +459,23 @@ WorkersOpt = Annotated[int, typer.Option("--workers", "-w", help="Batches extrac
 RunnerOpt = Annotated[
     str,
     typer.Option(
-        "--runner", help="Task runner: auto (processes for large runs on several cores), threads or processes."
+        "--runner",
+        help="Where extraction runs: auto (processes when over 1000 documents need parsing, on several cores; "
+        "else threads), threads, processes, dask (a local Dask cluster), or a Dask scheduler address tcp://host:port.",
+    ),
+]
+DaskAddressOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--dask-address", envvar="XXGK_DASK_ADDRESS", help="Scheduler of an existing Dask cluster (tcp://host:8786)."
+    ),
+]
+ArchiveDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--archive-dir",
+        envvar="XXGK_ARCHIVE_DIR",
+        help="Raw archive of fetched bytes (default: <data-dir>/archive); may live on shared storage.",
     ),
 ]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Re-extract documents already staged by this extractor.")]
@@ -457,9 +526,11 @@ def run(
             help="Port of the local demo portal (default 8765; 0 = any free port).",
         ),
     ] = None,
+    archive_dir: ArchiveDirOpt = None,
     batch_size: BatchSizeOpt = DEFAULT_BATCH_SIZE,
     workers: WorkersOpt = DEFAULT_MAX_WORKERS,
     runner: RunnerOpt = "auto",
+    dask_address: DaskAddressOpt = None,
     force: ForceOpt = False,
     prefect: PrefectOpt = True,
     quiet: QuietOpt = False,
@@ -476,7 +547,7 @@ def run(
         from flows.inputs import is_registry
 
         title = f"xxgk run ({'sources registry' if is_registry(sources) else 'documents file'} {sources})"
-    _execute(
+    _run_documents(
         title=title,
         data_dir=data_dir or default_data_dir(),
         paths=None,
@@ -492,6 +563,8 @@ def run(
         sources_only=sources_only,
         years=years,
         portal_port=portal_port,
+        dask_address=dask_address,
+        archive_dir=archive_dir,
     )
 
 
@@ -502,6 +575,7 @@ def extract(
     batch_size: BatchSizeOpt = DEFAULT_BATCH_SIZE,
     workers: WorkersOpt = DEFAULT_MAX_WORKERS,
     runner: RunnerOpt = "auto",
+    dask_address: DaskAddressOpt = None,
     force: ForceOpt = False,
     prefect: PrefectOpt = True,
     quiet: QuietOpt = False,
@@ -509,7 +583,7 @@ def extract(
     as_json: JsonOpt = False,
 ) -> None:
     """Extract any local files into OUT: source id from the file name, publisher and year from the document."""
-    _execute(
+    _run_documents(
         title="xxgk extract",
         data_dir=out,
         paths=[str(p) for p in paths],
@@ -522,6 +596,97 @@ def extract(
         quiet=quiet,
         verbose=verbose,
         as_json=as_json,
+        dask_address=dask_address,
+    )
+
+
+@app.command()
+def backfill(
+    years: Annotated[
+        str | None,
+        typer.Option(
+            "--years", help="Years to re-extract and republish: 2019-2024, 2021 or 2019,2021-2022 (default: all)."
+        ),
+    ] = None,
+    sources: Annotated[
+        str | None,
+        typer.Option(
+            "--sources",
+            "-s",
+            help="What to backfill: source ids (a,b,c), a file of ids (one per line), a sources registry "
+            "(its sources in the archive) or a documents file. Default: every source in the archive.",
+        ),
+    ] = None,
+    refetch: Annotated[
+        bool, typer.Option("--refetch", help="Harvest the sources again first (network); else the archive only.")
+    ] = False,
+    force_extract: Annotated[
+        bool,
+        typer.Option("--force-extract", help="Parse every document again, even when staged by this extractor."),
+    ] = False,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", "-d", help="Data directory (default: $XXGK_DATA_DIR or ./data).")
+    ] = None,
+    archive_dir: ArchiveDirOpt = None,
+    batch_size: BatchSizeOpt = DEFAULT_BATCH_SIZE,
+    workers: WorkersOpt = DEFAULT_MAX_WORKERS,
+    runner: RunnerOpt = "auto",
+    dask_address: DaskAddressOpt = None,
+    prefect: PrefectOpt = True,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Re-extract years and sources from the raw archive (no network unless --refetch); republish them.
+
+    Only the years' partitions are rewritten, in one commit: a backfill killed midway leaves the
+    warehouse as it was, and running it again completes it (staged documents are not parsed twice).
+    """
+    data = data_dir or default_data_dir()
+    parsed: dict[str, Any] = {}
+
+    def check() -> None:
+        from flows.harvesting import archive_dir_of
+
+        parsed["years"] = parse_years(years)
+        archive = archive_dir or archive_dir_of(data)
+        if not Path(archive).is_dir() and not refetch:
+            raise InputError(f"no raw archive at {archive}: harvest first (xxgk run), or give --archive-dir")
+        # reads only the archive's small JSON records (and a registry): Prefect is not imported yet
+        from flows.archive_index import select_backfill
+
+        select_backfill(archive, sources, refetch=refetch)
+        _check_runner(runner, dask_address)
+
+    def invoke(pipeline: Any) -> RunSummary:
+        from flows.backfill import run_backfill
+
+        return run_backfill(
+            data,
+            archive_dir=archive_dir,
+            sources=sources,
+            years=parsed["years"],
+            refetch=refetch,
+            force=force_extract,
+            batch_size=batch_size,
+            max_workers=workers,
+            runner=runner,
+            dask_address=dask_address,
+            orchestrate=prefect,
+        )
+
+    span = f" {years}" if years else ""
+    _execute(
+        title=f"xxgk backfill{span}",
+        data_dir=data,
+        batch_size=batch_size,
+        workers=workers,
+        prefect=prefect,
+        quiet=quiet,
+        verbose=verbose,
+        as_json=as_json,
+        check=check,
+        invoke=invoke,
     )
 
 

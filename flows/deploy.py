@@ -207,7 +207,7 @@ _PARAMETER_ALIASES: dict[str, tuple[str, ...]] = {
     "sources": ("sources", "registry"),
 }
 #: Parameters holding local paths: made absolute, since the served runs start in another directory.
-_PATH_PARAMETERS = ("data_dir", "sources")
+_PATH_PARAMETERS = ("data_dir", "sources", "archive_dir")
 
 
 def deployment_parameters(flow: Flow[..., Any], values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -334,8 +334,9 @@ def serve_flow(
 ) -> None:
     """Register ``flow`` on the schedule, then poll for its runs until interrupted (blocks).
 
-    Each run executes in a subprocess started from this in-memory flow object, so the task runner
-    set on it (``with_task_runner``) is the one the runs use. ``limit`` caps concurrent runs (one
+    Each run executes in a subprocess started from this in-memory flow object, so a task runner
+    set on it (``with_task_runner``) is the one the runs use; the pipeline flow instead takes its
+    extraction runner as a parameter (``runner``, ``max_workers``) and starts it per run. ``limit`` caps concurrent runs (one
     nightly at a time by default). On shutdown Prefect pauses the schedule, so runs do not pile up
     while nothing serves them; the next ``xxgk serve`` resumes it.
     """
@@ -389,6 +390,12 @@ def serve_command(
         str | None,
         typer.Option("--dask-address", envvar="XXGK_DASK_ADDRESS", help="Scheduler of an existing Dask cluster."),
     ] = None,
+    archive_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--archive-dir", envvar="XXGK_ARCHIVE_DIR", help="Raw archive (default: <data-dir>/archive; may be shared)."
+        ),
+    ] = None,
     api_url: Annotated[
         str | None,
         typer.Option("--api-url", help="Prefect server API (default: PREFECT_API_URL or the Prefect profile)."),
@@ -411,13 +418,20 @@ def serve_command(
         _keep_prefect_home()
         with api_settings(url):
             validate_schedule(cron, timezone)
-            kind, address = resolve_runner(runner, workers, dask_address)
-            flow = with_task_runner(resolve_flow(flow_ref), kind, workers, address)
+            flow = resolve_flow(flow_ref)
+            if "runner" in inspect.signature(flow.fn).parameters:
+                # the flow starts its own extraction runner; ``auto`` is decided per run
+                kind, address = scheduled_runner(runner, dask_address)
+            else:
+                kind, address = resolve_runner(runner, workers, dask_address)
+                flow = with_task_runner(flow, kind, workers, address)
             values = {
                 "data_dir": data_dir or default_data_dir(),
                 "sources": sources,
                 "batch_size": batch_size,
+                "workers": workers,
                 "runner": address or kind,
+                "archive_dir": archive_dir,
             }
             parameters, ignored = deployment_parameters(flow, values)
             if register_only:
@@ -469,8 +483,31 @@ def resolve_runner(runner: str, workers: int, dask_address: str | None = None) -
     return kind, (dask_address.strip() if kind == "dask" and dask_address else None)
 
 
+def scheduled_runner(runner: str, dask_address: str | None = None) -> tuple[str, str | None]:
+    """``(runner, dask address)`` passed to a flow that picks its own runner per run (the pipeline's).
+
+    Unlike ``resolve_runner``, ``auto`` stays ``auto``: each run then extracts on processes only
+    when enough documents need parsing (``flows.pipeline.extraction_runner``), so a quiet night does
+    not pay for worker start-up. Raises ``ValueError`` for an unknown runner or a bad address.
+    """
+    kind = runner.strip().lower()
+    if is_dask_address(runner):
+        return "dask", runner.strip()
+    if kind not in ("auto", *RUNNERS):
+        raise ValueError(f"unknown runner {runner!r}: auto, threads, processes, dask, or tcp://host:port")
+    if dask_address:
+        if kind not in ("auto", "dask"):
+            raise ValueError(f"a Dask address ({dask_address}) needs --runner dask or auto, not {runner!r}")
+        if not is_dask_address(dask_address):
+            raise ValueError(f"not a Dask scheduler address: {dask_address!r} (expected tcp://host:port)")
+        return "dask", dask_address.strip()
+    return kind, None
+
+
 def describe_runner(kind: str, workers: int, dask_address: str | None = None) -> str:
     """How the serve command names the runner it configured."""
+    if kind == "auto":
+        return f"{max(1, workers)} threads, or processes when a run has many documents to parse"
     if kind == "dask":
         return f"the Dask cluster at {dask_address}" if dask_address else f"a local Dask cluster of {workers} workers"
     return f"{max(1, workers)} {kind}"

@@ -187,8 +187,11 @@ def harvest_source_batch(
     A source that fails in any way is a ``failed`` outcome naming the exception (harvest_sources
     already does this per source; the hand-off is guarded here too), never a lost batch.
     """
+    from flows.archive_index import record_sources  # it imports this module
+
     start = time.perf_counter()
     archive = RawArchive(plan.archive_dir)
+    record_sources(plan.archive_dir, sources)  # so a backfill can replay them without the registry
     fetch = fetcher or shared_fetcher(plan.fetch)
     years = set(plan.years) if plan.years else None
     harvests = harvest_sources(
@@ -398,6 +401,7 @@ def open_run_inputs(
     years: list[int] | None = None,
     harvest: HarvestPlan | None = None,
     portal_port: int | None = None,
+    archive_dir: str | Path | None = None,
 ) -> Iterator[RunInputs]:
     """Resolve what a run reads, starting the demo portal for the block when needed.
 
@@ -406,8 +410,11 @@ def open_run_inputs(
       the demo portal (``{portal}`` URLs) start it.
     - ``sources`` is a documents file, or ``local`` (paths/documents given): no harvest.
     - nothing at all: the demo portal serving the embedded sample set and the demo sites.
+
+    ``archive_dir`` (default ``<data_dir>/archive``) is where harvested bytes go: it may sit on
+    shared storage apart from the data directory.
     """
-    archive = str(archive_dir_of(data_dir))
+    archive = str(archive_dir if archive_dir is not None else archive_dir_of(data_dir))
     registry = sources is not None and is_registry(sources)
     if harvest is not None:
         yield RunInputs(harvest, str(sources) if sources and not registry else None, harvest.label or "harvest")

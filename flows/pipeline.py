@@ -37,6 +37,7 @@ from flows.settings import (
     PROCESS_RUNNER_THRESHOLD,
     configure_prefect,
     default_data_dir,
+    pause_point,
 )
 
 # Defaults must be in the environment before Prefect reads its settings (at import).
@@ -46,10 +47,11 @@ from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.exceptions import MissingContextError  # noqa: E402
 from prefect.futures import as_completed  # noqa: E402
-from prefect.settings import get_current_settings  # noqa: E402
-from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner  # noqa: E402
+from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings  # noqa: E402
+from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
 from extractors import EXTRACTOR_VERSION, extract_document  # noqa: E402
+from flows.deploy import is_dask_address, publish_artifacts, task_runner_for  # noqa: E402
 from flows.harvesting import (  # noqa: E402
     DEFAULT_SOURCE_BATCH,
     HarvestBatchOutcome,
@@ -64,12 +66,12 @@ from flows.inputs import (  # noqa: E402
     DocumentJob,
     InputError,
     document_info,
-    is_registry,
     locate,
     portable_path,
     resolve_specs,
     select_documents,
 )
+from flows.transaction import PublishTransaction, recover_publish  # noqa: E402
 from harvest import Source  # noqa: E402
 from schemas.records import STATUS_FAILED, DocumentResult  # noqa: E402
 from warehouse import (  # noqa: E402
@@ -144,7 +146,12 @@ class BatchOutcome:
 
 @dataclass(slots=True)
 class PublishOutcome:
-    """What ``publish`` wrote: file counts and where the outputs are."""
+    """What ``publish`` wrote: file counts and where the outputs are.
+
+    ``written``/``unchanged``/``removed`` count warehouse files; ``changed`` lists every published
+    file (warehouse and validation, relative to the data directory) the commit replaced or removed.
+    ``artifacts``: Prefect artifacts created (per source, under Prefect only).
+    """
 
     warehouse: str
     validation_index: str | None
@@ -154,6 +161,9 @@ class PublishOutcome:
     removed: int
     rows: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    years: list[int] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    artifacts: int = 0
 
 
 @dataclass(slots=True)
@@ -366,25 +376,43 @@ def extract_documents(
     return outcomes
 
 
-def publish_staged(data_dir: Path | str, staged: Iterable[str | Path]) -> PublishOutcome:
-    """Publish the run's staged documents: Parquet warehouse, then the validation reports.
+def publish_staged(
+    data_dir: Path | str,
+    staged: Iterable[str | Path],
+    *,
+    years: Iterable[int] | None = None,
+    replace: bool = False,
+) -> PublishOutcome:
+    """Publish the run's staged documents: Parquet warehouse, then the validation reports, as one commit.
 
-    Both steps are idempotent and write only files whose bytes change, so a second identical run
-    touches nothing.
+    Both steps run in a ``PublishTransaction``: against a shadow of the published trees, moved into
+    place only once everything is written, so a run killed at any point leaves the published files
+    as they were (or, past the commit point, as the next run completes them). Both steps are
+    idempotent and write only files whose bytes change, so a second identical run touches nothing.
+    ``years``/``replace`` are ``warehouse.publish``'s: only documents of those years; with
+    ``replace``, those year partitions rebuilt from this run alone (a full backfill).
     """
     paths = sorted({str(p) for p in staged})
-    summary = publish(data_dir, paths)
-    reports = write_validation_reports(data_dir, paths) if paths else []
-    index = str(validation_dir(data_dir) / "index.html") if reports else None
+    year_list = sorted({int(y) for y in years}) if years is not None else None
+    with PublishTransaction(data_dir) as txn:
+        summary = publish(txn.root, paths, years=year_list, replace=replace)
+        reports = write_validation_reports(txn.root, paths) if paths else []
+    root = Path(txn.root)
+    changed = txn.result.replaced + txn.result.removed
+    in_warehouse = [c for c in changed if c.startswith("warehouse/")]
+    index = validation_dir(data_dir) / "index.html"
     return PublishOutcome(
         warehouse=str(warehouse_dir(data_dir)),
-        validation_index=index,
+        validation_index=str(index) if reports or index.is_file() else None,
         documents=summary.documents,
-        written=len(summary.written),
+        written=len([c for c in in_warehouse if c in txn.result.replaced]),
         unchanged=len(summary.unchanged),
-        removed=len(summary.removed),
+        removed=len([c for c in in_warehouse if c in txn.result.removed]),
         rows=dict(summary.rows),
-        warnings=list(summary.warnings),
+        warnings=[w.replace(str(root), str(data_dir)) for w in summary.warnings]
+        + [f"an interrupted publish was {r} first" for r in txn.recovered],
+        years=list(summary.years),
+        changed=changed,
     )
 
 
@@ -468,9 +496,30 @@ def extract_batch(
 
 
 @task(name="publish", cache_policy=NO_CACHE)
-def publish_task(data_dir: str, staged: list[str]) -> PublishOutcome:
-    """Task: publish the warehouse tables and the validation reports."""
-    return publish_staged(data_dir, staged)
+def publish_task(
+    data_dir: str,
+    staged: list[str],
+    years: list[int] | None = None,
+    replace: bool = False,
+    sources: list[str] | None = None,
+    harvest: list[SourceOutcome] | None = None,
+) -> PublishOutcome:
+    """Task: publish the warehouse tables and the validation reports; then, under Prefect, artifacts.
+
+    One markdown artifact per source of the run (``sources`` plus the harvested ones, with their
+    harvest outcome) summarising its validation reports with links to them: what the Prefect UI
+    shows per source. Outside a Prefect run no artifact is made.
+    """
+    outcome = publish_staged(data_dir, staged, years=years, replace=replace)
+    wanted = sorted(set(sources or []) | {h.source_id for h in harvest or []})
+    if wanted:
+        try:
+            outcome.artifacts = len(publish_artifacts(wanted, data_dir, harvest=harvest))
+        except Exception as err:  # the API refusing an artifact must not undo a committed publish
+            message = f"per-source artifacts not created: {type(err).__name__}: {err}"
+            _logger().warning(message)
+            outcome.warnings.append(message)
+    return outcome
 
 
 def add_progress_listener(listener: ProgressListener) -> Callable[[], None]:
@@ -514,6 +563,14 @@ def _run_id(orchestrated: bool) -> str:
     return uuid.uuid4().hex
 
 
+def _recover(data_dir: str, log: logging.Logger | logging.LoggerAdapter[logging.Logger]) -> list[str]:
+    """Complete (or discard) the publish of a run that was killed, before this run reads anything."""
+    done = recover_publish(data_dir)
+    for outcome in done:
+        log.warning("the publish step of an interrupted run was %s", outcome)
+    return done
+
+
 def _run_body(
     paths: list[str] | None,
     sources: str | None,
@@ -524,10 +581,13 @@ def _run_body(
     *,
     orchestrated: bool,
     runner: str,
+    max_workers: int = DEFAULT_MAX_WORKERS,
+    dask_address: str | None = None,
     harvest: HarvestPlan | None = None,
     sources_only: list[str] | None = None,
     years: list[int] | None = None,
     portal_port: int | None = None,
+    archive_dir: str | None = None,
 ) -> RunSummary:
     """The flow's steps, shared by the Prefect flow and the in-process run."""
     start = time.perf_counter()
@@ -535,6 +595,7 @@ def _run_body(
     staging = str(staging_dir_of(data_dir))
     run_id = _run_id(orchestrated)
     local = bool(paths or documents)
+    recovered = _recover(data_dir, log)
     try:
         with open_run_inputs(
             sources,
@@ -544,6 +605,7 @@ def _run_body(
             years=years,
             harvest=harvest,
             portal_port=portal_port,
+            archive_dir=archive_dir,
         ) as inputs:
             jobs: list[DocumentJob] = []
             if local or inputs.documents_file:
@@ -554,28 +616,42 @@ def _run_body(
             harvest_seconds = 0.0
             if inputs.plan is not None:
                 h_start = time.perf_counter()
-                h_jobs, harvested = _harvest(inputs.plan, data_dir, run_id, orchestrated, log)
+                h_jobs, harvested = _harvest(inputs.plan, data_dir, run_id, orchestrated, log, max_workers)
                 jobs += h_jobs
                 harvest_seconds = time.perf_counter() - h_start
     finally:
         close_fetchers()
     jobs = unique_jobs(jobs)
-    outcomes, n_batches = _extract(jobs, staging, data_dir, batch_size, force, orchestrated, log)
+    outcomes, n_batches, label = _extract(
+        jobs,
+        staging,
+        data_dir,
+        batch_size,
+        force,
+        orchestrated,
+        log,
+        runner=runner,
+        max_workers=max_workers,
+        dask_address=dask_address,
+    )
     staged = [o.staged for o in outcomes if o.staged]
-    published = publish_task(data_dir, staged) if orchestrated else publish_task.fn(data_dir, staged)
+    run_sources = sorted({o.source_id for o in outcomes})
+    publish_step = publish_task if orchestrated else publish_task.fn
+    published = publish_step(data_dir, staged, sources=run_sources, harvest=harvested)
     summary = summarize(
         data_dir,
         outcomes,
         published,
         seconds=time.perf_counter() - start,
-        runner=runner,
+        runner=label,
         batches=n_batches,
         sources=harvested,
     )
     summary.inputs = inputs.label
     summary.run_id = run_id
     summary.harvest_seconds = round(harvest_seconds, 3)
-    summary.warnings = list(inputs.warnings) + summary.warnings
+    summary.warnings = [f"the publish step of an interrupted run was {r}" for r in recovered]
+    summary.warnings += list(inputs.warnings) + list(published.warnings)
     if inputs.plan is not None:
         summary.archive = inputs.plan.archive_dir
         summary.portal = inputs.plan.portal
@@ -590,11 +666,14 @@ def _harvest(
     run_id: str,
     orchestrated: bool,
     log: logging.Logger | logging.LoggerAdapter[logging.Logger],
+    max_workers: int = DEFAULT_MAX_WORKERS,
 ) -> tuple[list[DocumentJob], list[SourceOutcome]]:
     """harvest_batch over batches of sources; returns the documents to extract and each source's outcome.
 
-    Writes ``<archive>/harvest.json``. Under Prefect a source that gave nothing usable is logged as a
-    warning.
+    Harvesting waits on the network, so its tasks always run on threads in the flow's process
+    (``max_workers`` batches at once, sharing the process's Fetcher and so its per-host limits),
+    whatever runner extraction uses. Writes ``<archive>/harvest.json``. Under Prefect a source that
+    gave nothing usable is logged as a warning.
     """
     chunks = batches_of(list(plan.sources), plan.batch_size or DEFAULT_SOURCE_BATCH)
     total = len(plan.sources)
@@ -602,24 +681,38 @@ def _harvest(
     _notify_harvest(0, total, None)
     results: list[HarvestBatchOutcome] = []
     done = 0
-    if orchestrated:
-        futures = [harvest_batch.submit(chunk, plan, data_dir, i, run_id) for i, chunk in enumerate(chunks)]
-        stream: Iterable[HarvestBatchOutcome] = (f.result() for f in as_completed(futures))
-    else:
-        stream = (harvest_batch.fn(chunk, plan, data_dir, i, run_id) for i, chunk in enumerate(chunks))
-    for outcome in stream:
-        results.append(outcome)
-        done += len(outcome.sources)
-        for src in outcome.sources:
-            line = "source %s: %s (%s); %d documents, %d requests, %d not modified"
-            args = (src.source_id, src.status, src.reason, src.documents, src.requests, src.not_modified)
-            # a warning in the flow run's log (the Prefect UI); in-process the summary shows it
-            (log.warning if src.failed and orchestrated else log.info)(line, *args)
-        _notify_harvest(done, total, outcome)
+    with contextlib.ExitStack() as stack:
+        if orchestrated and chunks:
+            runner = stack.enter_context(ThreadPoolTaskRunner(max_workers=max(1, int(max_workers))))
+            futures = [
+                runner.submit(
+                    harvest_batch,
+                    {"sources": chunk, "plan": plan, "data_dir": data_dir, "index": i, "run_id": run_id},
+                )
+                for i, chunk in enumerate(chunks)
+            ]
+            stream: Iterable[HarvestBatchOutcome] = (f.result() for f in as_completed(futures))
+        else:
+            stream = (harvest_batch.fn(chunk, plan, data_dir, i, run_id) for i, chunk in enumerate(chunks))
+        for outcome in stream:
+            results.append(outcome)
+            done += len(outcome.sources)
+            for src in outcome.sources:
+                line = "source %s: %s (%s); %d documents, %d requests, %d not modified"
+                args = (src.source_id, src.status, src.reason, src.documents, src.requests, src.not_modified)
+                # a warning in the flow run's log (the Prefect UI); in-process the summary shows it
+                (log.warning if src.failed and orchestrated else log.info)(line, *args)
+            _notify_harvest(done, total, outcome)
     results.sort(key=lambda b: b.index)
     outcomes = [o for b in results for o in b.sources]
     write_harvest_record(plan.archive_dir, run_id, outcomes)
     return [j for b in results for j in b.documents], outcomes
+
+
+def pending_documents(jobs: Sequence[DocumentJob], staging: str | Path, extractor_version: str | None = None) -> int:
+    """How many of ``jobs`` this extractor version has not staged yet: the documents a run will parse."""
+    version = extractor_version or EXTRACTOR_VERSION
+    return sum(1 for j in jobs if not is_staged(staging, j.info.document_sha256, version, j.info.source_id))
 
 
 def _extract(
@@ -630,15 +723,38 @@ def _extract(
     force: bool,
     orchestrated: bool,
     log: logging.Logger | logging.LoggerAdapter[logging.Logger],
-) -> tuple[list[DocumentOutcome], int]:
-    """extract_batch over batches of documents; the outcomes in input order and the batch count."""
+    *,
+    runner: str = "auto",
+    max_workers: int = DEFAULT_MAX_WORKERS,
+    dask_address: str | None = None,
+) -> tuple[list[DocumentOutcome], int, str]:
+    """extract_batch over batches of documents; the outcomes in input order, the batch count, the runner.
+
+    Under Prefect the task runner is chosen here, once the documents are known: ``auto`` counts the
+    documents not yet staged by this extractor version (all of them with ``force``) and uses
+    processes only above ``PROCESS_RUNNER_THRESHOLD`` (see ``extraction_runner``).
+    """
     chunks = batches_of(jobs, batch_size)
     total = len(jobs)
-    log.info("%d documents in %d batches (extractor %s)", total, len(chunks), EXTRACTOR_VERSION)
+    kind, address, label = "local", None, "local"
+    if orchestrated:
+        pending = total if force else pending_documents(jobs, staging)
+        kind, address = extraction_runner(runner, pending, max_workers, dask_address)
+        label = runner_label(kind, max_workers, address)
+        log.info(
+            "%d documents (%d to parse) in %d batches on %s (extractor %s)",
+            total,
+            pending,
+            len(chunks),
+            label,
+            EXTRACTOR_VERSION,
+        )
+    else:
+        log.info("%d documents in %d batches (extractor %s)", total, len(chunks), EXTRACTOR_VERSION)
     _notify(0, total, None)
     results: list[BatchOutcome] = []
     done = 0
-    for outcome in _run_batches(chunks, staging, force, orchestrated, data_dir):
+    for outcome in _run_batches(chunks, staging, force, data_dir, kind, max_workers, address):
         results.append(outcome)
         done += len(outcome.documents)
         actions = ", ".join(f"{n} {a}" for a, n in sorted(Counter(o.action for o in outcome.documents).items()))
@@ -652,21 +768,42 @@ def _extract(
             total,
         )
         _notify(done, total, outcome)
+        if len(results) == 1:
+            pause_point("extract")
     results.sort(key=lambda b: b.index)
-    return [o for b in results for o in b.documents], len(chunks)
+    return [o for b in results for o in b.documents], len(chunks), label
 
 
 def _run_batches(
-    chunks: list[list[DocumentJob]], staging: str, force: bool, orchestrated: bool, data_dir: str
+    chunks: list[list[DocumentJob]],
+    staging: str,
+    force: bool,
+    data_dir: str,
+    kind: str,
+    max_workers: int,
+    dask_address: str | None,
 ) -> Iterator[BatchOutcome]:
-    """Batch outcomes as they complete: submitted to the flow's task runner, or run in order."""
-    if not orchestrated:
+    """Batch outcomes as they complete: on the chosen Prefect task runner, or in order (``local``).
+
+    The runner is started here for the extraction only (harvesting keeps its threads): worker
+    processes and Dask clusters cost seconds to start, which only parsing can earn back.
+    """
+    if kind == "local":
         for i, chunk in enumerate(chunks):
             yield extract_batch.fn(chunk, staging, i, force, data_dir)
         return
-    futures = [extract_batch.submit(chunk, staging, i, force, data_dir) for i, chunk in enumerate(chunks)]
-    for future in as_completed(futures):
-        yield future.result()
+    if not chunks:
+        return
+    with _shared_api(kind in ("processes", "dask")), task_runner_for(kind, max_workers, dask_address) as runner:
+        futures = [
+            runner.submit(
+                extract_batch,
+                {"batch": chunk, "staging_dir": staging, "index": i, "force": force, "data_dir": data_dir},
+            )
+            for i, chunk in enumerate(chunks)
+        ]
+        for future in as_completed(futures):
+            yield future.result()
 
 
 @flow(name="xxgk-extract", validate_parameters=False)
@@ -677,19 +814,22 @@ def extract_flow(
     data_dir: str = "data",
     batch_size: int = DEFAULT_BATCH_SIZE,
     force: bool = False,
-    runner: str = "threads",
+    runner: str = "auto",
     harvest: HarvestPlan | None = None,
     sources_only: list[str] | None = None,
     years: list[int] | None = None,
     portal_port: int | None = None,
+    max_workers: int = DEFAULT_MAX_WORKERS,
+    dask_address: str | None = None,
+    archive_dir: str | None = None,
 ) -> RunSummary:
     """Harvest and/or read documents, extract them into ``data_dir`` and publish.
 
     ``sources``: a sources registry (harvested) or a documents file; with no ``sources``, ``paths``,
     ``documents`` or ``harvest`` the demo portal serving the embedded sample set is harvested.
-    harvest_batch × N → load_documents → extract_batch × M (concurrent, bounded) → publish;
-    returns a ``RunSummary``. ``runner`` only labels the summary: the task runner itself is chosen
-    by ``run_pipeline`` (or the deployment).
+    harvest_batch × N (threads) → load_documents → extract_batch × M on ``runner`` (``auto``,
+    ``threads``, ``processes``, ``dask`` or a Dask scheduler address; at most ``max_workers`` at
+    once) → publish (one commit; one artifact per source). Returns a ``RunSummary``.
     """
     return _run_body(
         paths,
@@ -700,27 +840,59 @@ def extract_flow(
         force,
         orchestrated=True,
         runner=runner,
+        max_workers=max_workers,
+        dask_address=dask_address,
         harvest=harvest,
         sources_only=sources_only,
         years=years,
         portal_port=portal_port,
+        archive_dir=archive_dir,
     )
 
 
-def choose_runner(runner: str, documents: int, max_workers: int) -> str:
-    """``threads`` or ``processes``: ``auto`` picks processes only for large runs on several cores.
+#: Runner names for extraction (besides a Dask scheduler address such as ``tcp://host:8786``).
+RUNNER_CHOICES = ("auto", "threads", "processes", "dask")
 
-    Parsing is CPU-bound (the GIL serialises threads), but each worker process pays ~2-5 s to
-    import Prefect and the extractors, which only a large backfill earns back.
+
+def extraction_runner(
+    runner: str, documents: int, max_workers: int, dask_address: str | None = None
+) -> tuple[str, str | None]:
+    """``(kind, dask address)`` for extracting ``documents`` documents: threads, processes or dask.
+
+    ``auto`` picks processes only when more than ``PROCESS_RUNNER_THRESHOLD`` documents must be
+    parsed, on several cores with ``max_workers`` > 1: parsing is CPU-bound (the GIL serialises
+    threads), but each worker process pays ~5-8 s to import Prefect and the extractors, which only
+    a large backfill earns back. ``auto`` with ``dask_address``, or a runner given as an address,
+    is that Dask cluster. Raises ``ValueError`` for an unknown runner.
     """
-    if runner in ("threads", "processes"):
-        return runner
-    if runner != "auto":
-        raise ValueError(f"unknown runner {runner!r} (auto, threads, processes)")
-    cores = os.cpu_count() or 1
-    if documents > PROCESS_RUNNER_THRESHOLD and cores > 1 and max_workers > 1:
-        return "processes"
-    return "threads"
+    if is_dask_address(runner):
+        return "dask", runner.strip()
+    kind = runner.strip().lower()
+    if kind not in RUNNER_CHOICES:
+        raise ValueError(f"unknown runner {runner!r}: auto, threads, processes, dask, or tcp://host:port")
+    if dask_address and kind not in ("auto", "dask"):
+        raise ValueError(f"a Dask address ({dask_address}) needs --runner dask or auto, not {runner!r}")
+    if dask_address and not is_dask_address(dask_address):
+        raise ValueError(f"not a Dask scheduler address: {dask_address!r} (expected tcp://host:port)")
+    if kind == "auto":
+        if dask_address:
+            return "dask", dask_address.strip()
+        cores = os.cpu_count() or 1
+        large = documents > PROCESS_RUNNER_THRESHOLD and cores > 1 and max_workers > 1
+        return ("processes" if large else "threads"), None
+    return kind, (dask_address.strip() if kind == "dask" and dask_address else None)
+
+
+def choose_runner(runner: str, documents: int, max_workers: int) -> str:
+    """The kind of runner ``extraction_runner`` picks: ``threads``, ``processes`` or ``dask``."""
+    return extraction_runner(runner, documents, max_workers)[0]
+
+
+def runner_label(kind: str, max_workers: int, dask_address: str | None = None) -> str:
+    """How the summary names the runner: ``prefect/threads×2``, ``prefect/dask@tcp://…``."""
+    if kind == "dask" and dask_address:
+        return f"prefect/dask@{dask_address}"
+    return f"prefect/{kind}×{max(1, int(max_workers))}"
 
 
 def run_pipeline(
@@ -739,45 +911,47 @@ def run_pipeline(
     sources_only: list[str] | None = None,
     years: list[int] | None = None,
     portal_port: int | None = None,
+    dask_address: str | None = None,
+    archive_dir: Path | str | None = None,
 ) -> RunSummary:
     """Run the pipeline into ``data_dir`` (default ``./data``): harvest and/or local documents.
 
     ``sources`` is a sources registry or a documents file; ``harvest`` an explicit plan; with
     neither (nor paths/documents) the demo portal is harvested. ``sources_only``/``years`` narrow
     the run. ``orchestrate=False`` calls the same task functions directly (no Prefect API).
-    ``runner``: ``auto`` / ``threads`` / ``processes`` for the Prefect task runner, with at most
-    ``max_workers`` batches at once. ``expected_documents`` (if the caller already counted the
-    inputs) lets ``auto`` choose without hashing first.
+    ``runner``: ``auto`` / ``threads`` / ``processes`` / ``dask`` / a Dask scheduler address
+    (or ``dask_address``) for the extraction tasks, at most ``max_workers`` batches at once;
+    ``auto`` decides once the documents left to parse are known. ``archive_dir`` (default
+    ``<data_dir>/archive``) may be on shared storage. ``expected_documents`` is accepted for
+    compatibility and no longer needed (the runner is chosen from the documents left to parse).
     """
+    del expected_documents
     data = str(Path(data_dir) if data_dir is not None else default_data_dir())
     options: dict[str, Any] = {
         "harvest": harvest,
         "sources_only": sources_only,
         "years": years,
         "portal_port": portal_port,
+        "archive_dir": str(archive_dir) if archive_dir is not None else None,
     }
+    workers = max(1, int(max_workers))
     if not orchestrate:
         return _run_body(
             paths, sources, documents, data, batch_size, force, orchestrated=False, runner="local", **options
         )
-    count = expected_documents if expected_documents is not None else len(documents or [])
-    if expected_documents is None and (paths or (sources and not is_registry(sources))):
-        count += len(resolve_specs(paths, sources))
-    kind = choose_runner(runner, count, max_workers)
-    workers = max(1, int(max_workers))
-    task_runner = ProcessPoolTaskRunner(max_workers=workers) if kind == "processes" else ThreadPoolTaskRunner(workers)
-    configured = extract_flow.with_options(task_runner=task_runner)
-    with _shared_api(kind == "processes"):
-        return configured(
-            paths=paths,
-            sources=sources,
-            documents=documents,
-            data_dir=data,
-            batch_size=batch_size,
-            force=force,
-            runner=f"prefect/{kind}×{workers}",
-            **options,
-        )
+    extraction_runner(runner, 0, workers, dask_address)  # an unknown runner fails before the flow starts
+    return extract_flow(
+        paths=paths,
+        sources=sources,
+        documents=documents,
+        data_dir=data,
+        batch_size=batch_size,
+        force=force,
+        runner=runner,
+        max_workers=workers,
+        dask_address=dask_address,
+        **options,
+    )
 
 
 def configured_api_url() -> str | None:
@@ -820,17 +994,21 @@ def stop_api() -> None:
 
 @contextlib.contextmanager
 def _shared_api(needed: bool) -> Iterator[None]:
-    """Let worker processes reach this process's temporary API server instead of starting their own.
+    """Let worker processes and Dask workers reach this process's temporary API server.
 
-    Without an API URL every Prefect process starts its own ephemeral server (6-20 s each); a
-    process-pool worker inherits the environment, so the URL of the parent's server is exported
-    for the duration of the run. A user's ``PREFECT_API_URL`` is left alone.
+    Without an API URL every Prefect process starts its own ephemeral server (6-20 s each) and
+    records its task runs there, not in this run. So while the workers start and run, the URL of
+    this process's server is exported (process-pool and local Dask workers inherit the environment)
+    and put in the settings that travel with each task to its worker (how tasks on an existing Dask
+    cluster learn it). A user's ``PREFECT_API_URL`` is left alone.
     """
     if not needed or configured_api_url():
         yield
         return
-    os.environ["PREFECT_API_URL"] = start_api()
+    url = start_api()
+    os.environ["PREFECT_API_URL"] = url
     try:
-        yield
+        with temporary_settings(updates={PREFECT_API_URL: url}):
+            yield
     finally:
         os.environ.pop("PREFECT_API_URL", None)

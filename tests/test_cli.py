@@ -108,6 +108,19 @@ def test_default_run_harvests_the_demo_portal_json_summary_and_rerun(tmp_path: P
     assert "HTTP 404" in out and "recovered" in out
     assert "xxgk: harvested demo-city: partial" in again.stderr
 
+    # the portal is gone: a backfill reads the raw archive only, parses nothing staged, writes nothing
+    backfill = runner.invoke(app, ["backfill", "--data-dir", str(tmp_path), "--no-prefect", "--json", "-q"])
+    assert backfill.exit_code == 0, backfill.output
+    replayed = json.loads(backfill.stdout)
+    assert replayed["documents"] == n and replayed["by_action"] == {"reused": n}
+    assert (replayed["files_written"], replayed["files_removed"]) == (0, 0)
+    assert "raw archive, no network" in replayed["inputs"]
+    one = ["backfill", "-d", str(tmp_path), "--no-prefect", "--years", "2021", "--sources", "changsha-chengdong"]
+    shown = runner.invoke(app, [*one, "--force-extract"])
+    assert shown.exit_code == 0, shown.output
+    assert "xxgk backfill 2021: 1 documents" in shown.stdout and "1 / 0" in shown.stdout
+    assert "0 files written" in shown.stdout
+
 
 def test_documents_file_keeps_working_with_filters(tmp_path: Path) -> None:
     entries = manifest_entries()
@@ -154,6 +167,12 @@ def test_extract_files_into_out_dir(tmp_path: Path) -> None:
         (["run", "--years", "2024-2019", "--data-dir", "{tmp}"], "--years: '2024-2019'"),
         (["run", "--sources", str(MANIFEST), "--sources-only", "q", "-d", "{tmp}"], "no documents of source ids: q"),
         (["run", "--batch-size", "0", "--data-dir", "{tmp}"], "--batch-size and --workers must be at least 1"),
+        (["run", "--runner", "gpu", "--data-dir", "{tmp}"], "unknown runner 'gpu'"),
+        (["extract", "{registry}", "--out", "{tmp}", "--runner", "threads", "--dask-address", "tcp://h:1"], "needs"),
+        (["backfill", "--data-dir", "{tmp}"], "archive: harvest first (xxgk run)"),
+        (["backfill", "--data-dir", "{tmp}", "--archive-dir", "{tmp}"], "holds no harvested source"),
+        (["backfill", "-d", "{tmp}", "--archive-dir", "{tmp}", "--sources", "a,b"], "no recorded definition of a, b"),
+        (["backfill", "-d", "{tmp}", "--archive-dir", "{tmp}", "--years", "19-20"], "--years: '19-20'"),
     ],
 )
 def test_input_errors_are_one_line_exit_2(tmp_path: Path, args: list[str], message: str) -> None:

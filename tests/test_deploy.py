@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
@@ -48,6 +49,7 @@ from flows.deploy import (
     report_link,
     resolve_flow,
     resolve_runner,
+    scheduled_runner,
     source_markdown,
     task_runner_for,
     validate_schedule,
@@ -221,6 +223,32 @@ def test_resolve_runner_for_scheduled_runs(
 def test_dask_address_with_another_runner_is_refused() -> None:
     with pytest.raises(ValueError, match="needs --runner dask"):
         resolve_runner("threads", 2, "tcp://10.0.0.5:8786")
+
+
+@pytest.mark.parametrize(
+    ("runner", "address", "expected"),
+    [
+        ("auto", None, ("auto", None)),  # decided per run, from the documents left to parse
+        ("Threads", None, ("threads", None)),
+        ("processes", None, ("processes", None)),
+        ("dask", None, ("dask", None)),
+        ("auto", "tcp://10.0.0.5:8786", ("dask", "tcp://10.0.0.5:8786")),
+        ("tcp://10.0.0.5:8786", None, ("dask", "tcp://10.0.0.5:8786")),
+    ],
+)
+def test_scheduled_runner_keeps_auto_for_the_pipeline(
+    runner: str, address: str | None, expected: tuple[str, str | None]
+) -> None:
+    assert scheduled_runner(runner, address) == expected
+
+
+@pytest.mark.parametrize(
+    ("runner", "address", "message"),
+    [("gpu", None, "unknown runner"), ("threads", "tcp://h:1", "needs --runner dask"), ("dask", "h:1", "not a Dask")],
+)
+def test_scheduled_runner_refuses(runner: str, address: str | None, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        scheduled_runner(runner, address)
 
 
 def test_with_task_runner_survives_the_trip_to_the_run_process() -> None:
@@ -453,6 +481,17 @@ def test_register_only_command(prefect_server: str, tmp_path: Path) -> None:
     assert "xxgk-extract/cli-check" in result.output
     stored = deploy.read_deployment("xxgk-extract/cli-check", prefect_server)
     assert [(s.schedule.cron, s.schedule.timezone) for s in stored.schedules] == [("0 3 * * *", "Asia/Shanghai")]
+    # the pipeline picks its extraction runner per run: `auto` is stored as such, with the workers
+    assert (stored.parameters["runner"], stored.parameters["max_workers"]) == ("auto", 2)
+    assert "archive_dir" not in stored.parameters
+
+    shared = tmp_path / "shared" / "archive"
+    args = ["serve", "--register-only", "--api-url", prefect_server, "--name", "cli-dask", "--runner", "tcp://h:8786"]
+    result = CliRunner().invoke(deploy.app, [*args, "--data-dir", str(tmp_path), "--archive-dir", str(shared)])
+    assert result.exit_code == 0, result.output
+    assert "the Dask cluster at tcp://h:8786" in result.output
+    stored = deploy.read_deployment("xxgk-extract/cli-dask", prefect_server)
+    assert (stored.parameters["runner"], stored.parameters["archive_dir"]) == ("tcp://h:8786", str(shared.resolve()))
 
 
 @pytest.mark.slow
@@ -491,34 +530,72 @@ def test_artifacts_per_source_from_a_flow_run(prefect_server: str, published: Pa
     assert (published / "validation" / "index.html").resolve().as_uri() in str(index.data)
 
 
+def _tables_without_fetch_times(data_dir: Path) -> dict[str, list[dict[str, Any]]]:
+    """The warehouse's rows (the fetch time of two harvests differs; everything else must not)."""
+    import pyarrow.parquet as pq
+
+    out: dict[str, list[dict[str, Any]]] = {}
+    for path in sorted((data_dir / "warehouse").glob("*/year=*/part-0.parquet")):
+        rows = pq.read_table(path).to_pylist()
+        out[str(path.relative_to(data_dir))] = [{k: v for k, v in r.items() if k != "fetched_at"} for r in rows]
+    return out
+
+
 @pytest.mark.slow
-def test_small_harvest_on_a_local_dask_cluster_by_address(prefect_server: str) -> None:
+def test_small_harvest_on_a_local_dask_cluster_by_address(prefect_server: str, tmp_path: Path) -> None:
+    """`--runner tcp://…`: the pipeline's extraction tasks run on an existing Dask cluster's workers."""
     from distributed import LocalCluster
-    from prefect import flow, task
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
-    from extractors import extract_document
+    from flows.harvesting import HarvestPlan, archive_dir_of
+    from flows.pipeline import run_pipeline
+    from harvest import FetchConfig
+    from harvest.portal import demo_run_spec, portal_sources, serve_portal
 
-    @task
-    def extract_sample(path: str) -> tuple[str, str, int]:
-        result = extract_document(Path(path).read_bytes(), Path(path).name)
-        return Path(path).name, result.status, len(result.facts)
+    spec, _samples = demo_run_spec()
+    spec.faults = {}
 
-    entries = [e for e in manifest_entries() if e["format"] in ("txt", "md", "html")][:4]
-    assert len(entries) == 4
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, protocol="tcp", host="127.0.0.1", dashboard_address=None
-    ) as cluster:
+    def plan(data: Path) -> HarvestPlan:
+        return HarvestPlan(portal_sources(base), str(archive_dir_of(data)), FetchConfig.for_tests(), label="dask")
+
+    with (
+        serve_portal(spec) as (_portal, base),
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            protocol="tcp",
+            host="127.0.0.1",
+            dashboard_address=None,
+            memory_limit="1GiB",
+        ) as cluster,
+        api_settings(prefect_server),
+    ):
         address = cluster.scheduler_address
         assert address.startswith("tcp://127.0.0.1:")
-
-        @flow(name="xxgk-dask-test", task_runner=task_runner_for(address, 2))
-        def harvest(paths: list[str]) -> list[tuple[str, str, int]]:
-            futures = extract_sample.map(paths)
-            return [f.result() for f in futures]
-
-        with api_settings(prefect_server):
-            results = harvest([str(SAMPLE / e["file"]) for e in entries])
-    assert results == [(e["file"], e["expected_status"], e["facts"]) for e in entries]
+        on_dask = run_pipeline(
+            harvest=plan(tmp_path / "dask"), data_dir=tmp_path / "dask", runner=address, batch_size=3
+        )
+        ran_on_dask = {str(key) for key in cluster.scheduler.task_prefixes}
+        on_threads = run_pipeline(
+            harvest=plan(tmp_path / "threads"), data_dir=tmp_path / "threads", runner="threads", batch_size=3
+        )
+        with get_client(sync_client=True) as client:
+            runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[UUID(on_dask.run_id)])))
+    assert on_dask.runner == f"prefect/dask@{address}" and on_threads.runner == "prefect/threads×2"
+    n = on_threads.documents
+    assert n == on_dask.documents >= 8 and on_dask.by_action == {"extracted": n}
+    assert "extract_batch" in ran_on_dask  # the batches went through the cluster's scheduler
+    names = [r.name.rsplit("-", 1)[0] for r in runs]
+    assert names.count("extract_batch") == -(-n // 3) and all(r.state.is_completed() for r in runs)
+    # the same results as on threads: statuses, counts, and every table row (fetch times aside)
+    assert (on_dask.by_status, on_dask.cells, on_dask.failed_checks) == (
+        on_threads.by_status,
+        on_threads.cells,
+        on_threads.failed_checks,
+    )
+    assert _tables_without_fetch_times(tmp_path / "dask") == _tables_without_fetch_times(tmp_path / "threads")
 
 
 @pytest.mark.slow

@@ -48,11 +48,15 @@ from flows.pipeline import (
     batches_of,
     choose_runner,
     extract_batch,
+    extraction_runner,
     load_documents,
+    pending_documents,
     publish_task,
     run_pipeline,
+    runner_label,
     staging_dir_of,
 )
+from flows.settings import PROCESS_RUNNER_THRESHOLD
 from warehouse import load_staged
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
@@ -265,8 +269,66 @@ def test_batches_and_runner_choice() -> None:
     assert choose_runner("auto", 10_000, 1) == "threads"
     if (os.cpu_count() or 1) > 1:
         assert choose_runner("auto", 10_000, 2) == "processes"
+    assert choose_runner("dask", 1, 1) == "dask"
     with pytest.raises(ValueError, match="unknown runner"):
-        choose_runner("dask", 1, 1)
+        choose_runner("gpu", 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("runner", "documents", "workers", "address", "cores", "expected"),
+    [
+        # auto: processes only when more documents need parsing than the documented threshold
+        ("auto", PROCESS_RUNNER_THRESHOLD, 2, None, 2, ("threads", None)),
+        ("auto", PROCESS_RUNNER_THRESHOLD + 1, 2, None, 2, ("processes", None)),
+        ("auto", 10_000, 2, None, 1, ("threads", None)),
+        ("auto", 10_000, 1, None, 8, ("threads", None)),
+        ("auto", 0, 2, "tcp://127.0.0.1:8786", 2, ("dask", "tcp://127.0.0.1:8786")),
+        ("dask", 0, 2, None, 2, ("dask", None)),
+        ("dask", 0, 2, "tcp://10.0.0.5:8786", 2, ("dask", "tcp://10.0.0.5:8786")),
+        ("tcp://10.0.0.5:8786", 0, 2, None, 2, ("dask", "tcp://10.0.0.5:8786")),
+        ("Processes", 3, 2, None, 2, ("processes", None)),
+    ],
+)
+def test_extraction_runner(
+    runner: str,
+    documents: int,
+    workers: int,
+    address: str | None,
+    cores: int,
+    expected: tuple[str, str | None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    assert extraction_runner(runner, documents, workers, address) == expected
+
+
+@pytest.mark.parametrize(
+    ("runner", "address", "message"),
+    [
+        ("threads", "tcp://10.0.0.5:8786", "needs --runner dask or auto"),
+        ("dask", "10.0.0.5:8786", "not a Dask scheduler address"),
+        ("gpu", None, "unknown runner"),
+    ],
+)
+def test_extraction_runner_refuses(runner: str, address: str | None, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        extraction_runner(runner, 1, 2, address)
+    with pytest.raises(ValueError, match=message):
+        run_pipeline(sources=str(MANIFEST), runner=runner, dask_address=address)  # before any flow starts
+
+
+def test_runner_labels_and_pending_documents(tmp_path: Path) -> None:
+    assert runner_label("threads", 2) == "prefect/threads×2"
+    assert runner_label("processes", 0) == "prefect/processes×1"
+    assert runner_label("dask", 2) == "prefect/dask×2"
+    assert runner_label("dask", 2, "tcp://h:8786") == "prefect/dask@tcp://h:8786"
+    infos = load_documents.fn(sources=str(MANIFEST))[:3]
+    jobs = [pipeline.as_job(i, tmp_path) for i in infos]
+    staging = staging_dir_of(tmp_path)
+    assert pending_documents(jobs, staging) == 3
+    extract_batch.fn(infos[:2], str(staging))
+    assert pending_documents(jobs, staging) == 1
+    assert pending_documents(jobs, staging, "another-version") == 3
 
 
 # --------------------------------------------------------------------------- whole runs
@@ -315,6 +377,24 @@ def test_prefect_flow_matches_local_run_and_changes_nothing_the_second_time(tmp_
     again = run_pipeline(sources=str(MANIFEST), data_dir=orchestrated, runner="threads")
     assert again.by_action == {"reused": n}
     assert snapshot(orchestrated) == published
+
+    # what the Prefect UI shows: one markdown artifact per source, linking its validation reports
+    from uuid import UUID
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[UUID(summary.run_id)]))
+        )
+    by_key = {a.key: a for a in artifacts}
+    sources = sorted({e["source_id"] for e in manifest_entries()})
+    assert sorted(by_key) == sorted([f"xxgk-{s}" for s in sources] + ["xxgk-validation-index"])
+    city = by_key["xxgk-changsha-chengdong"]
+    assert city.type == "markdown" and city.description == "changsha-chengdong: 2 report(s), 1 failed check(s)"
+    report = (orchestrated / "validation" / "changsha-chengdong" / "2021.html").resolve().as_uri()
+    assert f"[2021.html]({report})" in str(city.data)
 
 
 @pytest.mark.slow
