@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -49,6 +47,7 @@ from harvest import (
     load_sources,
 )
 from harvest.archive import FetchLogEntry
+from warehouse.files import atomic_write_bytes
 
 #: Problem kind of a URL that the archive does not hold (never fetched successfully).
 NOT_ARCHIVED = "not_archived"
@@ -90,11 +89,7 @@ def record_sources(archive_dir: Path | str, sources: list[Source]) -> list[Path]
         data = json.dumps(_source_to_dict(source), ensure_ascii=False, indent=1, sort_keys=True, default=str) + "\n"
         if path.is_file() and path.read_text(encoding="utf-8") == data:
             continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
+        atomic_write_bytes(path, data.encode("utf-8"), durable=False)
         written.append(path)
     return written
 

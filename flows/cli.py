@@ -577,7 +577,14 @@ def extract(
     runner: RunnerOpt = "auto",
     dask_address: DaskAddressOpt = None,
     force: ForceOpt = False,
-    prefect: PrefectOpt = True,
+    prefect: Annotated[
+        bool,
+        typer.Option(
+            "--prefect/--no-prefect",
+            help="Orchestrate with Prefect; by default the steps run in-process: a one-off extract of a few "
+            "files should not wait ~10-20 s for a temporary API server.",
+        ),
+    ] = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
     as_json: JsonOpt = False,

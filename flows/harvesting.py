@@ -19,7 +19,6 @@ import errno
 import json
 import logging
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -44,6 +43,7 @@ from harvest import (
     load_sources,
     select_sources,
 )
+from warehouse.files import atomic_write_bytes
 
 _log = logging.getLogger("xxgk")
 
@@ -236,10 +236,8 @@ def write_harvest_record(archive_dir: str | Path, run_id: str, outcomes: list[So
         "sources": [{**asdict(o), "failed": o.failed} for o in outcomes],
     }
     target = root / "harvest.json"
-    fd, tmp = tempfile.mkstemp(dir=root, prefix=".tmp-harvest-")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(record, fh, ensure_ascii=False, indent=1, sort_keys=True)
-    os.replace(tmp, target)
+    data = json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True)
+    atomic_write_bytes(target, data.encode("utf-8"), durable=False)
     return target
 
 

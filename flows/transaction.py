@@ -38,6 +38,7 @@ from pathlib import Path
 from types import TracebackType
 
 from flows.settings import pause_point
+from warehouse.files import atomic_write_bytes, fsync_dir
 
 _log = logging.getLogger("xxgk")
 
@@ -89,14 +90,6 @@ def _locked(data_dir: Path) -> Iterator[None]:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
             stack.callback(fcntl.flock, fh.fileno(), fcntl.LOCK_UN)
         yield
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _clone(data_dir: Path, root: Path) -> int:
@@ -151,13 +144,7 @@ def _changes(data_dir: Path, root: Path) -> CommitResult:
 def _write_journal(txn: Path, changes: CommitResult) -> None:
     """The commit point: once this file exists, the transaction is rolled forward, never back."""
     payload = {"format": JOURNAL_FORMAT, "replace": changes.replaced, "remove": changes.removed}
-    tmp = txn / f".{JOURNAL}.tmp"
-    with tmp.open("w", encoding="utf-8") as fh:
-        json.dump(payload, fh, ensure_ascii=False, indent=1)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, txn / JOURNAL)
-    _fsync_dir(txn)
+    atomic_write_bytes(txn / JOURNAL, json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8"))
 
 
 def _apply(data_dir: Path, txn: Path, changes: CommitResult) -> None:
@@ -189,7 +176,7 @@ def _apply(data_dir: Path, txn: Path, changes: CommitResult) -> None:
             parent = parent.parent
     for directory in sorted(touched):
         if directory.is_dir():
-            _fsync_dir(directory)
+            fsync_dir(directory)
 
 
 def _finish(data_dir: Path, txn: Path) -> str:

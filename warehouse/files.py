@@ -26,7 +26,7 @@ def _file_mode() -> int:
 _FILE_MODE = _file_mode()
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
     """Persist a rename (the directory entry) so a power cut cannot resurrect the old file."""
     fd = os.open(directory, os.O_RDONLY)
     try:
@@ -59,7 +59,7 @@ def commit_temp(tmp: Path, final: Path, *, durable: bool = True) -> None:
     final.parent.mkdir(parents=True, exist_ok=True)
     os.replace(tmp, final)
     if durable:
-        _fsync_dir(final.parent)
+        fsync_dir(final.parent)
 
 
 def atomic_write_bytes(final: Path, data: bytes, tmp_dir: Path | None = None, *, durable: bool = True) -> None:
