@@ -18,7 +18,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -93,6 +93,9 @@ class UrlState:
     parsed: dict[str, Any] | None = None
 
 
+_URL_STATE_FIELDS = tuple(f.name for f in fields(UrlState))
+
+
 @dataclass(slots=True)
 class SourceState:
     """Per-source memory between runs: URL validators and how many reports the listing gave."""
@@ -107,7 +110,8 @@ class SourceState:
             "source_id": self.source_id,
             "reports_last_run": self.reports_last_run,
             "last_run": self.last_run,
-            "urls": {u: asdict(s) for u, s in sorted(self.urls.items())},
+            # shallow: ``dataclasses.asdict`` would deep-copy every remembered page reading
+            "urls": {u: {f: getattr(s, f) for f in _URL_STATE_FIELDS} for u, s in sorted(self.urls.items())},
         }
 
     @classmethod

@@ -9,8 +9,13 @@ returned ``SourceHarvest`` carries a status and the problems met.
 
 from __future__ import annotations
 
+import hashlib
+import inspect
+import json
+import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,7 +31,7 @@ from harvest.archive import (
     UrlState,
     utc_now,
 )
-from harvest.discovery import DOC_EXTENSIONS, Link, decode_html
+from harvest.discovery import DOC_EXTENSIONS, Link, ListingParse, ReportPageParse, decode_html
 from harvest.fetch import Attempt, Fetcher, FetchError, FetchResult, charset_of, host_allowed
 from harvest.registry import Source
 
@@ -194,6 +199,9 @@ class _Run:
         self.problems: list[HarvestProblem] = []
         self.recovered: list[HarvestProblem] = []
         self.requests = 0
+        #: Fetch-log lines of this source, written in one append when the source is done (an
+        #: append per request costs an open, a lock and a write each: 10 per source adds up).
+        self.log_entries: list[FetchLogEntry] = []
         self.not_modified = 0
 
     # -- fetch + archive + log -------------------------------------------------------------
@@ -291,6 +299,73 @@ class _Run:
         )
         return doc, data
 
+    # -- parsing, remembered per URL -------------------------------------------------------
+    def parse_listing(self, adapter: Any, doc: ArchivedDoc, data: bytes) -> ListingParse:
+        """The adapter's reading of a listing page; for bytes already read, what it read then."""
+        cached = self._parsed(adapter, doc, "listing")
+        if cached is not None:
+            return ListingParse(
+                report_links=[Link(*link) for link in cached["report_links"]],
+                next_pages=list(cached["next_pages"]),
+                layout_problem=cached["layout_problem"],
+                links_seen=int(cached["links_seen"]),
+            )
+        parsed = adapter.parse_listing(_decode(doc, data, self.source), doc.final_url, self.source)
+        record = {
+            "report_links": [[link.url, link.title, link.year] for link in parsed.report_links],
+            "next_pages": list(parsed.next_pages),
+            "layout_problem": parsed.layout_problem,
+            "links_seen": parsed.links_seen,
+        }
+        self._remember(adapter, doc, "listing", record)
+        return parsed
+
+    def parse_report_page(self, adapter: Any, doc: ArchivedDoc, data: bytes) -> ReportPageParse:
+        """The adapter's reading of a report page; for bytes already read, what it read then."""
+        cached = self._parsed(adapter, doc, "report")
+        if cached is not None:
+            return ReportPageParse(
+                title=cached["title"],
+                year=cached["year"],
+                attachments=[Link(*link) for link in cached["attachments"]],
+                has_tables=bool(cached["has_tables"]),
+                table_count=int(cached["table_count"]),
+            )
+        parsed = adapter.parse_report_page(_decode(doc, data, self.source), doc.final_url, self.source)
+        record = {
+            "title": parsed.title,
+            "year": parsed.year,
+            "attachments": [[link.url, link.title, link.year] for link in parsed.attachments],
+            "has_tables": parsed.has_tables,
+            "table_count": parsed.table_count,
+        }
+        self._remember(adapter, doc, "report", record)
+        return parsed
+
+    def _parsed(self, adapter: Any, doc: ArchivedDoc, kind: str) -> dict[str, Any] | None:
+        """What was read from exactly these bytes at this URL by this adapter's code, or None."""
+        prev = self.state.urls.get(doc.url)
+        entry = prev.parsed if prev is not None else None
+        if not entry or entry.get("sha256") != doc.sha256 or entry.get("final_url") != doc.final_url:
+            return None
+        if entry.get("key") != parse_key(adapter, self.source, kind):
+            return None
+        current = self.new_state.urls.get(doc.url)
+        if current is not None and current.sha256 == doc.sha256:
+            current.parsed = entry  # carried over: the next run can use it again
+        data = entry.get("data")
+        return data if isinstance(data, dict) else None
+
+    def _remember(self, adapter: Any, doc: ArchivedDoc, kind: str, data: dict[str, Any]) -> None:
+        current = self.new_state.urls.get(doc.url)
+        if current is not None and current.sha256 == doc.sha256:
+            current.parsed = {
+                "key": parse_key(adapter, self.source, kind),
+                "sha256": doc.sha256,
+                "final_url": doc.final_url,
+                "data": data,
+            }
+
     def _note_recovered(self, attempts: list[Attempt], url: str, kind: str, year: int | None) -> None:
         """Record faults that retries got past, so a report shows them even though the fetch worked."""
         failed = [a for a in attempts if a.error and a.purpose != "robots"]
@@ -368,11 +443,66 @@ class _Run:
                     run_id=self.run_id,
                 )
             )
-        self.archive.append_log(entries)
+        self.log_entries.extend(entries)
+
+    def flush_log(self) -> None:
+        """Append this source's pending fetch-log lines to its log (one locked write)."""
+        if self.log_entries:
+            entries, self.log_entries = self.log_entries, []
+            self.archive.append_log(entries)
 
 
 def _decode(doc: ArchivedDoc, data: bytes, source: Source) -> str:
     return decode_html(data, doc.charset, source.encoding)[0]
+
+
+_fingerprints: dict[type, str] = {}
+_fingerprints_lock = threading.Lock()
+
+
+def adapter_fingerprint(adapter: Any) -> str:
+    """A hash of the code that reads pages for ``adapter``: ``harvest.discovery`` and every module of its class.
+
+    Part of the key under which a page's reading is remembered, so changing an adapter (or the
+    generic discovery under it) makes every page be read again by the new code.
+    """
+    cls = type(adapter)
+    with _fingerprints_lock:
+        known = _fingerprints.get(cls)
+    if known is not None:
+        return known
+    files = {Path(__file__).with_name("discovery.py")}
+    for klass in cls.__mro__:
+        if klass is object:
+            continue
+        try:
+            files.add(Path(inspect.getfile(klass)))
+        except (TypeError, OSError):  # a class defined interactively: its name must do
+            continue
+    digest = hashlib.sha256(f"{cls.__module__}.{cls.__qualname__}".encode())
+    for path in sorted(files):
+        try:
+            digest.update(path.read_bytes())
+        except OSError:
+            digest.update(str(path).encode())
+    value = digest.hexdigest()[:16]
+    with _fingerprints_lock:
+        _fingerprints[cls] = value
+    return value
+
+
+def parse_key(adapter: Any, source: Source, kind: str) -> str:
+    """What a remembered reading of a page depends on besides its bytes and URL: adapter code, source settings."""
+    settings = [
+        source.adapter,
+        source.encoding,
+        source.report_title_pattern,
+        source.report_url_pattern,
+        source.exclude_title_pattern,
+        source.layout_selector,
+    ]
+    digest = hashlib.sha256(json.dumps(settings, ensure_ascii=False).encode("utf-8")).hexdigest()[:12]
+    return f"{kind}:{adapter_fingerprint(adapter)}:{digest}"
 
 
 def harvest_source(
@@ -392,6 +522,14 @@ def harvest_source(
     """
     started = utc_now()
     run = _Run(source, archive, fetcher, run_id)
+    try:
+        return _harvest_source(run, started, years=years, fetch_attachments=fetch_attachments)
+    finally:
+        run.flush_log()  # also when the source failed midway: every request made is logged
+
+
+def _harvest_source(run: _Run, started: str, *, years: set[int] | None, fetch_attachments: bool) -> SourceHarvest:
+    source, archive = run.source, run.archive
     adapter = adapter_for(source.adapter)
     listing_docs: list[ArchivedDoc] = []
     links: dict[str, tuple[Link, str]] = {}
@@ -412,7 +550,7 @@ def harvest_source(
         fetched_pages += 1
         doc, data = got
         listing_docs.append(doc)
-        parsed = adapter.parse_listing(_decode(doc, data, source), doc.final_url, source)
+        parsed = run.parse_listing(adapter, doc, data)
         if parsed.layout_problem:
             layout_problems += 1
             run.problems.append(HarvestProblem(PROBLEM_LAYOUT, page_url, parsed.layout_problem))
@@ -453,6 +591,7 @@ def harvest_source(
     # keep validators of URLs not visited this run (e.g. a years-filtered run)
     for url, st in run.state.urls.items():
         run.new_state.urls.setdefault(url, st)
+    run.flush_log()  # the requests are on record before the validators they produced
     archive.save_state(run.new_state)
     return SourceHarvest(
         source_id=source.source_id,
@@ -478,7 +617,7 @@ def _harvest_report(run: _Run, adapter: Any, link: Link, listing_url: str, fetch
         page, data = got
         rep.page = page
         if page.is_html:
-            parsed = adapter.parse_report_page(_decode(page, data, run.source), page.final_url, run.source)
+            parsed = run.parse_report_page(adapter, page, data)
             rep.has_tables = parsed.has_tables
             if rep.year is None:
                 rep.year = parsed.year

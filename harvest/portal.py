@@ -11,7 +11,15 @@ redirects to a second server on another loopback address). Content is stable acr
 ``demo_run_spec`` adds every document of the embedded sample set (``data/sample``), one site per
 source, bytes unchanged: what ``xxgk run`` harvests by default.
 
-Run by hand: ``python -m harvest.portal --port 8765``.
+``scale_spec`` builds the portal of the scale benchmark (``bench.scale``): N sources × Y years,
+HTML pages with tables, PDF and text attachments in a fixed mix, each source on its own host
+(its own loopback address, or its own port) so that per-host politeness applies per source as it
+does between real sites. At that size pages are rendered lazily, looked up by slug, and kept in
+an on-disk cache keyed by everything they are rendered from, so a restarted portal serves the
+same bytes (and ETags) at once.
+
+Run by hand: ``python -m harvest.portal --port 8765``; the scale portal:
+``python -m harvest.portal --scale 1000x5 --port 28765 --cache data/bench/portal-cache``.
 """
 
 from __future__ import annotations
@@ -20,8 +28,14 @@ import argparse
 import contextlib
 import hashlib
 import html
+import json
+import os
+import random
+import selectors
 import socket
 import struct
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -60,7 +74,12 @@ class Fault:
 
 @dataclass
 class PortalReport:
-    """One report of a site: ``form`` html (tables in the page), pdf (page links a PDF only), html+pdf."""
+    """One report of a site.
+
+    ``form``: html (tables in the page), pdf (the page links a PDF only), html+pdf (tables and a
+    PDF), text (the page links a text export: ``text_form`` cells, layout or markdown, see
+    ``synth.text``).
+    """
 
     year: int
     seed: int
@@ -68,6 +87,15 @@ class PortalReport:
     encoding: str = "utf-8"
     revision: int = 0
     word_markup: bool = False
+    text_form: str = "cells"
+
+    @property
+    def has_attachment(self) -> bool:
+        return self.form in ATTACHMENT_FORMS
+
+
+#: Report forms whose page links an attachment.
+ATTACHMENT_FORMS = ("pdf", "html+pdf", "text")
 
 
 @dataclass
@@ -89,6 +117,10 @@ class PortalSite:
     encoding: str = "utf-8"
     reports: list[PortalReport] = field(default_factory=list)
     extra_links: list[ExtraLink] = field(default_factory=list)
+    #: Where the site is served when it has a host of its own (``(address, port)``, port 0 = any);
+    #: None: on the portal's main host. See ``Portal.site_url``.
+    address: tuple[str, int] | None = None
+    level: str = "other"
 
     @property
     def listing_dir(self) -> str:
@@ -313,6 +345,9 @@ def report_path(site: PortalSite, rep: PortalReport) -> str:
 def attachment_path(site: PortalSite, rep: PortalReport) -> str:
     pub = rep.year + 1
     base = report_path(site, rep).rsplit("/", 1)[0]
+    if rep.form == "text":
+        ext = "md" if rep.text_form == "markdown" else "txt"
+        return f"{base}/W0{pub}0310{_doc_id(site, rep)}.{ext}"
     return f"{base}/P0{pub}0310{_doc_id(site, rep)}.pdf"
 
 
@@ -342,6 +377,38 @@ def _render_pdf(report: SyntheticReport) -> bytes:
     return render_pdf(report)
 
 
+def _render_text(report: SyntheticReport, form: str) -> bytes:
+    """The report as a text export (UTF-8), from ``synth.text``."""
+    from synth.text import render_text
+
+    return render_text(report, form)
+
+
+_ATTACHMENT_TYPES = {"pdf": "application/pdf", "txt": "text/plain; charset=utf-8", "md": "text/markdown; charset=utf-8"}
+
+
+def _attachment_type(path: str) -> str:
+    return _ATTACHMENT_TYPES.get(path.rsplit(".", 1)[-1], "application/octet-stream")
+
+
+_FINGERPRINT: str | None = None
+
+
+def render_fingerprint() -> str:
+    """A hash of the code that renders pages (``synth``, ``schemas``, this module): part of every cache key.
+
+    A change to a renderer changes the key, so a disk cache never serves bytes an older renderer made.
+    """
+    global _FINGERPRINT
+    if _FINGERPRINT is None:
+        root = Path(__file__).resolve().parents[1]
+        digest = hashlib.sha256()
+        for path in sorted([*(root / "synth").glob("*.py"), *(root / "schemas").glob("*.py"), Path(__file__)]):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        _FINGERPRINT = digest.hexdigest()[:16]
+    return _FINGERPRINT
+
+
 def _chrome(title: str, body: str, charset: str, *, trs: bool = False, head_extra: str = "") -> str:
     meta = f'<meta http-equiv="Content-Type" content="text/html; charset={charset}">'
     art = f'<meta name="ArticleTitle" content="{html.escape(title)}">' if trs else ""
@@ -359,19 +426,35 @@ _CHARSET_LABEL = {"gb18030": "gb2312", "utf-8": "utf-8"}
 
 
 class Portal:
-    """The served site: routes built lazily from the spec, faults, request log, revisions."""
+    """The served site: pages rendered lazily from the spec, faults, request log, revisions.
 
-    def __init__(self, spec: PortalSpec) -> None:
+    ``cache_dir``: rendered report pages and attachments are kept there (one file per page, keyed
+    by what it is rendered from and ``render_fingerprint()``) instead of in memory, so a large
+    portal starts at once and a restarted one serves identical bytes without rendering again.
+    ``record_requests``: keep every request in ``requests`` (tests); counters are kept always.
+    """
+
+    def __init__(self, spec: PortalSpec, *, cache_dir: Path | str | None = None, record_requests: bool = True) -> None:
         self.spec = spec
         self.lock = threading.Lock()
         self.requests: list[dict[str, Any]] = []
+        self.record_requests = record_requests
+        self.counts: dict[str, int] = {"requests": 0, "not_modified": 0, "rendered": 0, "cache_hits": 0}
         self.in_flight = 0
         self.max_in_flight = 0
         self._fault_counts: dict[str, int] = {}
         self._cache: dict[tuple[str, int], tuple[str, bytes]] = {}
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
+        self._sites = {s.slug: s for s in spec.sites}
         self.base_url = ""
         self.other_base_url = ""
+        #: slug → base URL of sites served on a host of their own (filled in by ``serve_portal``).
+        self.site_urls: dict[str, str] = {}
         self.epoch = datetime(2025, 3, 10, 8, 0, tzinfo=UTC)
+
+    def site_url(self, slug: str) -> str:
+        """The base URL a site is served at: its own host when it has one, else the main host."""
+        return self.site_urls.get(slug, self.base_url)
 
     # -- content -----------------------------------------------------------------------------
     def change_report(self, slug: str, year: int) -> None:
@@ -383,7 +466,7 @@ class Portal:
         self._render(site, rep)
 
     def prerender(self) -> None:
-        """Build every page and PDF now, so the first request is not slowed by rendering."""
+        """Build every page and attachment now, so the first request is not slowed by rendering."""
         for site in self.spec.sites:
             for rep in site.reports:
                 self._render(site, rep)
@@ -392,7 +475,7 @@ class Portal:
         if site.layout == "changed":
             return
         self.route(report_path(site, rep))
-        if rep.form in ("pdf", "html+pdf"):
+        if rep.has_attachment:
             self.route(attachment_path(site, rep))
 
     def expected_reports(self) -> dict[tuple[str, int], SyntheticReport]:
@@ -411,20 +494,25 @@ class Portal:
             return "text/plain", "\n".join(lines).encode(), 0
         if path in ("/", "/index.html"):
             links = "".join(
-                f'<li><a href="{s.listing_path}">{html.escape(s.publisher)}</a></li>' for s in self.spec.sites
+                f'<li><a href="{self.site_url(s.slug)}{s.listing_path}">{html.escape(s.publisher)}</a></li>'
+                for s in self.spec.sites
             )
             return "text/html; charset=utf-8", _chrome("示例政务门户", f"<ul>{links}</ul>", "utf-8").encode(), 0
-        for site in self.spec.sites:
-            if not path.startswith(f"/{site.slug}/"):
-                continue
-            listing = self._listing(site, path)
-            if listing is not None:
-                return listing
-            for rep in site.reports:
-                if path == report_path(site, rep):
-                    return self._report_page(site, rep)
-                if path == attachment_path(site, rep) and rep.form in ("pdf", "html+pdf"):
-                    return "application/pdf", self._pdf(site, rep), rep.revision
+        slug = path.split("/", 2)[1] if path.count("/") >= 2 else ""
+        site = self._sites.get(slug)
+        if site is None or site.slug != slug:  # the spec changed since: look the site up again
+            site = next((s for s in self.spec.sites if s.slug == slug), None)
+            if site is None:
+                return None
+            self._sites[slug] = site
+        listing = self._listing(site, path)
+        if listing is not None:
+            return listing
+        for rep in site.reports:
+            if path == report_path(site, rep):
+                return self._report_page(site, rep)
+            if rep.has_attachment and path == attachment_path(site, rep):
+                return _attachment_type(path), self._attachment(site, rep), rep.revision
         return None
 
     def _pages(self, site: PortalSite) -> list[list[tuple[str, str, str]]]:
@@ -485,47 +573,42 @@ class Portal:
         ctype = "text/html" if site.encoding != "utf-8" else "text/html; charset=utf-8"
         return ctype, page.encode(site.encoding), 0
 
-    def _report_page(self, site: PortalSite, rep: PortalReport) -> tuple[str, bytes, int]:
-        key = (report_path(site, rep), rep.revision)
-        with self.lock:
-            cached = self._cache.get(key)
-        if cached is None:
-            report = portal_report(site, rep)
-            title = portal_title(site, rep)
-            pdf_name = attachment_path(site, rep).rsplit("/", 1)[-1]
-            trs = site.layout == "trs"
-            content = (
-                f"<p>{html.escape(title)}全文详见附件。</p>"
-                if rep.form == "pdf"
-                else _render_tables_html(report, word_markup=rep.word_markup)
-            )
-            head_extra = ""
-            if rep.form in ("pdf", "html+pdf"):
-                if trs:  # TRS lists attachments in a script array filled in by JavaScript
-                    head_extra = (
-                        f'<script>var apps1 = [{{url:"./{pdf_name}",name:"{html.escape(title)}.pdf"}}];</script>'
-                    )
-                else:
-                    content += f'<p>附件：<a href="{pdf_name}">{html.escape(title)}.pdf</a></p>'
-            wrapper = "TRS_Editor" if trs else "article-content"
-            body = f'<h1>{html.escape(title)}</h1><div class="{wrapper}">{content}</div>'
-            charset = _CHARSET_LABEL.get(rep.encoding, rep.encoding)
-            page = _chrome(f"{title}_{site.publisher}", body, charset, trs=trs, head_extra=head_extra)
-            ctype = "text/html; charset=utf-8" if rep.encoding == "utf-8" else "text/html"
-            cached = (ctype, page.encode(rep.encoding, errors="strict"))
+    # -- rendering, cached --------------------------------------------------------------------
+    def _cached(self, kind: str, site: PortalSite, rep: PortalReport, render: Callable[[], bytes]) -> bytes:
+        """The bytes of one rendered page or attachment: from memory, or the disk cache, or rendered now."""
+        path = attachment_path(site, rep) if kind == "attachment" else report_path(site, rep)
+        if self.cache_dir is None:
+            key = (path, rep.revision)
             with self.lock:
-                self._cache[key] = cached
-        return cached[0], cached[1], rep.revision
+                cached = self._cache.get(key)
+            if cached is None:
+                cached = ("", render())
+                with self.lock:
+                    self._cache[key] = cached
+                    self.counts["rendered"] += 1
+            return cached[1]
+        file = self.cache_dir / cache_key(kind, site, rep)[:2] / cache_key(kind, site, rep)
+        try:
+            data = file.read_bytes()
+        except FileNotFoundError:
+            data = render()
+            _write_atomic(file, data)
+            with self.lock:
+                self.counts["rendered"] += 1
+        else:
+            with self.lock:
+                self.counts["cache_hits"] += 1
+        return data
+
+    def _report_page(self, site: PortalSite, rep: PortalReport) -> tuple[str, bytes, int]:
+        ctype = "text/html; charset=utf-8" if rep.encoding == "utf-8" else "text/html"
+        return ctype, self._cached("page", site, rep, lambda: render_report_page(site, rep)), rep.revision
+
+    def _attachment(self, site: PortalSite, rep: PortalReport) -> bytes:
+        return self._cached("attachment", site, rep, lambda: render_attachment(site, rep))
 
     def _pdf(self, site: PortalSite, rep: PortalReport) -> bytes:
-        key = (attachment_path(site, rep), rep.revision)
-        with self.lock:
-            cached = self._cache.get(key)
-        if cached is None:
-            cached = ("application/pdf", _render_pdf(portal_report(site, rep)))
-            with self.lock:
-                self._cache[key] = cached
-        return cached[1]
+        return self._attachment(site, rep)
 
     # -- faults -------------------------------------------------------------------------------
     def next_fault(self, path: str) -> Fault | None:
@@ -548,6 +631,67 @@ class Portal:
 
 def portal_title(site: PortalSite, rep: PortalReport) -> str:
     return f"{site.publisher}{rep.year}年政府信息公开工作年度报告"
+
+
+def render_report_page(site: PortalSite, rep: PortalReport) -> bytes:
+    """The bytes of a report page: the tables in the page, or a notice linking the attachment."""
+    title = portal_title(site, rep)
+    att_name = attachment_path(site, rep).rsplit("/", 1)[-1]
+    trs = site.layout == "trs"
+    if rep.form in ("pdf", "text"):
+        content = f"<p>{html.escape(title)}全文详见附件。</p>"
+    else:
+        content = _render_tables_html(portal_report(site, rep), word_markup=rep.word_markup)
+    head_extra = ""
+    if rep.form in ("pdf", "html+pdf") and trs:  # TRS lists PDFs in a script array filled in by JavaScript
+        head_extra = f'<script>var apps1 = [{{url:"./{att_name}",name:"{html.escape(title)}.pdf"}}];</script>'
+    elif rep.has_attachment:
+        ext = att_name.rsplit(".", 1)[-1]
+        content += f'<p>附件：<a href="{att_name}">{html.escape(title)}.{ext}</a></p>'
+    wrapper = "TRS_Editor" if trs else "article-content"
+    body = f'<h1>{html.escape(title)}</h1><div class="{wrapper}">{content}</div>'
+    charset = _CHARSET_LABEL.get(rep.encoding, rep.encoding)
+    page = _chrome(f"{title}_{site.publisher}", body, charset, trs=trs, head_extra=head_extra)
+    return page.encode(rep.encoding, errors="strict")
+
+
+def render_attachment(site: PortalSite, rep: PortalReport) -> bytes:
+    """The bytes of a report's attachment: its PDF, or its text export."""
+    report = portal_report(site, rep)
+    return _render_text(report, rep.text_form) if rep.form == "text" else _render_pdf(report)
+
+
+def cache_key(kind: str, site: PortalSite, rep: PortalReport) -> str:
+    """The disk-cache key of a rendered page or attachment: a hash of everything it is rendered from."""
+    parts = [
+        kind,
+        site.slug,
+        site.publisher,
+        site.layout,
+        rep.year,
+        rep.seed,
+        rep.form,
+        rep.encoding,
+        rep.revision,
+        rep.word_markup,
+        rep.text_form,
+        render_fingerprint(),
+    ]
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write via a temporary file and rename: a concurrent reader sees all of the file or none."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
 
 
 # -- HTTP ----------------------------------------------------------------------------------------
@@ -581,7 +725,9 @@ class _Handler(BaseHTTPRequestHandler):
             "if_modified_since": self.headers.get("If-Modified-Since"),
         }
         with portal.lock:
-            portal.requests.append(record)
+            portal.counts["requests"] += 1
+            if portal.record_requests:
+                portal.requests.append(record)
         fault = portal.next_fault(path) if self.server.label == "main" else None
         record["fault"] = fault.action if fault else None
         if fault is not None:
@@ -613,6 +759,8 @@ class _Handler(BaseHTTPRequestHandler):
         etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
         headers = {"ETag": etag, "Last-Modified": portal.last_modified(revision)}
         if self.headers.get("If-None-Match") == etag:
+            with portal.lock:
+                portal.counts["not_modified"] += 1
             self._send(304, None, b"", headers)
             return
         self._send(200, ctype, body, headers)
@@ -646,21 +794,107 @@ class _PortalHTTPServer(ThreadingHTTPServer):
         return
 
 
+class _MultiHostServer:
+    """Many listening sockets (one per site host) served by one accept loop, a thread per connection.
+
+    A ``ThreadingHTTPServer`` per host would cost a polling thread each; a thousand sites on a
+    thousand hosts share this one selector instead. Connections are handled by ``_Handler`` as
+    on the main server (label "main": faults apply).
+    """
+
+    label = "main"
+    #: An idle keep-alive connection is closed after this many seconds (bounds idle threads).
+    idle_timeout = 30.0
+
+    def __init__(self, portal: Portal, addresses: list[tuple[str, int]]) -> None:
+        self.portal = portal
+        self.selector = selectors.DefaultSelector()
+        self.sockets: list[socket.socket] = []
+        self.bound: dict[tuple[str, int], tuple[str, int]] = {}
+        self._stop = threading.Event()
+        try:
+            for address in addresses:
+                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                self.sockets.append(sock)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.bind(address)
+                sock.listen(64)
+                sock.setblocking(False)
+                self.selector.register(sock, selectors.EVENT_READ)
+                self.bound[address] = sock.getsockname()[:2]
+        except OSError:
+            self.close()
+            raise
+
+    def serve_forever(self) -> None:
+        while not self._stop.is_set():
+            for key, _events in self.selector.select(timeout=0.1):
+                try:
+                    conn, client = key.fileobj.accept()  # type: ignore[union-attr]
+                except (BlockingIOError, InterruptedError, ConnectionAbortedError):
+                    continue
+                except OSError:  # closed while shutting down
+                    return
+                conn.setblocking(True)
+                conn.settimeout(self.idle_timeout)
+                threading.Thread(target=self._handle, args=(conn, client), daemon=True).start()
+
+    def _handle(self, conn: socket.socket, client: Any) -> None:
+        try:
+            _Handler(conn, client, self)  # type: ignore[arg-type]
+        except OSError:  # the client went away or idled out
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_WR)
+            conn.close()
+
+    def shutdown(self) -> None:
+        self._stop.set()
+
+    def close(self) -> None:
+        with contextlib.suppress(KeyError, ValueError):
+            for sock in self.sockets:
+                with contextlib.suppress(KeyError, ValueError):
+                    self.selector.unregister(sock)
+        for sock in self.sockets:
+            sock.close()
+        self.selector.close()
+
+
+#: Above this many reports a portal renders lazily instead of up front (``serve_portal(prerender=None)``).
+PRERENDER_LIMIT = 60
+
+
 @contextlib.contextmanager
 def serve_portal(
-    spec: PortalSpec | None = None, host: str = "127.0.0.1", port: int = 0, *, other_host: str = OTHER_HOST
+    spec: PortalSpec | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    other_host: str = OTHER_HOST,
+    prerender: bool | None = None,
+    cache_dir: Path | str | None = None,
+    record_requests: bool = True,
 ) -> Iterator[tuple[Portal, str]]:
     """Serve ``spec`` (default ``demo_spec()``) on loopback; yields (portal, base_url).
 
     A second server on ``other_host`` (another loopback address) stands for "another host" in
     redirect tests; ``portal.requests`` records every request with the host label (main/other).
+    Sites with an ``address`` are served on that host of their own (``portal.site_url(slug)``).
+    ``prerender`` (default: when the spec has at most ``PRERENDER_LIMIT`` reports) renders every
+    page before the first request; ``cache_dir`` keeps rendered pages on disk (see ``Portal``).
     """
-    if not (host.startswith("127.") or host == "localhost") or not other_host.startswith("127."):
+    spec = spec or demo_spec()
+    addresses = sorted({s.address for s in spec.sites if s.address is not None})
+    hosts = [host, other_host, *(a for a, _p in addresses)]
+    if not all(h.startswith("127.") or h == "localhost" for h in hosts):
         raise ValueError("the portal only binds loopback addresses")
-    portal = Portal(spec or demo_spec())
-    portal.prerender()
+    portal = Portal(spec, cache_dir=cache_dir, record_requests=record_requests)
+    if prerender if prerender is not None else sum(len(s.reports) for s in spec.sites) <= PRERENDER_LIMIT:
+        portal.prerender()
     main = _PortalHTTPServer((host, port), portal, "main")
-    servers = [main]
+    servers: list[Any] = [main]
     try:
         other = _PortalHTTPServer((other_host, 0), portal, "other")
     except OSError:  # only 127.0.0.1 configured (macOS): redirects there are refused unsent anyway
@@ -669,7 +903,21 @@ def serve_portal(
         servers.append(other)
         portal.other_base_url = f"http://{other_host}:{other.server_address[1]}"
     portal.base_url = f"http://{host}:{main.server_address[1]}"
+    multi: _MultiHostServer | None = None
+    try:
+        if addresses:
+            multi = _MultiHostServer(portal, addresses)
+            for site in spec.sites:
+                if site.address is not None:
+                    bound_host, bound_port = multi.bound[site.address]
+                    portal.site_urls[site.slug] = f"http://{bound_host}:{bound_port}"
+    except OSError:
+        for s in servers:
+            s.server_close()
+        raise
     threads = [threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True) for s in servers]
+    if multi is not None:
+        threads.append(threading.Thread(target=multi.serve_forever, daemon=True))
     for t in threads:
         t.start()
     try:
@@ -678,6 +926,10 @@ def serve_portal(
         for s in servers:
             s.shutdown()
             s.server_close()
+        if multi is not None:
+            multi.shutdown()
+            threads[-1].join(timeout=5)
+            multi.close()
 
 
 def portal_sources(base_url: str) -> list[Any]:
@@ -687,15 +939,250 @@ def portal_sources(base_url: str) -> list[Any]:
     return [s for s in load_sources(portal_url=base_url) if s.portal]
 
 
+# -- the scale benchmark's portal ---------------------------------------------------------------
+#: Share of reports per form in a scale portal: HTML pages with tables, PDF attachments, text exports.
+SCALE_MIX = (0.6, 0.3, 0.1)
+#: Share of HTML reports that also attach their PDF (the page is the report; the PDF is fetched too).
+SCALE_HTML_WITH_PDF = 0.1
+SCALE_PORT = 28765
+_TEXT_FORMS = ("cells", "layout", "markdown")
+_LEVEL_OF_KIND = {"city_gov": "city", "district_gov": "county", "department": "department", "town": "township"}
+
+
+def loopback_aliases_work() -> bool:
+    """Whether addresses of 127.0.0.0/8 other than 127.0.0.1 can be bound (Linux: yes; macOS: no)."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.1.1", 0))
+    except OSError:
+        return False
+    return True
+
+
+def scale_address(index: int, port: int, hosts: str) -> tuple[str, int]:
+    """Host of the ``index``-th scale site: its own loopback address on ``port``, or its own port.
+
+    ``addresses``: 127.0.1.1, 127.0.1.2, ... (250 per third octet; up to 63,500 sites), every one on
+    the same port. ``ports``: 127.0.0.1 on ``port + 1 + index`` (``port`` 0: any free port).
+    """
+    if hosts == "addresses":
+        if index >= 250 * 254:
+            raise ValueError(f"too many sites for one address each: {index + 1}")
+        return f"127.0.{1 + index // 250}.{1 + index % 250}", port
+    if hosts == "ports":
+        return "127.0.0.1", (port + 1 + index) if port else 0
+    raise ValueError(f"hosts must be 'addresses' or 'ports', not {hosts!r}")
+
+
+def scale_source_id(index: int) -> str:
+    return f"scale-{index:05d}"
+
+
+def scale_spec(
+    sources: int = 1000,
+    years: tuple[int, ...] = (2020, 2021, 2022, 2023, 2024),
+    *,
+    seed: int = 0,
+    mix: tuple[float, float, float] = SCALE_MIX,
+    port: int = SCALE_PORT,
+    hosts: str = "addresses",
+) -> PortalSpec:
+    """``sources`` sites × ``years`` reports, each site on a host of its own; the same for the same seed.
+
+    Reports are HTML pages with tables, PDF attachments of a notice page, or text exports
+    (cells/layout/markdown) attached likewise, in the shares of ``mix`` exactly (shuffled by
+    ``seed``); sites alternate generic and TRS layouts, UTF-8 and GBK pages and page sizes.
+    """
+    from synth.generate import random_publisher
+
+    rng = random.Random(f"xxgk-scale:{seed}")
+    n = sources * len(years)
+    n_html, n_pdf = round(n * mix[0]), round(n * mix[1])
+    forms = ["html"] * n_html + ["pdf"] * n_pdf + ["text"] * (n - n_html - n_pdf)
+    rng.shuffle(forms)
+    names: set[str] = set()
+    sites: list[PortalSite] = []
+    for i in range(sources):
+        for _attempt in range(40):
+            publisher = random_publisher(rng)
+            if publisher.name not in names:
+                break
+        name = publisher.name if publisher.name not in names else f"{publisher.name}（{i}）"
+        names.add(name)
+        trs = rng.random() < 0.3
+        encoding = "gb18030" if rng.random() < 0.4 else "utf-8"
+        site = PortalSite(
+            slug=scale_source_id(i),
+            publisher=name,
+            layout="trs" if trs else "generic",
+            page_size=rng.choice((4, 6, 10, 15)),
+            encoding=encoding,
+            address=scale_address(i, port, hosts),
+            level=_LEVEL_OF_KIND.get(publisher.kind, "other"),
+        )
+        for j, year in enumerate(years):
+            form = forms[i * len(years) + j]
+            if form == "html" and rng.random() < SCALE_HTML_WITH_PDF:
+                form = "html+pdf"
+            site.reports.append(
+                PortalReport(
+                    year,
+                    seed=100_000 + i * 16 + j,
+                    form=form,
+                    encoding=encoding if rng.random() < 0.8 else "utf-8",
+                    word_markup=form.startswith("html") and rng.random() < 0.3,
+                    text_form=_TEXT_FORMS[rng.randrange(len(_TEXT_FORMS))],
+                )
+            )
+        sites.append(site)
+    return PortalSpec(sites=sites)
+
+
+def scale_registry(portal: Portal, *, delay_seconds: float | None = None) -> dict[str, Any]:
+    """A sources registry (``data/sources.yaml`` format) for the scale portal's sites as served now."""
+    entries: list[dict[str, Any]] = []
+    for site in portal.spec.sites:
+        base = portal.site_url(site.slug)
+        entry: dict[str, Any] = {
+            "source_id": site.slug,
+            "publisher": site.publisher,
+            "level": site.level,
+            "adapter": "trs" if site.layout == "trs" else "generic",
+            "listing_urls": [base + site.listing_path],
+            "allowed_hosts": [base.split("://", 1)[1]],
+        }
+        if site.layout != "trs":
+            entry["layout_selector"] = "ul.nb-list"
+        if delay_seconds is not None:
+            entry["delay_seconds"] = delay_seconds
+        entry["notes"] = "scale benchmark site on the local portal (harvest.portal.scale_spec)"
+        entries.append(entry)
+    return {"sources": entries}
+
+
+def _fill_chunk(args: tuple[PortalSpec, list[tuple[int, int]], str]) -> int:
+    spec, items, cache_dir = args
+    portal = Portal(spec, cache_dir=cache_dir, record_requests=False)
+    for site_ix, rep_ix in items:
+        site = spec.sites[site_ix]
+        portal._render(site, site.reports[rep_ix])
+    return portal.counts["rendered"]
+
+
+def fill_cache(spec: PortalSpec, cache_dir: Path | str, workers: int = 2) -> int:
+    """Render every page and attachment of ``spec`` into the disk cache (in ``workers`` processes).
+
+    Pages already cached are skipped; returns how many were rendered now. A portal serving from
+    a filled cache renders nothing while it is measured.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+
+    items = [(i, j) for i, site in enumerate(spec.sites) for j in range(len(site.reports))]
+    chunks = [items[k : k + 200] for k in range(0, len(items), 200)]
+    if workers <= 1 or len(chunks) <= 1:
+        return sum(_fill_chunk((spec, chunk, str(cache_dir))) for chunk in chunks)
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return sum(pool.map(_fill_chunk, [(spec, chunk, str(cache_dir)) for chunk in chunks]))
+
+
+def _parse_scale(text: str) -> tuple[int, tuple[int, ...]]:
+    """``1000x5`` → 1000 sources × the 5 report years up to 2024."""
+    sources, _, years = text.lower().partition("x")
+    n_years = int(years or 5)
+    if int(sources) < 1 or not 1 <= n_years <= 6:
+        raise argparse.ArgumentTypeError("--scale SOURCESxYEARS with 1-6 years (reports 2019-2024)")
+    return int(sources), tuple(range(2025 - n_years, 2025))
+
+
+def serve_scale(
+    sources: int,
+    years: tuple[int, ...],
+    *,
+    seed: int = 0,
+    port: int = SCALE_PORT,
+    hosts: str | None = None,
+    cache_dir: Path | str | None = None,
+    registry: Path | str | None = None,
+    delay_seconds: float | None = None,
+    fill_workers: int = 0,
+    wait: Callable[[], None] | None = None,
+    out: Any = None,
+) -> None:
+    """Serve the scale portal until ``wait`` returns (default: until interrupted).
+
+    Writes the sources registry to ``registry`` and then prints one JSON line (``ready``, base
+    URL, sites, host mode, seconds to start) to ``out`` (default stdout) once every host listens.
+    ``fill_workers`` > 0 fills the disk cache first (see ``fill_cache``).
+    """
+    start = time.perf_counter()
+    mode = hosts or ("addresses" if loopback_aliases_work() else "ports")
+    spec = scale_spec(sources, years, seed=seed, port=port, hosts=mode)
+    rendered = fill_cache(spec, cache_dir, fill_workers) if cache_dir is not None and fill_workers > 0 else 0
+    stream = out or sys.stdout
+    with serve_portal(spec, port=0, prerender=False, cache_dir=cache_dir, record_requests=False) as (portal, base):
+        if registry is not None:
+            import yaml
+
+            doc = scale_registry(portal, delay_seconds=delay_seconds)
+            _write_atomic(Path(registry), yaml.safe_dump(doc, allow_unicode=True, sort_keys=False).encode("utf-8"))
+        ready = {
+            "ready": True,
+            "base_url": base,
+            "sites": len(spec.sites),
+            "reports": sum(len(s.reports) for s in spec.sites),
+            "hosts": mode,
+            "rendered_into_cache": rendered,
+            "start_seconds": round(time.perf_counter() - start, 3),
+            "pid": os.getpid(),
+        }
+        print(json.dumps(ready), file=stream, flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            (wait or _until_terminated)()
+        print(json.dumps({"stopped": True, **portal.counts}), file=stream, flush=True)
+
+
+def _until_terminated() -> None:
+    """Block until SIGTERM or SIGINT (a benchmark stops its portal with SIGTERM and reads the counts)."""
+    import signal
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    while not stop.wait(0.5):
+        pass
+
+
 def main(argv: list[str] | None = None, *, wait: Callable[[], None] | None = None) -> None:
-    """``python -m harvest.portal --port 8765``: serve the demo portal until interrupted."""
+    """``python -m harvest.portal --port 8765``: serve the demo portal (or ``--scale``) until interrupted."""
     parser = argparse.ArgumentParser(description="Serve the fake government portal on loopback.")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=DEMO_PORT)
+    parser.add_argument("--port", type=int, default=None, help=f"default {DEMO_PORT} ({SCALE_PORT} with --scale)")
     parser.add_argument("--no-faults", action="store_true", help="serve without injected faults")
+    scale = parser.add_argument_group("scale portal (bench.scale)")
+    scale.add_argument("--scale", type=_parse_scale, metavar="SOURCESxYEARS", help="e.g. 1000x5")
+    scale.add_argument("--seed", type=int, default=0)
+    scale.add_argument("--hosts", choices=("addresses", "ports"), help="one loopback address or one port per site")
+    scale.add_argument("--cache", type=Path, help="disk cache of rendered pages (stable bytes across restarts)")
+    scale.add_argument("--fill-cache", type=int, default=0, metavar="WORKERS", help="render everything first")
+    scale.add_argument("--registry", type=Path, help="write a sources registry for the sites here")
+    scale.add_argument("--delay", type=float, help="delay_seconds written into the registry entries")
     args = parser.parse_args(argv)
+    if args.scale is not None:
+        n_sources, years = args.scale
+        serve_scale(
+            n_sources,
+            years,
+            seed=args.seed,
+            port=SCALE_PORT if args.port is None else args.port,
+            hosts=args.hosts,
+            cache_dir=args.cache,
+            registry=args.registry,
+            delay_seconds=args.delay,
+            fill_workers=args.fill_cache,
+            wait=wait,
+        )
+        return
     spec, _samples = demo_run_spec(faults=not args.no_faults)
-    with serve_portal(spec, args.host, args.port) as (portal, base):
+    with serve_portal(spec, args.host, DEMO_PORT if args.port is None else args.port) as (portal, base):
         print(f"portal at {base}/ (other host {portal.other_base_url}); listings:")
         for site in spec.sites:
             print(f"  {base}{site.listing_path}  [{site.layout}] {site.publisher}")
