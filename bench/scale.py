@@ -97,6 +97,8 @@ class ScaleConfig:
     #: ``xxgk serve``); ``ephemeral``: each run starts its temporary API; ``none``: every run
     #: in-process without Prefect (``orchestrate=False``; the tests' tiny runs).
     prefect: str = "server"
+    #: False: a what-if without the per-source Prefect artifacts (to isolate their cost).
+    artifacts: bool = True
 
     @property
     def portal_sources(self) -> int:
@@ -147,6 +149,8 @@ class TreeSampler:
         self.peak_at = 0.0
         self.cpu: dict[int, float] = {}
         self.rss_max_single = 0
+        #: (epoch seconds, tree RSS bytes) per sample: RSS by phase of the run
+        self.timeline: list[tuple[float, int]] = []
         self._stop = threading.Event()
         self._start = time.perf_counter()
         self._thread = threading.Thread(target=self._loop, daemon=True)
@@ -180,9 +184,20 @@ class TreeSampler:
                 rss += mem
                 self.rss_max_single = max(self.rss_max_single, mem)
                 self.cpu[p.pid] = max(self.cpu.get(p.pid, 0.0), t.user + t.system)
+        self.timeline.append((time.time(), rss))
         if rss > self.peak_rss:
             self.peak_rss, self.peak_at = rss, time.perf_counter() - self._start
         self.peak_procs = max(self.peak_procs, len(procs))
+
+    def peak_until(self, marks: dict[str, float], t0_epoch: float) -> dict[str, float]:
+        """The tree's peak RSS (MB) from the start up to each phase mark (marks in s after ``t0_epoch``)."""
+        out: dict[str, float] = {}
+        for name, at in sorted(marks.items(), key=lambda kv: kv[1]):
+            until = t0_epoch + at
+            seen = [rss for t, rss in self.timeline if t <= until]
+            if seen:
+                out[name] = round(max(seen) / 2**20, 1)
+        return out
 
     def figures(self) -> dict[str, Any]:
         return {
@@ -342,6 +357,7 @@ def run_child(
     if rc != 0 or not result_path.is_file():
         raise RuntimeError(f"run {name} failed (exit {rc}); see {runs / (name + '.log')}")
     child = json.loads(result_path.read_text(encoding="utf-8"))
+    child["peak_rss_by_mark_mb"] = sampler.peak_until(child.get("marks", {}), child.get("t0_epoch", 0.0))
     cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
     measured = {
         "name": name,
@@ -377,6 +393,7 @@ class _Phases:
 
     def __init__(self) -> None:
         self.t0 = time.perf_counter()
+        self.t0_epoch = time.time()
         self.marks: dict[str, float] = {}
         self.last_harvest: tuple[int, int] = (0, 0)
 
@@ -425,6 +442,14 @@ def _timed_publish(phases: _Phases) -> None:
     pipeline.publish_staged = wrapped  # type: ignore[assignment]
 
 
+def _without_artifacts() -> None:
+    """What-if: the run creates no per-source Prefect artifacts (isolates what they cost)."""
+    from flows import pipeline
+
+    if hasattr(pipeline, "publish_artifacts"):
+        pipeline.publish_artifacts = lambda *args, **kwargs: {}  # type: ignore[assignment]
+
+
 def _plain_extract(args: tuple[list[Any], str, str]) -> list[Any]:
     from flows.pipeline import extract_documents
 
@@ -447,6 +472,8 @@ def child_main(params_path: Path) -> int:
     pipeline.add_harvest_listener(phases.harvest)
     pipeline.add_progress_listener(phases.extract)
     _timed_publish(phases)
+    if not params.get("artifacts", True):
+        _without_artifacts()
     mode, orchestrate = params["mode"], bool(params.get("orchestrate", True))
     api_s = 0.0
     if orchestrate:
@@ -486,6 +513,7 @@ def child_main(params_path: Path) -> int:
         child_total_s=round(time.perf_counter() - t0, 3),
         phases=phases.spans(),
         marks=phases.marks,
+        t0_epoch=phases.t0_epoch,
     )
     Path(params["result"]).write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0
@@ -657,7 +685,12 @@ def run(cfg: ScaleConfig, log: Callable[[str], None] | None = None) -> dict[str,
         "portal": {"hosts": hosts, "forms": dict(forms), "cache_rendered": rendered, "cache_fill_s": fill_s},
         "runs": {},
     }
-    common = {"batch_size": cfg.batch_size, "workers": cfg.workers, "data_dir": str(data_dir.resolve())}
+    common = {
+        "batch_size": cfg.batch_size,
+        "workers": cfg.workers,
+        "data_dir": str(data_dir.resolve()),
+        "artifacts": cfg.artifacts,
+    }
     harvest_opts = {"source_threads": cfg.source_threads, "source_batch": cfg.source_batch}
     with _helpers(cfg, full_registry, say) as helpers:
         results["portal"]["start_s"] = helpers["portal"].info.get("start_seconds")
@@ -778,6 +811,10 @@ def to_markdown(results: dict[str, Any]) -> str:
             f"{helpers.get('portal', '—')} | {r['peak_rss_mb']} | {r['max_process_rss_mb']} | {r.get('documents')} | "
             f"{r.get('by_action')} | {r.get('requests', '—')} / {r.get('not_modified', '—')} | {phases} |"
         )
+    lines += ["", "Peak RSS of the tree (MB) up to each point of the run:", ""]
+    for name, r in results["runs"].items():
+        marks = ", ".join(f"{k} {v}" for k, v in r.get("peak_rss_by_mark_mb", {}).items())
+        lines.append(f"- {name}: {marks or '—'}; end {r['peak_rss_mb']}")
     lines += ["", "Targets:", ""]
     for key, v in results.get("verdict", {}).items():
         lines.append(f"- {key}: {v}")
@@ -819,6 +856,9 @@ def cli(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", default=",".join(STEPS), help=f"comma list of {', '.join(STEPS)}")
     parser.add_argument("--keep", action="store_true", help="keep the data directory of an earlier run")
     parser.add_argument(
+        "--no-artifacts", action="store_true", help="what-if: no per-source Prefect artifacts (isolates their cost)"
+    )
+    parser.add_argument(
         "--prefect",
         choices=("server", "ephemeral", "none"),
         default="server",
@@ -851,6 +891,7 @@ def cli(argv: list[str] | None = None) -> int:
         steps=steps,
         fresh=not args.keep,
         prefect=args.prefect,
+        artifacts=not args.no_artifacts,
     )
     results = main(cfg, log=lambda msg: print(msg, file=sys.stderr, flush=True))
     print(to_markdown(results))
