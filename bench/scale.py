@@ -80,7 +80,8 @@ class ScaleConfig:
     seed: int = 0
     delay: float = 0.1
     workers: int = 2
-    batch_size: int = 50
+    #: documents per extraction task; None: the pipeline's own sizing (``extraction_batch_size``)
+    batch_size: int | None = None
     runner: str = "auto"
     backfill_runner: str = "processes"
     source_threads: int | None = None
@@ -482,7 +483,7 @@ def child_main(params_path: Path) -> int:
         api_s = time.perf_counter() - a0
     common: dict[str, Any] = {
         "data_dir": data_dir,
-        "batch_size": int(params["batch_size"]),
+        "batch_size": int(params["batch_size"]) if params.get("batch_size") else None,
         "max_workers": int(params["workers"]),
         "runner": params["runner"],
         "orchestrate": orchestrate,
@@ -589,7 +590,10 @@ def _plain_backfill(params: dict[str, Any], data_dir: Path, phases: _Phases) -> 
     phases.mark("replay_end", first=False)
     jobs = pipeline.unique_jobs(j for r in replayed for j in r.documents)
     staging = str(pipeline.staging_dir_of(data_dir))
-    chunks = pipeline.batches_of(jobs, int(params["batch_size"]))
+    size = pipeline.extraction_batch_size(
+        len(jobs), "processes", int(params["workers"]), int(params["batch_size"]) if params.get("batch_size") else None
+    )
+    chunks = pipeline.batches_of(jobs, size)
     phases.mark("extract_start")
     with ProcessPoolExecutor(max_workers=int(params["workers"])) as pool:
         batches = pool.map(_plain_extract, [(c, staging, str(data_dir)) for c in chunks])
@@ -843,7 +847,7 @@ def cli(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--delay", type=float, default=0.1, help="politeness delay per source (s)")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--batch-size", type=int, default=50)
+    parser.add_argument("--batch-size", type=int, help="documents per extraction task (default: the pipeline's)")
     parser.add_argument("--runner", default="auto", help="task runner of the harvest runs")
     parser.add_argument("--backfill-runner", default="processes")
     parser.add_argument("--source-threads", type=int, help="sources harvested at once per batch task")

@@ -32,7 +32,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from flows.settings import DEFAULT_BATCH_SIZE, DEFAULT_MAX_WORKERS, configure_prefect, default_data_dir
+from flows.settings import DEFAULT_MAX_WORKERS, configure_prefect, default_data_dir
 
 # Defaults must be in the environment before Prefect reads its settings (at import).
 configure_prefect(None)
@@ -149,7 +149,7 @@ def _backfill_body(
     years: list[int] | None,
     refetch: bool,
     force: bool,
-    batch_size: int,
+    batch_size: int | None,
     *,
     orchestrated: bool,
     runner: str,
@@ -236,7 +236,7 @@ def backfill_flow(
     years: list[int] | None = None,
     refetch: bool = False,
     force: bool = False,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int | None = None,
     runner: str = "auto",
     max_workers: int = DEFAULT_MAX_WORKERS,
     dask_address: str | None = None,
@@ -268,7 +268,7 @@ def run_backfill(
     years: list[int] | None = None,
     refetch: bool = False,
     force: bool = False,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int | None = None,
     max_workers: int = DEFAULT_MAX_WORKERS,
     runner: str = "auto",
     dask_address: str | None = None,

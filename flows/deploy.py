@@ -35,7 +35,7 @@ from urllib.parse import quote
 
 import typer
 
-from flows.settings import DEFAULT_BATCH_SIZE, DEFAULT_MAX_WORKERS, PREFECT_DEFAULTS, default_data_dir
+from flows.settings import DEFAULT_MAX_WORKERS, PREFECT_DEFAULTS, default_data_dir
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -380,7 +380,10 @@ def serve_command(
         str, typer.Option("--timezone", "--tz", envvar="XXGK_TIMEZONE", help="IANA time zone of the schedule.")
     ] = DEFAULT_TIMEZONE,
     name: Annotated[str, typer.Option("--name", help="Deployment name.")] = DEFAULT_DEPLOYMENT_NAME,
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Documents per extract task.")] = DEFAULT_BATCH_SIZE,
+    batch_size: Annotated[
+        int | None,
+        typer.Option("--batch-size", help="Documents per extract task (default: sized to the runner's workers)."),
+    ] = None,
     workers: Annotated[int, typer.Option("--workers", "-w", help="Batches extracted at once.")] = DEFAULT_MAX_WORKERS,
     runner: Annotated[
         str,
@@ -620,11 +623,15 @@ def _field(item: Any, name: str, default: Any = None) -> Any:
 
 
 def _harvest_lines(harvest: Any) -> list[str]:
-    """The harvest part of a source's artifact: status, reason, counts, first problems."""
+    """The harvest part of a source's artifact: status, reason, reports listed, first problems.
+
+    Nothing that differs from night to night without news (requests, 304s, fetched): an unchanged
+    source keeps its artifact (``publish_artifacts(changed_reports=...)``).
+    """
     status, reason = _field(harvest, "status", ""), _field(harvest, "reason", "")
     counts = [
         f"{_field(harvest, name)} {label}"
-        for name, label in (("reports", "listed"), ("fetched", "fetched"), ("changed", "changed"))
+        for name, label in (("reports", "listed"),)
         if _field(harvest, name) is not None
     ]
     line = f"**Harvest**: {_cell(status)}" + (f" — {_cell(reason)}" if reason else "")
@@ -734,6 +741,63 @@ def in_prefect_run() -> bool:
     return FlowRunContext.get() is not None or TaskRunContext.get() is not None
 
 
+#: Digests of the artifacts last created per source, under ``validation/`` (hidden: not a published file).
+ARTIFACT_STATE = ".prefect-artifacts.json"
+INDEX_ARTIFACT_KEY = "xxgk-validation-index"
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _harvest_signature(harvest: Any) -> str:
+    """What of a source's harvest its artifact shows; a change of it makes a new artifact."""
+    if harvest is None:
+        return ""
+    return _digest("\n".join(_harvest_lines(harvest)))
+
+
+@dataclass(slots=True)
+class ArtifactState:
+    """Per source, the digests of the artifact last created on one API (``api``): markdown and harvest part."""
+
+    api: str = ""
+    sources: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @staticmethod
+    def path(data_dir: Path | str) -> Path:
+        return Path(data_dir) / "validation" / ARTIFACT_STATE
+
+    @classmethod
+    def load(cls, data_dir: Path | str, api: str) -> ArtifactState:
+        """The state for ``api``; empty when there is none, it is unreadable or it belongs to another API."""
+        try:
+            data = json.loads(cls.path(data_dir).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return cls(api)
+        if not isinstance(data, dict) or data.get("api") != api or not isinstance(data.get("sources"), dict):
+            return cls(api)
+        return cls(api, {str(k): dict(v) for k, v in data["sources"].items() if isinstance(v, dict)})
+
+    def save(self, data_dir: Path | str) -> None:
+        from warehouse.files import atomic_write_bytes
+
+        payload = {"api": self.api, "sources": dict(sorted(self.sources.items()))}
+        atomic_write_bytes(self.path(data_dir), json.dumps(payload, ensure_ascii=False, indent=0).encode("utf-8"))
+
+
+def _index_artifact_exists() -> bool:
+    """Whether the API still has this project's index artifact (a reset server database has none)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[INDEX_ARTIFACT_KEY])), limit=1
+        )
+    return bool(found)
+
+
 def publish_artifacts(
     reports: Any,
     data_dir: Path | str,
@@ -741,6 +805,7 @@ def publish_artifacts(
     harvest: Iterable[Any] | None = None,
     base_url: str | None = None,
     index: bool = True,
+    changed_reports: Iterable[str] | None = None,
 ) -> dict[str, UUID]:
     """One markdown artifact per source with its validation summary; returns ``{source_id: artifact id}``.
 
@@ -749,12 +814,19 @@ def publish_artifacts(
     ``write_validation_reports`` returns them), dicts or objects with a ``source_id`` (the run's
     ``DocumentOutcome`` records). ``harvest``: the run's per-source harvest outcomes (objects or
     dicts with ``source_id``, ``status``, ``reason`` and optionally ``publisher``, ``reports``,
-    ``fetched``, ``changed``, ``problems``); their sources get an artifact too, even with no
-    report, which is how a source whose layout changed shows up.
+    ``problems``); their sources get an artifact too, even with no report, which is how a source
+    whose layout changed shows up.
+
+    ``changed_reports``: given (the publish step's changed files, relative to the data dir), an
+    artifact is created only for a source whose artifact would differ from the one last created
+    on this API: its validation reports changed in this publish, its harvest part changed, or it
+    has none yet (state in ``validation/.prefect-artifacts.json``; void when the API's database no
+    longer has the index artifact). A night with nothing new then makes no API call per source:
+    one call each cost ~16 ms, 20 s for 1,000 sources. ``None``: every wanted source.
 
     Each artifact covers all years of its source on disk, is keyed ``xxgk-<source>`` (the UI's
-    Artifacts page keeps its history across runs) and links each year's
-    ``validation/<source>/<year>.html``: a file:// URL, or ``base_url`` (default
+    Artifacts page keeps its history across runs, so the latest is always the current state) and
+    links each year's ``validation/<source>/<year>.html``: a file:// URL, or ``base_url`` (default
     ``$XXGK_REPORTS_URL``) + the path under the data dir when the reports are served over HTTP.
     With ``index``, a link artifact ``xxgk-validation-index`` points at ``validation/index.html``.
 
@@ -765,33 +837,65 @@ def publish_artifacts(
         _log.debug("publish_artifacts called outside a Prefect run: no artifacts")
         return {}
     from prefect.artifacts import create_link_artifact, create_markdown_artifact
+    from prefect.settings import PREFECT_API_URL
 
     data = Path(data_dir)
     base = base_url if base_url is not None else os.environ.get(REPORTS_URL_ENV) or None
     harvested = {str(_field(h, "source_id")): h for h in harvest or [] if _field(h, "source_id")}
     wanted = _wanted_sources(reports)
-    by_source = _source_reports(data, wanted | set(harvested) if wanted is not None else None)
+    candidates = set(_source_reports(data, wanted).keys() if wanted is None else wanted) | set(harvested)
+    state: ArtifactState | None = None
+    if changed_reports is not None:
+        state = ArtifactState.load(data, str(PREFECT_API_URL.value() or ""))
+        if state.sources and not _index_artifact_exists():
+            state = ArtifactState(state.api)
+        changed = _sources_of_changed_reports(data, changed_reports, candidates)
+        candidates = {
+            s
+            for s in candidates
+            if s not in state.sources
+            or s in changed
+            or state.sources[s].get("harvest") != _harvest_signature(harvested.get(s))
+        }
+    by_source = _source_reports(data, candidates)
     created: dict[str, UUID] = {}
-    for source_id in sorted(set(by_source) | set(harvested)):
+    for source_id in sorted(candidates):
         source_reports = by_source.get(source_id, [])
+        markdown = source_markdown(source_id, source_reports, data, base, harvested.get(source_id))
+        if state is not None and state.sources.get(source_id, {}).get("markdown") == _digest(markdown):
+            state.sources[source_id]["harvest"] = _harvest_signature(harvested.get(source_id))
+            continue
         failed = sum(int(r.get("failed_checks") or 0) for _, r in source_reports)
         described = f"{source_id}: {len(source_reports)} report(s), {failed} failed check(s)"
         if source_id in harvested:
             described += f"; harvest {_field(harvested[source_id], 'status', '')}"
         created[source_id] = create_markdown_artifact(
-            markdown=source_markdown(source_id, source_reports, data, base, harvested.get(source_id)),
-            key=artifact_key(source_id),
-            description=described,
+            markdown=markdown, key=artifact_key(source_id), description=described
         )
+        if state is not None:
+            state.sources[source_id] = {
+                "markdown": _digest(markdown),
+                "harvest": _harvest_signature(harvested.get(source_id)),
+            }
     index_html = data / "validation" / "index.html"
     if index and created and index_html.exists():
         create_link_artifact(
             link=report_link(index_html, data, base),
             link_text="validation index",
-            key="xxgk-validation-index",
+            key=INDEX_ARTIFACT_KEY,
             description=f"all validation reports under {data.resolve()}",
         )
+    if state is not None and candidates:
+        state.save(data)
     return created
+
+
+def _sources_of_changed_reports(data_dir: Path, changed: Iterable[str], sources: set[str]) -> set[str]:
+    """The sources (of ``sources``) whose ``validation/<dir>/<year>.json`` is among the changed files."""
+    from warehouse.validation_report import source_dir_name
+
+    dirs = {parts[1] for c in changed if len(parts := c.split("/")) == 3 and parts[0] == "validation"}
+    return {s for s in sources if source_dir_name(s) in dirs}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -53,13 +53,16 @@ from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 from extractors import EXTRACTOR_VERSION, extract_document  # noqa: E402
 from flows.deploy import is_dask_address, publish_artifacts, task_runner_for  # noqa: E402
 from flows.harvesting import (  # noqa: E402
-    DEFAULT_SOURCE_BATCH,
     HarvestBatchOutcome,
     HarvestPlan,
     SourceOutcome,
     close_fetchers,
+    drop_plan,
     harvest_source_batch,
     open_run_inputs,
+    source_batch_size,
+    stash_plan,
+    take_plan,
     write_harvest_record,
 )
 from flows.inputs import (  # noqa: E402
@@ -71,7 +74,7 @@ from flows.inputs import (  # noqa: E402
     resolve_specs,
     select_documents,
 )
-from flows.transaction import PublishTransaction, recover_publish  # noqa: E402
+from flows.transaction import PublishTransaction, interrupted_publish, recover_publish  # noqa: E402
 from harvest import Source  # noqa: E402
 from schemas.records import STATUS_FAILED, DocumentResult  # noqa: E402
 from warehouse import (  # noqa: E402
@@ -85,6 +88,8 @@ from warehouse import (  # noqa: E402
     write_validation_reports,
 )
 from warehouse.parquet import warehouse_dir  # noqa: E402
+from warehouse.published_inputs import plan_publish, record_inputs  # noqa: E402
+from warehouse.staging import StagedHeader, load_staged_header  # noqa: E402
 from warehouse.validation_report import validation_dir  # noqa: E402
 
 _log = logging.getLogger("xxgk")
@@ -164,6 +169,8 @@ class PublishOutcome:
     years: list[int] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     artifacts: int = 0
+    #: documents of the run already published from the same staged results, left alone
+    up_to_date: int = 0
 
 
 @dataclass(slots=True)
@@ -287,6 +294,29 @@ def _outcome_from_result(
     )
 
 
+def _outcome_from_header(
+    job: DocumentJob, header: StagedHeader, action: str, staged: Path, seconds: float = 0.0
+) -> DocumentOutcome:
+    """``_outcome_from_result`` from a staged file's header: the same numbers, no result decoded."""
+    info = job.info
+    return DocumentOutcome(
+        source_id=info.source_id,
+        document_sha256=info.document_sha256,
+        path=info.path,
+        action=action,
+        status=header.status,
+        reason=header.reason,
+        facts=header.facts,
+        failed_checks=header.failed_checks,
+        unmapped=header.unmapped,
+        staged=str(staged),
+        seconds=seconds,
+        name=job.name,
+        source_url=info.source_url,
+        year=info.year if info.year is not None else header.year,
+    )
+
+
 class ChangedOnDisk(Exception):
     """The file's bytes are no longer those hashed by ``load_documents``."""
 
@@ -322,6 +352,40 @@ def _load_staged_or_none(path: Path) -> StagedDocument | None:
         return None
 
 
+def reuse_staged(
+    item: DocumentInfo | DocumentJob,
+    staging_dir: Path | str,
+    extractor_version: str = EXTRACTOR_VERSION,
+    data_dir: Path | str | None = None,
+) -> DocumentOutcome | None:
+    """The outcome of a document already staged by this extractor version, or None: it must be parsed.
+
+    Compares the provenance with the staged file's header (``load_staged_header``: no result
+    decoded): the same gives ``reused``; a different one restages the stored result with the new
+    provenance (``restaged``, the one case that decodes the result). A staged file that cannot be
+    read is None with a warning, so the document is extracted again.
+    """
+    start = time.perf_counter()
+    base = Path(data_dir) if data_dir is not None else Path(staging_dir).parent
+    job = as_job(item, base)
+    info = job.info
+    path = staged_path(staging_dir, info.document_sha256, extractor_version, info.source_id)
+    try:
+        header = load_staged_header(path)
+    except FileNotFoundError:
+        return None
+    except (OSError, EOFError, ValueError, KeyError, TypeError) as err:
+        _log.warning("staged result %s unreadable (%s: %s); extracting again", path, type(err).__name__, err)
+        return None
+    if header.info == info:
+        return _outcome_from_header(job, header, "reused", path, time.perf_counter() - start)
+    staged = _load_staged_or_none(path)
+    if staged is None:
+        return None
+    stage_result(staging_dir, info, staged.result, extractor_version)
+    return _outcome_from_result(job, staged.result, "restaged", path, time.perf_counter() - start)
+
+
 def extract_documents(
     batch: Sequence[DocumentInfo | DocumentJob],
     staging_dir: Path | str,
@@ -343,15 +407,9 @@ def extract_documents(
         job = as_job(item, base)
         info = job.info
         path = staged_path(staging_dir, info.document_sha256, extractor_version, info.source_id)
-        staged = None
-        if not force and is_staged(staging_dir, info.document_sha256, extractor_version, info.source_id):
-            staged = _load_staged_or_none(path)
-        if staged is not None:
-            action = "reused"
-            if staged.info != info:
-                stage_result(staging_dir, info, staged.result, extractor_version)
-                action = "restaged"
-            outcomes.append(_outcome_from_result(job, staged.result, action, path, time.perf_counter() - start))
+        reused = None if force else reuse_staged(job, staging_dir, extractor_version, base)
+        if reused is not None:
+            outcomes.append(reused)
             continue
         try:
             result = _extract_one(job)
@@ -382,25 +440,44 @@ def publish_staged(
     *,
     years: Iterable[int] | None = None,
     replace: bool = False,
+    force: bool = False,
 ) -> PublishOutcome:
     """Publish the run's staged documents: Parquet warehouse, then the validation reports, as one commit.
 
-    Both steps run in a ``PublishTransaction``: against a shadow of the published trees, moved into
-    place only once everything is written, so a run killed at any point leaves the published files
-    as they were (or, past the commit point, as the next run completes them). Both steps are
-    idempotent and write only files whose bytes change, so a second identical run touches nothing.
+    Only what changed is published: ``warehouse.published_inputs`` records which staged file every
+    published document came from, so a run handing in the same staged files publishes nothing (no
+    file read, nothing written) and a run with a few new ones publishes only their sources
+    (``force`` publishes everything). What is published runs in a ``PublishTransaction``: against a
+    shadow of the published trees, moved into place only once everything is written, so a run
+    killed at any point leaves the published files as they were (or, past the commit point, as the
+    next run completes them). Both steps are idempotent and write only files whose bytes change.
     ``years``/``replace`` are ``warehouse.publish``'s: only documents of those years; with
     ``replace``, those year partitions rebuilt from this run alone (a full backfill).
     """
     paths = sorted({str(p) for p in staged})
     year_list = sorted({int(y) for y in years}) if years is not None else None
+    plan = plan_publish(data_dir, paths, years=year_list, replace=replace, force=force or interrupted_publish(data_dir))
+    index = validation_dir(data_dir) / "index.html"
+    if plan.nothing_to_do:
+        _log.info("nothing to publish: %d documents already published from these staged results", plan.up_to_date)
+        return PublishOutcome(
+            warehouse=str(warehouse_dir(data_dir)),
+            validation_index=str(index) if index.is_file() else None,
+            documents=0,
+            written=0,
+            unchanged=len(plan.record.outputs) if plan.record else 0,
+            removed=0,
+            up_to_date=plan.up_to_date,
+        )
+    if plan.up_to_date:
+        _log.info("publishing %d documents (%s); %d already published", len(plan.paths), plan.reason, plan.up_to_date)
     with PublishTransaction(data_dir) as txn:
-        summary = publish(txn.root, paths, years=year_list, replace=replace)
-        reports = write_validation_reports(txn.root, paths) if paths else []
+        summary = publish(txn.root, plan.paths, years=year_list, replace=replace)
+        reports = write_validation_reports(txn.root, plan.paths) if plan.paths else []
+    record_inputs(data_dir, plan.record, summary.published, years=year_list, replace=replace)
     root = Path(txn.root)
     changed = txn.result.replaced + txn.result.removed
     in_warehouse = [c for c in changed if c.startswith("warehouse/")]
-    index = validation_dir(data_dir) / "index.html"
     return PublishOutcome(
         warehouse=str(warehouse_dir(data_dir)),
         validation_index=str(index) if reports or index.is_file() else None,
@@ -413,6 +490,7 @@ def publish_staged(
         + [f"an interrupted publish was {r} first" for r in txn.recovered],
         years=list(summary.years),
         changed=changed,
+        up_to_date=plan.up_to_date,
     )
 
 
@@ -508,13 +586,16 @@ def publish_task(
 
     One markdown artifact per source of the run (``sources`` plus the harvested ones, with their
     harvest outcome) summarising its validation reports with links to them: what the Prefect UI
-    shows per source. Outside a Prefect run no artifact is made.
+    shows per source. Only sources whose artifact would change get a new one (their reports
+    changed in this publish, or their harvest status), so an unchanged night makes none. Outside a
+    Prefect run no artifact is made.
     """
     outcome = publish_staged(data_dir, staged, years=years, replace=replace)
     wanted = sorted(set(sources or []) | {h.source_id for h in harvest or []})
     if wanted:
         try:
-            outcome.artifacts = len(publish_artifacts(wanted, data_dir, harvest=harvest))
+            made = publish_artifacts(wanted, data_dir, harvest=harvest, changed_reports=outcome.changed)
+            outcome.artifacts = len(made)
         except Exception as err:  # the API refusing an artifact must not undo a committed publish
             message = f"per-source artifacts not created: {type(err).__name__}: {err}"
             _logger().warning(message)
@@ -576,7 +657,7 @@ def _run_body(
     sources: str | None,
     documents: list[DocumentInfo] | None,
     data_dir: str,
-    batch_size: int,
+    batch_size: int | None,
     force: bool,
     *,
     orchestrated: bool,
@@ -674,10 +755,22 @@ def _harvest(
     (``max_workers`` batches at once, sharing the process's Fetcher and so its per-host limits),
     whatever runner extraction uses. Writes ``<archive>/harvest.json``. Under Prefect a source that
     gave nothing usable is logged as a warning.
+
+    Sources per task: ``plan.batch_size``, else ``source_batch_size`` (one task per worker, 8-500
+    sources). Log lines (each one an API record under Prefect): one per batch, plus one per source
+    that failed or had problems; every source's line is at debug level.
     """
-    chunks = batches_of(list(plan.sources), plan.batch_size or DEFAULT_SOURCE_BATCH)
+    size = source_batch_size(len(plan.sources), max_workers, plan.batch_size)
+    chunks = batches_of(list(plan.sources), size)
     total = len(plan.sources)
-    log.info("harvesting %d sources in %d batches (%s)", total, len(chunks), plan.label or "registry")
+    log.info(
+        "harvesting %d sources in %d batches of up to %d, %d at once per batch (%s)",
+        total,
+        len(chunks),
+        size,
+        plan.threads,
+        plan.label or "registry",
+    )
     _notify_harvest(0, total, None)
     results: list[HarvestBatchOutcome] = []
     done = 0
@@ -697,16 +790,49 @@ def _harvest(
         for outcome in stream:
             results.append(outcome)
             done += len(outcome.sources)
-            for src in outcome.sources:
-                line = "source %s: %s (%s); %d documents, %d requests, %d not modified"
-                args = (src.source_id, src.status, src.reason, src.documents, src.requests, src.not_modified)
-                # a warning in the flow run's log (the Prefect UI); in-process the summary shows it
-                (log.warning if src.failed and orchestrated else log.info)(line, *args)
+            _log_harvest_batch(log, outcome, orchestrated, len(results), len(chunks), done, total)
             _notify_harvest(done, total, outcome)
     results.sort(key=lambda b: b.index)
     outcomes = [o for b in results for o in b.sources]
     write_harvest_record(plan.archive_dir, run_id, outcomes)
     return [j for b in results for j in b.documents], outcomes
+
+
+def _log_harvest_batch(
+    log: logging.Logger | logging.LoggerAdapter[logging.Logger],
+    outcome: HarvestBatchOutcome,
+    orchestrated: bool,
+    n_done: int,
+    n_batches: int,
+    done: int,
+    total: int,
+) -> None:
+    """One summary line per harvest batch; a line per failed or troubled source; the rest at debug.
+
+    Under Prefect every line is a log record sent to the API (~1.4 ms of CPU each), so a
+    per-source line for 2,000 sources was ~2,000 records; the CLI's table shows every source.
+    """
+    line = "source %s: %s (%s); %d documents, %d requests, %d not modified"
+    for src in outcome.sources:
+        args = (src.source_id, src.status, src.reason, src.documents, src.requests, src.not_modified)
+        if src.failed or src.problems:
+            # a warning in the flow run's log (the Prefect UI); in-process the summary shows it
+            (log.warning if src.failed and orchestrated else log.info)(line + "; %d problems", *args, len(src.problems))
+        else:
+            log.debug(line, *args)
+    statuses = ", ".join(f"{n} {s}" for s, n in sorted(Counter(src.status for src in outcome.sources).items()))
+    log.info(
+        "harvest batch %d/%d done in %.1f s (%s): %d documents, %d requests, %d not modified; %d/%d sources",
+        n_done,
+        n_batches,
+        outcome.seconds,
+        statuses or "no sources",
+        sum(src.documents for src in outcome.sources),
+        sum(src.requests for src in outcome.sources),
+        sum(src.not_modified for src in outcome.sources),
+        done,
+        total,
+    )
 
 
 def pending_documents(jobs: Sequence[DocumentJob], staging: str | Path, extractor_version: str | None = None) -> int:
@@ -715,11 +841,57 @@ def pending_documents(jobs: Sequence[DocumentJob], staging: str | Path, extracto
     return sum(1 for j in jobs if not is_staged(staging, j.info.document_sha256, version, j.info.source_id))
 
 
+#: Extraction tasks per worker on a process or Dask runner: enough to even out documents of
+#: uneven cost, few enough that Prefect's per-task-run cost (~5.6 ms client + ~29 ms server CPU,
+#: competing with the workers for the cores) stays small: 200 task runs for 10,000 documents
+#: cost ~6 s of server CPU, 8 cost 0.2 s.
+TASKS_PER_WORKER = 4
+
+
+def extraction_batch_size(documents: int, kind: str, max_workers: int, requested: int | None = None) -> int:
+    """Documents per ``extract_batch`` task for ``documents`` to parse on a runner of ``kind``.
+
+    A size the caller gives (``--batch-size``) is used as given on every runner: it is an explicit
+    choice (finer progress, bounded memory per task, a known task count). Otherwise
+    ``processes``/``dask``: about ``TASKS_PER_WORKER`` × ``max_workers`` tasks, at least 1 document
+    each (a worker process or Dask worker pays for each task run, not for each document);
+    ``threads``/``local``: ``DEFAULT_BATCH_SIZE`` (thread tasks share the flow's process, where a
+    batch is mostly a unit of progress).
+    """
+    if requested:
+        return max(1, int(requested))
+    if kind in ("processes", "dask"):
+        return max(1, -(-max(0, documents) // (TASKS_PER_WORKER * max(1, int(max_workers)))))
+    return DEFAULT_BATCH_SIZE
+
+
+def settle_staged(
+    jobs: Sequence[DocumentJob], staging: str | Path, data_dir: str | Path, force: bool = False
+) -> tuple[dict[int, DocumentOutcome], list[int]]:
+    """Outcomes of the documents already staged (by position in ``jobs``) and the positions left to parse.
+
+    Run inline in the flow, without a task: a staged document costs a header read (~20 µs,
+    ``reuse_staged``), far less than the task run it would otherwise ride in. ``force``: every
+    document is left to parse.
+    """
+    if force:
+        return {}, list(range(len(jobs)))
+    settled: dict[int, DocumentOutcome] = {}
+    todo: list[int] = []
+    for i, job in enumerate(jobs):
+        outcome = reuse_staged(job, staging, EXTRACTOR_VERSION, data_dir)
+        if outcome is None:
+            todo.append(i)
+        else:
+            settled[i] = outcome
+    return settled, todo
+
+
 def _extract(
     jobs: list[DocumentJob],
     staging: str,
     data_dir: str,
-    batch_size: int,
+    batch_size: int | None,
     force: bool,
     orchestrated: bool,
     log: logging.Logger | logging.LoggerAdapter[logging.Logger],
@@ -730,39 +902,58 @@ def _extract(
 ) -> tuple[list[DocumentOutcome], int, str]:
     """extract_batch over batches of documents; the outcomes in input order, the batch count, the runner.
 
-    Under Prefect the task runner is chosen here, once the documents are known: ``auto`` counts the
-    documents not yet staged by this extractor version (all of them with ``force``) and uses
-    processes only above ``PROCESS_RUNNER_THRESHOLD`` (see ``extraction_runner``).
+    Under Prefect, documents already staged by this extractor version are settled first, inline
+    (``settle_staged``: reused/restaged, no task run), and only the rest become ``extract_batch``
+    tasks; the task runner is chosen once their number is known (``auto``: processes only above
+    ``PROCESS_RUNNER_THRESHOLD``, see ``extraction_runner``) and so is the batch size
+    (``extraction_batch_size``). In-process, batches of ``batch_size`` (default
+    ``DEFAULT_BATCH_SIZE``) each check their staged documents themselves.
     """
-    chunks = batches_of(jobs, batch_size)
     total = len(jobs)
     kind, address, label = "local", None, "local"
+    settled: dict[int, DocumentOutcome] = {}
+    todo = list(range(total))
     if orchestrated:
-        pending = total if force else pending_documents(jobs, staging)
-        kind, address = extraction_runner(runner, pending, max_workers, dask_address)
+        s_start = time.perf_counter()
+        settled, todo = settle_staged(jobs, staging, data_dir, force)
+        kind, address = extraction_runner(runner, len(todo), max_workers, dask_address)
         label = runner_label(kind, max_workers, address)
+        size = extraction_batch_size(len(todo), kind, max_workers, batch_size)
+        chunks = batches_of([jobs[i] for i in todo], size)
+        actions = Counter(o.action for o in settled.values())
         log.info(
-            "%d documents (%d to parse) in %d batches on %s (extractor %s)",
+            "%d documents: %d already staged (%s) settled in %.1f s; %d to parse in %d batches of up to %d on %s "
+            "(extractor %s)",
             total,
-            pending,
+            len(settled),
+            ", ".join(f"{n} {a}" for a, n in sorted(actions.items())) or "none",
+            time.perf_counter() - s_start,
+            len(todo),
             len(chunks),
+            size,
             label,
             EXTRACTOR_VERSION,
         )
     else:
+        chunks = batches_of(jobs, batch_size or DEFAULT_BATCH_SIZE)
         log.info("%d documents in %d batches (extractor %s)", total, len(chunks), EXTRACTOR_VERSION)
     _notify(0, total, None)
+    done = len(settled)
+    if settled:
+        _notify(done, total, BatchOutcome(index=-1, documents=[settled[i] for i in sorted(settled)]))
     results: list[BatchOutcome] = []
-    done = 0
+    every = max(1, -(-len(chunks) // 8))  # at most ~8 info lines for the batches, whatever their number
     for outcome in _run_batches(chunks, staging, force, data_dir, kind, max_workers, address):
         results.append(outcome)
         done += len(outcome.documents)
-        actions = ", ".join(f"{n} {a}" for a, n in sorted(Counter(o.action for o in outcome.documents).items()))
-        log.info(
+        actions_line = ", ".join(f"{n} {a}" for a, n in sorted(Counter(o.action for o in outcome.documents).items()))
+        level = logging.INFO if len(results) % every == 0 or len(results) == len(chunks) else logging.DEBUG
+        log.log(
+            level,
             "batch %d/%d done (%s) in %.1f s: %d/%d documents",
             len(results),
             len(chunks),
-            actions,
+            actions_line,
             outcome.seconds,
             done,
             total,
@@ -771,7 +962,12 @@ def _extract(
         if len(results) == 1:
             pause_point("extract")
     results.sort(key=lambda b: b.index)
-    return [o for b in results for o in b.documents], len(chunks), label
+    parsed = [o for b in results for o in b.documents]
+    if not settled:
+        return parsed, len(chunks), label
+    slots: dict[int, DocumentOutcome] = dict(settled)
+    slots.update(zip(todo, parsed, strict=True))
+    return [slots[i] for i in range(total)], len(chunks), label
 
 
 def _run_batches(
@@ -812,7 +1008,7 @@ def extract_flow(
     sources: str | None = None,
     documents: list[DocumentInfo] | None = None,
     data_dir: str = "data",
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int | None = None,
     force: bool = False,
     runner: str = "auto",
     harvest: HarvestPlan | None = None,
@@ -822,6 +1018,7 @@ def extract_flow(
     max_workers: int = DEFAULT_MAX_WORKERS,
     dask_address: str | None = None,
     archive_dir: str | None = None,
+    harvest_ref: str | None = None,
 ) -> RunSummary:
     """Harvest and/or read documents, extract them into ``data_dir`` and publish.
 
@@ -830,6 +1027,10 @@ def extract_flow(
     harvest_batch × N (threads) → load_documents → extract_batch × M on ``runner`` (``auto``,
     ``threads``, ``processes``, ``dask`` or a Dask scheduler address; at most ``max_workers`` at
     once) → publish (one commit; one artifact per source). Returns a ``RunSummary``.
+
+    ``harvest_ref``: a plan stashed in this process (``flows.harvesting.stash_plan``), how
+    ``run_pipeline`` hands over an explicit plan: a plan of many sources is over Prefect's 512 KB
+    cap on flow parameters. ``batch_size``: see ``extraction_batch_size`` (None: sized by runner).
     """
     return _run_body(
         paths,
@@ -842,7 +1043,7 @@ def extract_flow(
         runner=runner,
         max_workers=max_workers,
         dask_address=dask_address,
-        harvest=harvest,
+        harvest=harvest if harvest is not None or harvest_ref is None else take_plan(harvest_ref),
         sources_only=sources_only,
         years=years,
         portal_port=portal_port,
@@ -901,7 +1102,7 @@ def run_pipeline(
     documents: list[DocumentInfo] | None = None,
     data_dir: Path | str | None = None,
     *,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int | None = None,
     max_workers: int = DEFAULT_MAX_WORKERS,
     runner: str = "auto",
     force: bool = False,
@@ -924,6 +1125,10 @@ def run_pipeline(
     ``auto`` decides once the documents left to parse are known. ``archive_dir`` (default
     ``<data_dir>/archive``) may be on shared storage. ``expected_documents`` is accepted for
     compatibility and no longer needed (the runner is chosen from the documents left to parse).
+    ``batch_size``: documents per extract task; None sizes them by runner (``extraction_batch_size``:
+    about 4 tasks per worker on processes/Dask, ``DEFAULT_BATCH_SIZE`` on threads), a number is
+    used as given. Under Prefect an explicit
+    ``harvest`` plan reaches the flow by reference (``stash_plan``), not as a parameter.
     """
     del expected_documents
     data = str(Path(data_dir) if data_dir is not None else default_data_dir())
@@ -940,18 +1145,25 @@ def run_pipeline(
             paths, sources, documents, data, batch_size, force, orchestrated=False, runner="local", **options
         )
     extraction_runner(runner, 0, workers, dask_address)  # an unknown runner fails before the flow starts
-    return extract_flow(
-        paths=paths,
-        sources=sources,
-        documents=documents,
-        data_dir=data,
-        batch_size=batch_size,
-        force=force,
-        runner=runner,
-        max_workers=workers,
-        dask_address=dask_address,
-        **options,
-    )
+    ref = stash_plan(harvest) if harvest is not None else None
+    options["harvest"] = None
+    try:
+        return extract_flow(
+            paths=paths,
+            sources=sources,
+            documents=documents,
+            data_dir=data,
+            batch_size=batch_size,
+            force=force,
+            runner=runner,
+            max_workers=workers,
+            dask_address=dask_address,
+            harvest_ref=ref,
+            **options,
+        )
+    finally:
+        if ref is not None:
+            drop_plan(ref)
 
 
 def configured_api_url() -> str | None:

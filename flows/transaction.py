@@ -219,6 +219,12 @@ def recover_publish(data_dir: Path | str) -> list[str]:
         return _recover_locked(data)
 
 
+def interrupted_publish(data_dir: Path | str) -> bool:
+    """True when a transaction was left behind (or another one is running): the next publish recovers it."""
+    base = Path(data_dir) / TRANSACTIONS_DIR
+    return base.is_dir() and any(p.is_dir() for p in base.iterdir())
+
+
 class PublishTransaction:
     """Publish into a shadow copy of the published trees, then commit it all at once.
 

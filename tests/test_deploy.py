@@ -9,7 +9,9 @@ executes a run of the real pipeline.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -340,7 +342,7 @@ def test_source_markdown_with_harvest_and_no_report(published: Path) -> None:
     assert source_markdown("gone", [], published, harvest=gone) == (
         "# gone — 某县人民政府\n"
         "\n"
-        "**Harvest**: layout_changed — listing changed (0 listed, 0 fetched, 0 changed)\n"
+        "**Harvest**: layout_changed — listing changed (0 listed)\n"
         "\n"
         "- layout_changed http://gov.example/list.html: no div.list \\| page\n"
         "\n"
@@ -349,9 +351,7 @@ def test_source_markdown_with_harvest_and_no_report(published: Path) -> None:
     reports = deploy._source_reports(published, {"kunming-gaoxin"})["kunming-gaoxin"]
     harvest = {"source_id": "kunming-gaoxin", "status": "ok", "reason": "", "reports": 1, "fetched": 1, "changed": 0}
     text = source_markdown("kunming-gaoxin", reports, published, harvest=harvest)
-    assert text.startswith(
-        "# kunming-gaoxin — 昆明市高新区人民政府\n\n**Harvest**: ok (1 listed, 1 fetched, 0 changed)\n\n**1** report(s)"
-    )
+    assert text.startswith("# kunming-gaoxin — 昆明市高新区人民政府\n\n**Harvest**: ok (1 listed)\n\n**1** report(s)")
 
 
 def test_wanted_sources_from_paths_ids_and_outcomes(published: Path) -> None:
@@ -528,6 +528,39 @@ def test_artifacts_per_source_from_a_flow_run(prefect_server: str, published: Pa
     index = by_key["xxgk-validation-index"]
     assert index.type == "markdown"  # Prefect stores a link artifact as markdown: [text](link)
     assert (published / "validation" / "index.html").resolve().as_uri() in str(index.data)
+
+
+@pytest.mark.slow
+def test_artifacts_only_for_sources_whose_artifact_changes(
+    prefect_server: str, published: Path, tmp_path: Path
+) -> None:
+    """A night with nothing new makes no artifact; a changed report or harvest status makes exactly one."""
+    from prefect import flow
+
+    data = tmp_path / "data"
+    shutil.copytree(published, data)
+    sources = ["changsha-chengdong", "kunming-gaoxin"]
+
+    @flow(name="xxgk-artifacts-changed-test")
+    def publish_flow(data_dir: str, harvest: list[dict[str, Any]], changed: list[str]) -> list[str]:
+        return sorted(publish_artifacts(sources, data_dir, harvest=harvest, changed_reports=changed))
+
+    ok = [{"source_id": s, "status": "ok", "reason": "", "reports": 2} for s in sources]
+    with api_settings(prefect_server):
+        assert publish_flow(str(data), ok, []) == sources  # no state yet: every source
+        assert publish_flow(str(data), ok, []) == []  # nothing new
+        state = json.loads((data / "validation" / deploy.ARTIFACT_STATE).read_text(encoding="utf-8"))
+        assert sorted(state["sources"]) == sources and state["api"] == prefect_server
+        failing = [dict(ok[0]), {**ok[1], "status": "failed", "reason": "HTTP 500 on the listing"}]
+        assert publish_flow(str(data), failing, []) == ["kunming-gaoxin"]
+        report = next((data / "validation" / "changsha-chengdong").glob("*.json"))
+        doc = json.loads(report.read_text(encoding="utf-8"))
+        doc["failed_checks"] = int(doc.get("failed_checks") or 0) + 1
+        report.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+        changed = [report.relative_to(data).as_posix()]
+        assert publish_flow(str(data), failing, changed) == ["changsha-chengdong"]
+        # listed as changed but the same summary: nothing
+        assert publish_flow(str(data), failing, changed) == []
 
 
 def _tables_without_fetch_times(data_dir: Path) -> dict[str, list[dict[str, Any]]]:

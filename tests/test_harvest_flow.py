@@ -255,7 +255,7 @@ def test_registry_run_harvests_its_sources(tmp_path: Path) -> None:
         assert summary["by_status"] == {"ok": 2} and summary["portal"] is None
         assert not [r for r in portal.requests if r["path"].startswith("/city/")]  # the disabled source
         expected = portal.expected_reports()
-        staged = [load_staged(p) for p in (tmp_path / "d" / "staging").rglob("*") if p.is_file()]
+        staged = [load_staged(p) for p in (tmp_path / "d" / "staging").rglob("*.json.gz")]
         assert sorted(s.info.year for s in staged) == [2022, 2023]
         for s in staged:
             assert s.info.publisher == "示例县人民政府" and s.info.level == "county"

@@ -114,6 +114,8 @@ class PublishSummary:
     cross_year_checks: int = 0
     cross_year_failed: int = 0
     cross_year_years: list[int] = field(default_factory=list)
+    #: staged path -> (source_id, year) of each document published from a staged file
+    published: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
@@ -217,12 +219,15 @@ def publish(
         shutil.rmtree(tmp_dir, ignore_errors=True)
         spool = Spool(tmp_dir / ".spool.tmp")  # hidden + .tmp, like every temporary name
         try:
-            chosen, doc_year = _spool_items(items, spool, year_filter, summary)
+            chosen, doc_year, origin = _spool_items(items, spool, year_filter, summary)
         finally:
             spool.close()
 
         keep = {o for _, o in chosen.values()}
         summary.documents = len(keep)
+        summary.published = {
+            origin[o]: (source, doc_year[o]) for (source, _sha), (_v, o) in chosen.items() if o in origin
+        }
         incoming_docs = set(chosen)
         incoming_source_years: dict[int, set[str]] = {}
         keep_by_year: dict[int, set[int]] = {}
@@ -277,14 +282,16 @@ def publish(
 
 def _spool_items(
     items: Iterable[PublishItem], spool: Spool, year_filter: set[int] | None, summary: PublishSummary
-) -> tuple[dict[tuple[str, str], tuple[str, int]], dict[int, int]]:
-    """Stream every item's rows into the spool; which ordinal to keep per (source, sha), and each one's year.
+) -> tuple[dict[tuple[str, str], tuple[str, int]], dict[int, int], dict[int, str]]:
+    """Stream every item's rows into the spool; which ordinal to keep per (source, sha), each one's year
+    and, for staged files, the path it came from.
 
     The same document (source + sha256) given twice is kept once: the greatest extractor version
     wins, the first seen on a tie (the other's spooled rows are dropped when read back).
     """
     chosen: dict[tuple[str, str], tuple[str, int]] = {}  # (source, sha) -> (version, ordinal)
     doc_year: dict[int, int] = {}
+    origin: dict[int, str] = {}
     ordinal = 0
     for item in items:
         records = None
@@ -308,9 +315,11 @@ def _spool_items(
                 continue
         chosen[key] = (version, ordinal)
         doc_year[ordinal] = year
+        if isinstance(item, (str, os.PathLike)):
+            origin[ordinal] = str(item)
         spool.add(year, document_parts(info, result, version, records), ordinal)
         ordinal += 1
-    return chosen, doc_year
+    return chosen, doc_year, origin
 
 
 def _concat(parts: list[pa.Table], name: str) -> pa.Table:

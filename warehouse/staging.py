@@ -6,6 +6,13 @@ pure function of the staged files. Format: gzip-compressed JSON (stdlib only, a 
 readable with ``zcat``), records stored as one header plus rows of values, written with gzip
 mtime 0 so identical inputs give identical bytes.
 
+Format 3 puts a small header line first in the compressed text: the provenance (``info``) and the
+few numbers a run summary needs (status, reason, counts), then a newline and the full result. A
+nightly run asks "is this document staged with this provenance?" for thousands of files; reading
+the header decompresses a few KB and parses a few hundred bytes (~20 µs) instead of the whole
+result (~0.6-0.9 ms). Format 2 files (one JSON object, no header) stay readable; their header is
+the full decode.
+
 Layout: ``<staging_dir>/<extractor_version>/<sha256[:2]>/<sha256>.<source_id>.json.gz`` with the
 version and source id percent-quoted so any string is a safe file name.
 """
@@ -15,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import json
+import zlib
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -25,8 +33,14 @@ from schemas.records import CheckResult, DocumentResult, Fact, Unmapped
 from warehouse.documents import DocumentInfo
 from warehouse.files import atomic_write_bytes
 
-STAGING_FORMAT = 2
+STAGING_FORMAT = 3
+#: Formats this module reads: 2 (one JSON object) and 3 (header line, then the result).
+READABLE_FORMATS = (2, 3)
 SUFFIX = ".json.gz"
+#: Compressed bytes read per step while looking for the end of a format-3 header line.
+_HEAD_CHUNK = 1024
+#: How a format-2 file's text starts (``encode_staged`` of format 2 wrote this key first).
+_FORMAT_2 = b'{"staging_format":2,'
 
 
 class StagedDocument(NamedTuple):
@@ -35,6 +49,35 @@ class StagedDocument(NamedTuple):
     info: DocumentInfo
     result: DocumentResult
     extractor_version: str
+
+
+class StagedHeader(NamedTuple):
+    """What a reuse check needs from a staged file, readable without decoding the whole result.
+
+    ``facts``/``unmapped`` are list lengths, ``failed_checks`` is ``DocumentResult.failed_checks``,
+    ``year`` the result's year (the provenance's may be unknown).
+    """
+
+    info: DocumentInfo
+    extractor_version: str
+    status: str
+    reason: str
+    facts: int
+    failed_checks: int
+    unmapped: int
+    year: int | None
+
+
+def result_summary(result: DocumentResult) -> dict[str, Any]:
+    """The few numbers of a result that a run summary shows, stored in the format-3 header."""
+    return {
+        "status": result.status,
+        "reason": result.reason,
+        "facts": len(result.facts),
+        "failed_checks": result.failed_checks,
+        "unmapped": len(result.unmapped),
+        "year": result.year,
+    }
 
 
 def _safe(part: str) -> str:
@@ -106,16 +149,35 @@ def _result_to_dict(result: DocumentResult) -> dict[str, Any]:
     return data
 
 
+def _dumps(data: dict[str, Any]) -> bytes:
+    # JSON escapes control characters inside strings, so the text has no raw newline
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=True).encode("utf-8")
+
+
 def encode_staged(info: DocumentInfo, result: DocumentResult, extractor_version: str) -> bytes:
-    """The staged bytes of one document (deterministic: same input, same bytes)."""
-    payload = {
+    """The staged bytes of one document (deterministic: same input, same bytes).
+
+    Header line (format, version, info, summary, and ``size``: the uncompressed length, which the
+    gzip trailer repeats, so a truncated file is caught by reading the header alone), newline,
+    result.
+    """
+    body = _dumps({"result": _result_to_dict(result)})
+    header: dict[str, Any] = {
         "staging_format": STAGING_FORMAT,
         "extractor_version": extractor_version,
         "info": _info_to_dict(info),
-        "result": _result_to_dict(result),
+        "summary": result_summary(result),
+        "size": 0,
     }
-    raw = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=True).encode("utf-8")
-    return gzip.compress(raw, compresslevel=6, mtime=0)
+    head = _dumps(header)
+    # the size counts its own digits: settle it (two passes at most, three for a digit carry)
+    for _ in range(3):
+        size = len(head) + 1 + len(body)
+        if header["size"] == size:
+            break
+        header["size"] = size
+        head = _dumps(header)
+    return gzip.compress(head + b"\n" + body, compresslevel=6, mtime=0)
 
 
 def decode_staged(data: bytes, origin: str = "") -> StagedDocument:
@@ -131,13 +193,25 @@ def decode_staged(data: bytes, origin: str = "") -> StagedDocument:
 
 
 def _payload(data: bytes, origin: str) -> dict[str, Any]:
+    """The staged file as one dict (``staging_format``, ``extractor_version``, ``info``, ``result``)."""
     try:
-        payload = json.loads(gzip.decompress(data))
+        text = gzip.decompress(data)
+        head, newline, body = text.partition(b"\n")
+        payload = json.loads(head)
+        if newline:  # format 3: header line, then the result
+            if not isinstance(payload, dict):
+                raise ValueError("header is not an object")
+            payload.update(json.loads(body))
     except (OSError, EOFError, ValueError) as err:  # BadGzipFile is an OSError, JSONDecodeError a ValueError
         raise ValueError(f"{origin or 'staged file'}: damaged staged file ({err}); stage the document again") from err
-    if payload.get("staging_format") != STAGING_FORMAT:
-        raise ValueError(f"{origin or 'staged file'}: unsupported staging_format {payload.get('staging_format')!r}")
+    _check_format(payload, origin)
     return payload
+
+
+def _check_format(payload: Any, origin: str) -> None:
+    found = payload.get("staging_format") if isinstance(payload, dict) else None
+    if found not in READABLE_FORMATS:
+        raise ValueError(f"{origin or 'staged file'}: unsupported staging_format {found!r}")
 
 
 def _info_from_dict(data: dict[str, Any]) -> DocumentInfo:
@@ -191,6 +265,65 @@ def load_staged(path: Path | str) -> StagedDocument:
     """Read one staged file back into ``(info, result, extractor_version)``."""
     p = Path(path)
     return decode_staged(p.read_bytes(), origin=str(p))
+
+
+def load_staged_header(path: Path | str) -> StagedHeader:
+    """Provenance and summary of a staged file, without decoding its result when it has a header.
+
+    Format 3: the first compressed KBs are inflated up to the header's newline, and the file's
+    gzip trailer (uncompressed size) must match the header's ``size``, so a truncated file raises
+    like ``load_staged`` does. Format 2 (no header): the whole file is decoded. Raises
+    ``ValueError`` for a damaged or unknown file and ``OSError`` when it cannot be read.
+    """
+    p = Path(path)
+    origin = str(p)
+    with p.open("rb") as fh:
+        try:
+            head = _read_header_line(fh)
+        except (zlib.error, ValueError) as err:
+            raise ValueError(f"{origin}: damaged staged file ({err}); stage the document again") from err
+        if head is None:  # no newline: a format-2 file (or damaged): the full decode decides
+            fh.seek(0)
+            staged = decode_staged(fh.read(), origin=origin)
+            return StagedHeader(staged.info, staged.extractor_version, **result_summary(staged.result))
+        try:
+            header = json.loads(head)
+        except ValueError as err:
+            raise ValueError(f"{origin}: damaged staged file ({err}); stage the document again") from err
+        _check_format(header, origin)
+        fh.seek(-4, 2)
+        trailer = int.from_bytes(fh.read(4), "little")
+    if not isinstance(header.get("size"), int) or trailer != header["size"] & 0xFFFFFFFF:
+        raise ValueError(f"{origin}: damaged staged file (truncated); stage the document again")
+    summary = header["summary"]
+    return StagedHeader(
+        _info_from_dict(header["info"]),
+        header["extractor_version"],
+        status=summary["status"],
+        reason=summary["reason"],
+        facts=int(summary["facts"]),
+        failed_checks=int(summary["failed_checks"]),
+        unmapped=int(summary["unmapped"]),
+        year=summary.get("year"),
+    )
+
+
+def _read_header_line(fh: Any) -> bytes | None:
+    """The inflated text up to the first newline, or None when the stream ends without one."""
+    inflate = zlib.decompressobj(wbits=31)  # gzip wrapper
+    text = b""
+    while True:
+        chunk = fh.read(_HEAD_CHUNK)
+        if not chunk:
+            raise ValueError("unexpected end of file")
+        text += inflate.decompress(chunk)
+        if text.startswith(_FORMAT_2):  # no header line in it: don't inflate it twice
+            return None
+        cut = text.find(b"\n")
+        if cut >= 0:
+            return text[:cut]
+        if inflate.eof:
+            return None
 
 
 def parse_staged_name(path: Path | str) -> tuple[str, str]:
