@@ -750,16 +750,28 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _harvest_signature(harvest: Any) -> str:
-    """What of a source's harvest its artifact shows; a change of it makes a new artifact."""
+def harvest_record(harvest: Any) -> dict[str, Any] | None:
+    """What of a source's harvest outcome its artifact shows, as plain JSON (kept between runs).
+
+    A run that does not harvest a source (a backfill replaying the archive) keeps showing the
+    source's last harvest, so it is kept in the artifact state and compared to decide on a new one.
+    """
     if harvest is None:
-        return ""
-    return _digest("\n".join(_harvest_lines(harvest)))
+        return None
+    problems = _field(harvest, "problems", None) or []
+    return {
+        "publisher": str(_field(harvest, "publisher", "") or ""),
+        "status": str(_field(harvest, "status", "") or ""),
+        "reason": str(_field(harvest, "reason", "") or ""),
+        "reports": _field(harvest, "reports"),
+        "problems": [{k: str(_field(p, k, "") or "") for k in ("kind", "url", "detail")} for p in problems],
+    }
 
 
 @dataclass(slots=True)
 class ArtifactState:
-    """Per source, the digests of the artifact last created on one API (``api``): markdown and harvest part."""
+    """Per source, what the artifact last created on one API (``api``) showed: its markdown's digest and
+    the harvest it showed (``harvest_record``)."""
 
     api: str = ""
     sources: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -855,28 +867,28 @@ def publish_artifacts(
             for s in candidates
             if s not in state.sources
             or s in changed
-            or state.sources[s].get("harvest") != _harvest_signature(harvested.get(s))
+            or (s in harvested and state.sources[s].get("harvest") != harvest_record(harvested[s]))
         }
     by_source = _source_reports(data, candidates)
     created: dict[str, UUID] = {}
     for source_id in sorted(candidates):
         source_reports = by_source.get(source_id, [])
-        markdown = source_markdown(source_id, source_reports, data, base, harvested.get(source_id))
-        if state is not None and state.sources.get(source_id, {}).get("markdown") == _digest(markdown):
-            state.sources[source_id]["harvest"] = _harvest_signature(harvested.get(source_id))
-            continue
+        known = state.sources.get(source_id, {}) if state is not None else {}
+        # not harvested by this run (a backfill): the artifact keeps showing the last harvest
+        harvest_shown = harvest_record(harvested[source_id]) if source_id in harvested else _stored_harvest(known)
+        markdown = source_markdown(source_id, source_reports, data, base, harvest_shown)
+        entry = {"markdown": _digest(markdown), "harvest": harvest_shown}
+        if state is not None:
+            state.sources[source_id] = entry
+            if known.get("markdown") == entry["markdown"]:
+                continue
         failed = sum(int(r.get("failed_checks") or 0) for _, r in source_reports)
         described = f"{source_id}: {len(source_reports)} report(s), {failed} failed check(s)"
-        if source_id in harvested:
-            described += f"; harvest {_field(harvested[source_id], 'status', '')}"
+        if harvest_shown is not None:
+            described += f"; harvest {harvest_shown['status']}"
         created[source_id] = create_markdown_artifact(
             markdown=markdown, key=artifact_key(source_id), description=described
         )
-        if state is not None:
-            state.sources[source_id] = {
-                "markdown": _digest(markdown),
-                "harvest": _harvest_signature(harvested.get(source_id)),
-            }
     index_html = data / "validation" / "index.html"
     if index and created and index_html.exists():
         create_link_artifact(
@@ -888,6 +900,11 @@ def publish_artifacts(
     if state is not None and candidates:
         state.save(data)
     return created
+
+
+def _stored_harvest(entry: Mapping[str, Any]) -> dict[str, Any] | None:
+    harvest = entry.get("harvest")
+    return harvest if isinstance(harvest, dict) else None
 
 
 def _sources_of_changed_reports(data_dir: Path, changed: Iterable[str], sources: set[str]) -> set[str]:

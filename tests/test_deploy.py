@@ -561,6 +561,11 @@ def test_artifacts_only_for_sources_whose_artifact_changes(
         assert publish_flow(str(data), failing, changed) == ["changsha-chengdong"]
         # listed as changed but the same summary: nothing
         assert publish_flow(str(data), failing, changed) == []
+        # a backfill replays the archive without harvesting: the artifacts keep the last harvest
+        assert publish_flow(str(data), [], []) == []
+        assert publish_flow(str(data), [], changed) == []
+        shown = json.loads((data / "validation" / deploy.ARTIFACT_STATE).read_text(encoding="utf-8"))
+        assert shown["sources"]["kunming-gaoxin"]["harvest"]["reason"] == "HTTP 500 on the listing"
 
 
 def _tables_without_fetch_times(data_dir: Path) -> dict[str, list[dict[str, Any]]]:
