@@ -279,6 +279,8 @@ def render_summary(summary: RunSummary, console: Console, title: str) -> None:
     files = f"{summary.files_written} files written, {summary.files_unchanged} unchanged"
     if summary.files_removed:
         files += f", {summary.files_removed} removed"
+    if summary.published_up_to_date:
+        files += f"; {summary.published_up_to_date} documents already published, not read again"
     # paths are printed unwrapped so they can be copied from any terminal width
     console.print(f"warehouse:   {_display_path(summary.warehouse)}  ({files})", soft_wrap=True, highlight=False)
     console.print(f"validation:  {_display_path(summary.validation_index)}", soft_wrap=True, highlight=False)

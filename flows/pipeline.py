@@ -190,6 +190,8 @@ class RunSummary:
     files_written: int = 0
     files_unchanged: int = 0
     files_removed: int = 0
+    #: documents already published from the same staged results: not read again by the publish step
+    published_up_to_date: int = 0
     seconds: float = 0.0
     runner: str = "local"
     batches: int = 0
@@ -520,6 +522,7 @@ def summarize(
         files_written=published.written if published else 0,
         files_unchanged=published.unchanged if published else 0,
         files_removed=published.removed if published else 0,
+        published_up_to_date=published.up_to_date if published else 0,
         seconds=seconds,
         runner=runner,
         batches=batches,
@@ -736,8 +739,18 @@ def _run_body(
     if inputs.plan is not None:
         summary.archive = inputs.plan.archive_dir
         summary.portal = inputs.plan.portal
-    counts = (published.documents, published.written, published.unchanged, summary.cells, summary.failed_checks)
-    log.info("published %d documents: %d files written, %d unchanged; %d cells, %d failed checks", *counts)
+    counts = (
+        published.documents,
+        published.up_to_date,
+        published.written,
+        published.unchanged,
+        summary.cells,
+        summary.failed_checks,
+    )
+    log.info(
+        "published %d documents (%d already published): %d files written, %d unchanged; %d cells, %d failed checks",
+        *counts,
+    )
     return summary
 
 

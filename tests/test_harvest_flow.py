@@ -176,6 +176,7 @@ def test_harvest_flow_end_to_end(tmp_path: Path) -> None:
         assert sum(s.not_modified for s in second.sources) >= 40
         assert set(archive.iter_raw()) == raw_before
         assert (second.files_written, second.files_removed) == (0, 0)
+        assert second.published_up_to_date == 23  # the publish step read none of them again
         assert _published(data) == published
 
         # a report changes on the portal: exactly that one is re-extracted and its partition republished
@@ -184,6 +185,8 @@ def test_harvest_flow_end_to_end(tmp_path: Path) -> None:
         changed = [(o.source_id, o.year) for o in outcomes if o.action == "extracted"]
         assert changed == [("demo-county", 2023)]
         assert third.by_action == {"extracted": 1, "reused": 22}
+        county = sum(1 for o in outcomes if o.source_id == "demo-county")
+        assert third.published_up_to_date == 23 - county  # only the changed report's source republished
         assert [(s.source_id, s.changed) for s in third.sources if s.changed] == [("demo-county", 1)]
         now = _published(data)
         rewritten = {k for k in now if k not in published or now[k] != published[k]}
