@@ -90,7 +90,7 @@ from warehouse import (  # noqa: E402
 from warehouse.parquet import warehouse_dir  # noqa: E402
 from warehouse.published_inputs import plan_publish, record_inputs  # noqa: E402
 from warehouse.staging import StagedHeader, load_staged_header  # noqa: E402
-from warehouse.validation_report import validation_dir  # noqa: E402
+from warehouse.validation_report import prune_validation_reports, validation_dir  # noqa: E402
 
 _log = logging.getLogger("xxgk")
 
@@ -476,6 +476,7 @@ def publish_staged(
     with PublishTransaction(data_dir) as txn:
         summary = publish(txn.root, plan.paths, years=year_list, replace=replace)
         reports = write_validation_reports(txn.root, plan.paths) if plan.paths else []
+        prune_validation_reports(txn.root)  # source/years the publish removed from the warehouse
     record_inputs(data_dir, plan.record, summary.published, years=year_list, replace=replace)
     root = Path(txn.root)
     changed = txn.result.replaced + txn.result.removed

@@ -553,6 +553,40 @@ def _published_facts(data_dir: Path, source_id: str, year: int, sha: str, rows: 
     return [Fact(**{k: r[k] for k in names}) for r in table.to_pylist()]
 
 
+def prune_validation_reports(data_dir: Path | str) -> list[Path]:
+    """Remove the reports of source/years no longer in the warehouse, then rebuild the index.
+
+    A source/year leaves the warehouse when a backfill rebuilds its year without it, or when its
+    only document is now filed under another year (its year read differently). Its report would
+    otherwise stay on disk and in the index, describing rows no reader of the tables can find.
+    Call after ``publish``. Returns the files removed.
+    """
+    vdir = validation_dir(data_dir)
+    if not vdir.is_dir():
+        return []
+    root = warehouse_dir(data_dir) / "reports"
+    published: set[tuple[str, str]] = set()
+    if root.is_dir():
+        table = ds.dataset(
+            root, format="parquet", partitioning=partitioning(), schema=dataset_schema("reports")
+        ).to_table(columns=["source_id", "year"])
+        pairs = zip(table.column("source_id").to_pylist(), table.column("year").to_pylist(), strict=True)
+        published = {(source_dir_name(s), year_file_stem(y)) for s, y in set(pairs)}
+    removed: list[Path] = []
+    with file_lock(vdir / ".lock"):
+        for path in sorted(vdir.glob("*/*")):
+            is_report = path.suffix in (".json", ".html") and (path.stem.isdigit() or path.stem == "unknown")
+            if is_report and path.is_file() and (path.parent.name, path.stem) not in published:
+                path.unlink()
+                removed.append(path)
+        for directory in {p.parent for p in removed}:
+            if not any(directory.iterdir()):
+                directory.rmdir()
+        if removed:
+            _write_index_locked(vdir)
+    return removed
+
+
 def write_index(data_dir: Path | str) -> Path:
     """Rebuild ``validation/index.html`` and ``index.json`` from the source reports on disk."""
     vdir = validation_dir(data_dir)
