@@ -26,7 +26,7 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -89,7 +89,7 @@ from warehouse import (  # noqa: E402
 )
 from warehouse.parquet import warehouse_dir  # noqa: E402
 from warehouse.published_inputs import plan_publish, record_inputs  # noqa: E402
-from warehouse.staging import StagedHeader, load_staged_header  # noqa: E402
+from warehouse.staging import StagedHeader, load_staged_header, result_summary  # noqa: E402
 from warehouse.validation_report import prune_validation_reports, validation_dir  # noqa: E402
 
 _log = logging.getLogger("xxgk")
@@ -274,49 +274,40 @@ def unique_jobs(jobs: Iterable[DocumentJob]) -> list[DocumentJob]:
     return out
 
 
-def _outcome_from_result(
-    job: DocumentJob, result: DocumentResult, action: str, staged: Path | None, seconds: float = 0.0
+def _outcome(
+    job: DocumentJob, summary: Mapping[str, Any], action: str, staged: Path | None, seconds: float = 0.0
 ) -> DocumentOutcome:
+    """A document's outcome from its result's summary (``result_summary``; a staged header holds the same)."""
     info = job.info
     return DocumentOutcome(
         source_id=info.source_id,
         document_sha256=info.document_sha256,
         path=info.path,
         action=action,
-        status=result.status,
-        reason=result.reason,
-        facts=len(result.facts),
-        failed_checks=result.failed_checks,
-        unmapped=len(result.unmapped),
+        status=summary["status"],
+        reason=summary["reason"],
+        facts=summary["facts"],
+        failed_checks=summary["failed_checks"],
+        unmapped=summary["unmapped"],
         staged=str(staged) if staged else None,
         seconds=seconds,
         name=job.name,
         source_url=info.source_url,
-        year=info.year if info.year is not None else result.year,
+        year=info.year if info.year is not None else summary["year"],
     )
+
+
+def _outcome_from_result(
+    job: DocumentJob, result: DocumentResult, action: str, staged: Path | None, seconds: float = 0.0
+) -> DocumentOutcome:
+    return _outcome(job, result_summary(result), action, staged, seconds)
 
 
 def _outcome_from_header(
     job: DocumentJob, header: StagedHeader, action: str, staged: Path, seconds: float = 0.0
 ) -> DocumentOutcome:
     """``_outcome_from_result`` from a staged file's header: the same numbers, no result decoded."""
-    info = job.info
-    return DocumentOutcome(
-        source_id=info.source_id,
-        document_sha256=info.document_sha256,
-        path=info.path,
-        action=action,
-        status=header.status,
-        reason=header.reason,
-        facts=header.facts,
-        failed_checks=header.failed_checks,
-        unmapped=header.unmapped,
-        staged=str(staged),
-        seconds=seconds,
-        name=job.name,
-        source_url=info.source_url,
-        year=info.year if info.year is not None else header.year,
-    )
+    return _outcome(job, header._asdict(), action, staged, seconds)
 
 
 class ChangedOnDisk(Exception):

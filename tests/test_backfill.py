@@ -49,25 +49,12 @@ from flows.pipeline import DocumentOutcome, RunSummary, run_pipeline
 from flows.transaction import JOURNAL, TRANSACTIONS_DIR, PublishTransaction, recover_publish
 from harvest import FetchConfig, FetchError, RawArchive, Source, SourceState, UrlState
 from harvest.portal import Portal, SampleDocument, demo_run_spec, portal_sources, sample_sources, serve_portal
+from tests.published import contents, snapshot
 from warehouse import load_staged
 
 ROOT = Path(__file__).resolve().parents[1]
 N_DOCUMENTS = 23  # the sample set's 16 documents + the demo sites' 7 reports
 KILL_TIMEOUT = 120.0
-
-
-def snapshot(data_dir: Path) -> dict[str, tuple[bytes, int]]:
-    """Every published file (warehouse + validation): bytes and mtime."""
-    out: dict[str, tuple[bytes, int]] = {}
-    for sub in ("warehouse", "validation"):
-        for path in sorted((data_dir / sub).rglob("*")):
-            if path.is_file() and not path.name.startswith("."):
-                out[str(path.relative_to(data_dir))] = (path.read_bytes(), path.stat().st_mtime_ns)
-    return out
-
-
-def contents(data_dir: Path) -> dict[str, bytes]:
-    return {k: v[0] for k, v in snapshot(data_dir).items()}
 
 
 def table_rows(data_dir: Path) -> dict[str, list[dict[str, Any]]]:

@@ -57,6 +57,7 @@ from flows.pipeline import (
     staging_dir_of,
 )
 from flows.settings import PROCESS_RUNNER_THRESHOLD
+from tests.published import snapshot
 from warehouse import load_staged
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
@@ -65,16 +66,6 @@ MANIFEST = SAMPLE / "manifest.yaml"
 
 def manifest_entries() -> list[dict]:
     return yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))["documents"]
-
-
-def snapshot(data_dir: Path) -> dict[str, tuple[bytes, int]]:
-    """Every published file (warehouse + validation) with its bytes and mtime."""
-    out: dict[str, tuple[bytes, int]] = {}
-    for sub in ("warehouse", "validation"):
-        for path in sorted((data_dir / sub).rglob("*")):
-            if path.is_file() and not path.name.startswith("."):
-                out[str(path.relative_to(data_dir))] = (path.read_bytes(), path.stat().st_mtime_ns)
-    return out
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -30,6 +30,7 @@ from harvest.fetch import ERR_HTTP, ERR_OFFSITE, ERR_ROBOTS
 from harvest.portal import SampleDocument, demo_run_spec, portal_sources, sample_sources, serve_portal
 from synth.report import SyntheticReport
 from synth.sample import sample_documents
+from tests.published import snapshot as _published
 from warehouse import load_staged
 
 SLUG = {"demo-city": "city", "demo-county": "county"}
@@ -55,15 +56,6 @@ def _expected(report: SyntheticReport) -> dict[tuple[str, str, str], tuple[str, 
         (str(e["table"]), str(e["row_key"]), str(e["column_key"])): (str(e["raw_text"]), e["value"])  # type: ignore[misc]
         for e in report.expected_facts()
     }
-
-
-def _published(data_dir: Path) -> dict[str, tuple[bytes, int]]:
-    out: dict[str, tuple[bytes, int]] = {}
-    for sub in ("warehouse", "validation"):
-        for path in sorted((data_dir / sub).rglob("*")):
-            if path.is_file() and not path.name.startswith("."):
-                out[str(path.relative_to(data_dir))] = (path.read_bytes(), path.stat().st_mtime_ns)
-    return out
 
 
 @pytest.fixture(scope="module", autouse=True)

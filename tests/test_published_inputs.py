@@ -17,25 +17,13 @@ import pytest
 
 from flows import pipeline
 from flows.pipeline import extract_batch, load_documents, publish_staged, staging_dir_of
+from tests.published import contents
+from tests.published import snapshot as published_files
 from warehouse import load_staged
 from warehouse import published_inputs as recorded
 from warehouse.staging import stage_result
 
 SAMPLE_MANIFEST = Path(__file__).resolve().parents[1] / "data" / "sample" / "manifest.yaml"
-
-
-def published_files(data_dir: Path) -> dict[str, tuple[bytes, int]]:
-    """Every published file (warehouse + validation) with its bytes and mtime."""
-    out: dict[str, tuple[bytes, int]] = {}
-    for sub in ("warehouse", "validation"):
-        for path in sorted((data_dir / sub).rglob("*")):
-            if path.is_file() and not path.name.startswith("."):
-                out[str(path.relative_to(data_dir))] = (path.read_bytes(), path.stat().st_mtime_ns)
-    return out
-
-
-def contents(data_dir: Path) -> dict[str, bytes]:
-    return {k: v for k, (v, _) in published_files(data_dir).items()}
 
 
 @pytest.fixture(scope="module")
