@@ -45,7 +45,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -100,9 +100,14 @@ class ScaleConfig:
     prefect: str = "server"
     #: False: a what-if without the per-source Prefect artifacts (to isolate their cost).
     artifacts: bool = True
+    #: sites the portal serves, when not derived from the steps: ``--keep`` keeps the portal the data
+    #: directory was harvested from (a portal of another size is another corpus, not a prefix of it)
+    portal_size: int | None = None
 
     @property
     def portal_sources(self) -> int:
+        if self.portal_size:
+            return self.portal_size
         return max(self.sources, self.backfill_sources if self._grows else self.sources)
 
     @property
@@ -656,6 +661,21 @@ def _helpers(cfg: ScaleConfig, registry: Path, log: Callable[[str], None]) -> It
                 helper.info["served"] = last
 
 
+def _same_portal(cfg: ScaleConfig, record: Path) -> ScaleConfig:
+    """With ``--keep``, serve the portal the kept data directory was harvested from (recorded in ``record``).
+
+    The generated portal of N sites is not a prefix of a larger one (report forms are shuffled over
+    all sites), so a nightly run against a portal of another size would see every report changed.
+    """
+    wanted = {"seed": cfg.seed, "years": cfg.years, "hosts": cfg.hosts}
+    if not cfg.fresh and record.is_file():
+        kept = json.loads(record.read_text(encoding="utf-8"))
+        if {k: kept.get(k) for k in wanted} == wanted and int(kept.get("sources", 0)) > cfg.portal_sources:
+            cfg = replace(cfg, portal_size=int(kept["sources"]))
+    record.write_text(json.dumps({**wanted, "sources": cfg.portal_sources}), encoding="utf-8")
+    return cfg
+
+
 def run(cfg: ScaleConfig, log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Run the configured steps; returns every figure (also written by ``main``)."""
     say = log or (lambda _m: None)
@@ -665,6 +685,7 @@ def run(cfg: ScaleConfig, log: Callable[[str], None] | None = None) -> dict[str,
         shutil.rmtree(data_dir)
     work.mkdir(parents=True, exist_ok=True)
     data_dir.mkdir(parents=True, exist_ok=True)
+    cfg = _same_portal(cfg, work / "portal.json")
     t0 = time.perf_counter()
     from harvest.portal import fill_cache, loopback_aliases_work, scale_spec
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from bench.scale import STEPS, ScaleConfig, TreeSampler, main, to_markdown
+from bench.scale import STEPS, ScaleConfig, TreeSampler, _same_portal, main, to_markdown
 from harvest.archive import RawArchive
 from harvest.discovery import GenericAdapter
 from harvest.fetch import FetchConfig, Fetcher
@@ -205,3 +205,20 @@ def test_tree_sampler_measures_this_process() -> None:
         sum(i * i for i in range(200_000))
     figures = sampler.figures()
     assert figures["peak_rss_mb"] > 0 and figures["peak_processes"] >= 1
+
+
+def test_keep_serves_the_portal_the_data_was_harvested_from(tmp_path: Path) -> None:
+    """Regression: ``--keep --steps nightly`` served a 1,000-site portal to data harvested from 2,000 sites.
+
+    A generated portal of N sites is not a prefix of a larger one, so every report looked changed.
+    """
+    record = tmp_path / "portal.json"
+    full = _same_portal(ScaleConfig(sources=10, backfill_sources=20, steps=("first", "backfill")), record)
+    assert full.portal_sources == 20
+    kept = _same_portal(ScaleConfig(sources=10, backfill_sources=20, steps=("nightly",), fresh=False), record)
+    assert kept.portal_sources == 20
+    fresh = _same_portal(ScaleConfig(sources=10, backfill_sources=20, steps=("nightly",)), record)
+    assert fresh.portal_sources == 10  # a fresh data directory: the steps decide
+    other_seed = ScaleConfig(sources=10, backfill_sources=20, steps=("nightly",), fresh=False, seed=1)
+    assert _same_portal(other_seed, record).portal_sources == 10
+    assert json.loads(record.read_text(encoding="utf-8"))["sources"] == 10
