@@ -77,20 +77,19 @@ from flows.inputs import (  # noqa: E402
 from flows.transaction import PublishTransaction, interrupted_publish, recover_publish  # noqa: E402
 from harvest import Source  # noqa: E402
 from schemas.records import STATUS_FAILED, DocumentResult  # noqa: E402
-from warehouse import (  # noqa: E402
-    DocumentInfo,
+from warehouse.documents import DocumentInfo  # noqa: E402
+from warehouse.layout import validation_dir, warehouse_dir  # noqa: E402
+from warehouse.published_inputs import plan_publish, record_inputs  # noqa: E402
+from warehouse.staging import (  # noqa: E402
     StagedDocument,
+    StagedHeader,
     is_staged,
     load_staged,
-    publish,
+    load_staged_header,
+    result_summary,
     stage_result,
     staged_path,
-    write_validation_reports,
 )
-from warehouse.parquet import warehouse_dir  # noqa: E402
-from warehouse.published_inputs import plan_publish, record_inputs  # noqa: E402
-from warehouse.staging import StagedHeader, load_staged_header, result_summary  # noqa: E402
-from warehouse.validation_report import prune_validation_reports, validation_dir  # noqa: E402
 
 _log = logging.getLogger("xxgk")
 
@@ -464,6 +463,10 @@ def publish_staged(
         )
     if plan.up_to_date:
         _log.info("publishing %d documents (%s); %d already published", len(plan.paths), plan.reason, plan.up_to_date)
+    # imported here: pyarrow.dataset and pandas cost ~1.4 s, which a run with nothing to publish saves
+    from warehouse.publish import publish
+    from warehouse.validation_report import prune_validation_reports, write_validation_reports
+
     with PublishTransaction(data_dir) as txn:
         summary = publish(txn.root, plan.paths, years=year_list, replace=replace)
         reports = write_validation_reports(txn.root, plan.paths) if plan.paths else []

@@ -13,7 +13,6 @@ import pytest
 from schemas.records import FAIL, NOT_ASSESSABLE, PASS, DocumentResult, Fact
 from schemas.soft_checks import cross_year_checks, narrative_checks
 from tests.test_warehouse import REQ_COLS, REQ_HEADER, VERSION, make_info, snapshot
-from warehouse import publish, write_validation_reports
 from warehouse.cross_year import CONTINUITY_ROWS
 from warehouse.parquet import (
     compact_schema,
@@ -24,6 +23,8 @@ from warehouse.parquet import (
     sort_rows,
     table_bytes,
 )
+from warehouse.publish import publish
+from warehouse.validation_report import write_validation_reports
 
 PRO_HEADER = ["信息内容", "本年制发件数", "本年废止件数", "现行有效件数"]
 PRO_COLS = ["issued", "repealed", "in_force"]

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from flows import pipeline
 from flows.pipeline import extract_batch, load_documents, publish_staged, staging_dir_of
 from tests.published import contents
 from tests.published import snapshot as published_files
 from warehouse import load_staged
+from warehouse import publish as warehouse_publish
 from warehouse import published_inputs as recorded
 from warehouse.staging import stage_result
 
@@ -63,13 +63,13 @@ def full_publish(tmp_path: Path, paths: list[str], name: str = "reference", **kw
 def publish_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[list[str]]]:
     """The staged paths each call of ``warehouse.publish`` received."""
     calls: list[list[str]] = []
-    real = pipeline.publish
+    real = warehouse_publish.publish
 
     def spy(root: object, items: list[str], **kwargs: object) -> object:
         calls.append(list(items))
         return real(root, items, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(pipeline, "publish", spy)
+    monkeypatch.setattr(warehouse_publish, "publish", spy)
     yield calls
 
 

@@ -136,8 +136,8 @@ def test_real_report_with_a_printed_error(tmp_path: Path) -> None:
     if not path.exists():
         pytest.skip("corpus file hongze_2023.pdf not present (../shared/corpus)")
     from extractors import EXTRACTOR_VERSION, extract_document
-    from warehouse import publish
     from warehouse.parquet import read_table
+    from warehouse.publish import publish
 
     data = path.read_bytes()
     result = extract_document(data, path.name)

@@ -24,12 +24,12 @@ from warehouse import (
     is_staged,
     iter_staged,
     load_staged,
-    publish,
     stage_result,
     staged_path,
 )
 from warehouse.dictionary import DOC_PATH, render_data_dictionary
 from warehouse.parquet import ROW_GROUP_SIZE, partition_path, partitioning, read_table, table_bytes
+from warehouse.publish import publish
 from warehouse.schema import TABLES, arrow_schema, dataset_schema
 
 VERSION = "1.0.0"

@@ -13,7 +13,7 @@ Public API (signatures are stable; the flows call these from tasks):
     ``is_staged(staging_dir, document_sha256, extractor_version, source_id=None) -> bool``
     ``staged_path(staging_dir, document_sha256, extractor_version, source_id) -> Path``
     ``iter_staged(staging_dir, extractor_version=None) -> Iterator[Path]``
-``warehouse.publish``
+``warehouse.publish`` (import the function from the module: ``from warehouse.publish import publish``)
     ``publish(data_dir, items, *, years=None, replace=False) -> PublishSummary`` where items are staged
     paths or ``StagedDocument`` / ``(info, result, extractor_version)`` tuples; writes
     ``data_dir/warehouse/{facts,reports,checks,unmapped}/year=YYYY/part-0.parquet``; also recomputes the
@@ -37,22 +37,38 @@ Public API (signatures are stable; the flows call these from tasks):
     Column definitions of the four tables; ``render_data_dictionary() -> str`` (docs/data-dictionary.md).
 """
 
-from warehouse.documents import UNKNOWN_YEAR, DocumentInfo
-from warehouse.publish import PublishSummary, publish
-from warehouse.staging import StagedDocument, is_staged, iter_staged, load_staged, stage_result, staged_path
-from warehouse.validation_report import write_index, write_validation_reports
+import importlib
+from typing import Any
 
-__all__ = [
-    "UNKNOWN_YEAR",
-    "DocumentInfo",
-    "PublishSummary",
-    "StagedDocument",
-    "is_staged",
-    "iter_staged",
-    "load_staged",
-    "publish",
-    "stage_result",
-    "staged_path",
-    "write_index",
-    "write_validation_reports",
-]
+#: Names this package offers, and the module each comes from. Imported on first use (PEP 562): the
+#: harvest and a nightly run that publishes nothing only need ``warehouse.files``/``staging``, and
+#: the Parquet modules pull in pyarrow.dataset and pandas (~1.4 s). ``publish`` is reached as
+#: ``warehouse.publish.publish``: the name is also the submodule's.
+_EXPORTS = {
+    "UNKNOWN_YEAR": "warehouse.documents",
+    "DocumentInfo": "warehouse.documents",
+    "PublishSummary": "warehouse.publish",
+    "StagedDocument": "warehouse.staging",
+    "is_staged": "warehouse.staging",
+    "iter_staged": "warehouse.staging",
+    "load_staged": "warehouse.staging",
+    "stage_result": "warehouse.staging",
+    "staged_path": "warehouse.staging",
+    "write_index": "warehouse.validation_report",
+    "write_validation_reports": "warehouse.validation_report",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'warehouse' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

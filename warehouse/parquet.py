@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 from schemas.model import TABLES as MODEL_TABLES
 from schemas.records import FAIL, DocumentResult
 from warehouse.documents import DocumentInfo, effective_format, effective_publisher, effective_year, report_id
+from warehouse.layout import warehouse_dir
 from warehouse.schema import TABLE_NAMES, TABLES, arrow_schema, dataset_schema, partitioning_schema
 
 ROW_GROUP_SIZE = 128 * 1024
@@ -55,10 +56,6 @@ __all__ = [
     "table_bytes",
     "warehouse_dir",
 ]
-
-
-def warehouse_dir(data_dir: Path | str) -> Path:
-    return Path(data_dir) / "warehouse"
 
 
 def partition_path(data_dir: Path | str, name: str, year: int) -> Path:

@@ -31,8 +31,7 @@ import schemas
 import warehouse
 from warehouse.documents import effective_year
 from warehouse.files import atomic_write_bytes
-from warehouse.parquet import warehouse_dir
-from warehouse.schema import TABLE_NAMES
+from warehouse.layout import warehouse_dir
 from warehouse.staging import load_staged, parse_staged_name
 
 INPUTS_FILE = "staging/published-inputs.json"
@@ -233,6 +232,8 @@ def record_inputs(
         st = _stat(path)
         if st is not None:
             docs[staged_key(path, data_dir)] = PublishedDocument(source_id, int(year), *st)
+    from warehouse.schema import TABLE_NAMES
+
     wdir = warehouse_dir(data_dir)
     outputs: dict[str, int] = {}
     for table in TABLE_NAMES:

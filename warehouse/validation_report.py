@@ -38,6 +38,7 @@ from warehouse.documents import (
     report_id,
 )
 from warehouse.files import file_lock, write_if_changed
+from warehouse.layout import validation_dir
 from warehouse.parquet import SCOPE_CROSS_YEAR, partition_path, partitioning, warehouse_dir
 from warehouse.publish import PublishItem, resolve_item
 from warehouse.schema import dataset_schema
@@ -55,10 +56,6 @@ _ENV = jinja2.Environment(
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
-
-
-def validation_dir(data_dir: Path | str) -> Path:
-    return Path(data_dir) / "validation"
 
 
 def source_dir_name(source_id: str) -> str:
