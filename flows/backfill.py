@@ -42,6 +42,7 @@ from prefect.cache_policies import NO_CACHE  # noqa: E402
 
 from flows.archive_index import ReplayOutcome, replay_source, select_backfill  # noqa: E402
 from flows.harvesting import (  # noqa: E402
+    HarvestBatchOutcome,
     HarvestPlan,
     SourceOutcome,
     _fetch_config_for,
@@ -54,6 +55,7 @@ from flows.pipeline import (  # noqa: E402
     RunSummary,
     _extract,
     _harvest,
+    _log_harvest_batch,
     _logger,
     _recover,
     _run_id,
@@ -174,11 +176,12 @@ def _backfill_body(
             close_fetchers()
         harvest_seconds = time.perf_counter() - h_start
     replay = replay_archive if orchestrated else replay_archive.fn
+    r_start = time.perf_counter()
     replayed = replay(selection.sources, archive, data_dir) if selection.sources else []
     jobs: list[DocumentJob] = [j for r in replayed for j in r.documents]
-    for r in replayed:
-        s = r.source
-        log.info("replayed %s from the archive: %s (%s), %d documents", s.source_id, s.status, s.reason, s.documents)
+    if replayed:
+        batch = HarvestBatchOutcome(0, [r.source for r in replayed], jobs, time.perf_counter() - r_start)
+        _log_harvest_batch(log, batch, orchestrated, 1, 1, len(replayed), len(replayed), what="archive replay")
     if selection.documents_file:
         load = load_documents if orchestrated else load_documents.fn
         jobs += [as_job(info, data_dir) for info in load(None, selection.documents_file, None, None, years)]

@@ -855,7 +855,8 @@ def publish_artifacts(
     base = base_url if base_url is not None else os.environ.get(REPORTS_URL_ENV) or None
     harvested = {str(_field(h, "source_id")): h for h in harvest or [] if _field(h, "source_id")}
     wanted = _wanted_sources(reports)
-    candidates = set(_source_reports(data, wanted).keys() if wanted is None else wanted) | set(harvested)
+    on_disk = _source_reports(data, None) if wanted is None else None  # every report: read once
+    candidates = set(on_disk if on_disk is not None else wanted or ()) | set(harvested)
     state: ArtifactState | None = None
     if changed_reports is not None:
         state = ArtifactState.load(data, str(PREFECT_API_URL.value() or ""))
@@ -869,7 +870,7 @@ def publish_artifacts(
             or s in changed
             or (s in harvested and state.sources[s].get("harvest") != harvest_record(harvested[s]))
         }
-    by_source = _source_reports(data, candidates)
+    by_source = on_disk if on_disk is not None else _source_reports(data, candidates)
     created: dict[str, UUID] = {}
     for source_id in sorted(candidates):
         source_reports = by_source.get(source_id, [])

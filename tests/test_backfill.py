@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import json
+import logging
 import os
 import shutil
 import signal
@@ -161,6 +162,22 @@ def test_backfill_from_the_archive_equals_the_fresh_run(harvested: Harvested, tm
     forced, _ = _backfill(b, force=True)
     assert forced.by_action == {"extracted": N_DOCUMENTS}
     assert snapshot(b) == published
+
+
+def test_the_replay_logs_one_line_and_the_troubled_sources(
+    harvested: Harvested, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Regression: the replay logged a line per source (under Prefect one API log record each)."""
+    b = copy_of(harvested.data, tmp_path / "b")
+    with caplog.at_level(logging.INFO, logger="xxgk"):
+        summary, _ = _backfill(b)
+    lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    assert sum(line.startswith("archive replay 1/1 done") for line in lines) == 1
+    troubled = {s.source_id for s in summary.sources if s.failed or s.problems}
+    quiet = {s.source_id for s in summary.sources} - troubled
+    assert troubled and quiet
+    per_source = [line for line in lines if line.startswith("source ")]
+    assert {line.split()[1].rstrip(":") for line in per_source} == troubled
 
 
 def test_a_new_extractor_version_reextracts_everything_once(

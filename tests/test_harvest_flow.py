@@ -30,6 +30,8 @@ from harvest.fetch import ERR_HTTP, ERR_OFFSITE, ERR_ROBOTS
 from harvest.portal import SampleDocument, demo_run_spec, portal_sources, sample_sources, serve_portal
 from synth.report import SyntheticReport
 from synth.sample import sample_documents
+from tests.facts import expected_facts as _expected
+from tests.facts import printed_facts as _facts
 from tests.published import snapshot as _published
 from warehouse import load_staged
 
@@ -45,17 +47,6 @@ def _config() -> FetchConfig:
 
 def _spec() -> tuple[Any, list[SampleDocument]]:
     return demo_run_spec(slow_seconds=2.0, retry_after=0.2)
-
-
-def _facts(result: Any) -> dict[tuple[str, str, str], tuple[str, float | None]]:
-    return {(f.table, f.row_key, f.column_key): (f.raw_text, f.value) for f in result.facts}
-
-
-def _expected(report: SyntheticReport) -> dict[tuple[str, str, str], tuple[str, float | None]]:
-    return {
-        (str(e["table"]), str(e["row_key"]), str(e["column_key"])): (str(e["raw_text"]), e["value"])  # type: ignore[misc]
-        for e in report.expected_facts()
-    }
 
 
 @pytest.fixture(scope="module", autouse=True)

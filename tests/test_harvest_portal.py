@@ -21,6 +21,8 @@ from harvest.harvester import (
 )
 from harvest.portal import demo_spec, main, portal_sources, serve_portal
 from synth.report import SyntheticReport
+from tests.facts import expected_facts as _expected
+from tests.facts import printed_facts as _facts
 
 SLUG = {"demo-city": "city", "demo-county": "county"}
 
@@ -29,17 +31,6 @@ def _config() -> FetchConfig:
     # the slow fault answers after 2 s; a 1 s read timeout turns it into a retried timeout while
     # leaving ordinary answers ample time on a loaded machine
     return FetchConfig.for_tests(read_timeout=1.0)
-
-
-def _facts(result: Any) -> dict[tuple[str, str, str], tuple[str, float | None]]:
-    return {(f.table, f.row_key, f.column_key): (f.raw_text, f.value) for f in result.facts}
-
-
-def _expected(report: SyntheticReport) -> dict[tuple[str, str, str], tuple[str, float | None]]:
-    return {
-        (str(e["table"]), str(e["row_key"]), str(e["column_key"])): (str(e["raw_text"]), e["value"])  # type: ignore[misc]
-        for e in report.expected_facts()
-    }
 
 
 def _run(sources: list[Any], archive: RawArchive) -> dict[str, SourceHarvest]:

@@ -54,13 +54,16 @@ def inputs_path(data_dir: Path | str) -> Path:
     return Path(data_dir) / INPUTS_FILE
 
 
-def staged_key(path: Path | str, data_dir: Path | str) -> str:
-    """A staged file's name in the record: relative to the data directory when inside it."""
-    p = Path(path)
-    try:
-        return p.resolve().relative_to(Path(data_dir).resolve()).as_posix()
-    except ValueError:
-        return p.resolve().as_posix()
+def staged_key(path: Path | str, base: str) -> str:
+    """A staged file's name in the record: relative to the data directory ``base`` (absolute) when inside it.
+
+    ``os.path.abspath``, not ``resolve``: no file system call per document (a nightly run asks for
+    thousands); a path spelled through another symlink only costs a republish.
+    """
+    full = os.path.abspath(path)
+    if full.startswith(base + os.sep):
+        return full[len(base) + 1 :].replace(os.sep, "/")
+    return full
 
 
 @dataclass(slots=True)
@@ -174,7 +177,8 @@ def plan_publish(
     record, why = read_inputs(data_dir)
     if record is None:
         return PublishPlan(run, 0, why)
-    keys = {p: staged_key(p, data_dir) for p in run}
+    base = os.path.abspath(data_dir)
+    keys = {p: staged_key(p, base) for p in run}
     clean: dict[str, PublishedDocument] = {}
     dirty_sources: set[str] = set()
     dirty: list[str] = []
@@ -228,10 +232,11 @@ def record_inputs(
         rebuilt = replace and (year_set is None or doc.year in year_set)
         if rebuilt or (doc.source_id, doc.year) in replaced:
             del docs[key]
+    base = os.path.abspath(data_dir)
     for path, (source_id, year) in published.items():
         st = _stat(path)
         if st is not None:
-            docs[staged_key(path, data_dir)] = PublishedDocument(source_id, int(year), *st)
+            docs[staged_key(path, base)] = PublishedDocument(source_id, int(year), *st)
     from warehouse.schema import TABLE_NAMES
 
     wdir = warehouse_dir(data_dir)
