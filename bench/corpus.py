@@ -15,8 +15,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from extractors import extract_document
-from schemas.records import FAIL, DocumentResult, Fact
+from xxgk.extractors import extract_document
+from xxgk.schemas.records import FAIL, DocumentResult, Fact
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 

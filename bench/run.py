@@ -64,16 +64,16 @@ class Doc:
 def _available_formats() -> list[str]:
     """PDF, plus HTML and text when their renderers exist."""
     formats = ["pdf"]
-    if importlib.util.find_spec("synth.html") is not None:
+    if importlib.util.find_spec("xxgk.synth.html") is not None:
         formats.append("html")
-    if importlib.util.find_spec("synth.text") is not None:
+    if importlib.util.find_spec("xxgk.synth.text") is not None:
         formats.append("text")
     return formats
 
 
 def build_corpus(n_docs: int, seed: int = 0, formats: list[str] | None = None) -> list[Doc]:
     """``n_docs`` generated reports rendered in each requested (and available) format."""
-    from synth.generate import RUNS_INCOMPATIBLE, generate_corpus
+    from xxgk.synth.generate import RUNS_INCOMPATIBLE, generate_corpus
 
     available = _available_formats()
     wanted = [f for f in (formats or available) if f in available]
@@ -86,17 +86,17 @@ def build_corpus(n_docs: int, seed: int = 0, formats: list[str] | None = None) -
         )
         for fmt in wanted:
             if fmt == "pdf":
-                from synth.pdf import render_pdf
+                from xxgk.synth.pdf import render_pdf
 
                 data = render_pdf(report, **PDF_VARIANTS[i % len(PDF_VARIANTS)])
                 name = f"doc{i:04d}.pdf"
             elif fmt == "html":
-                from synth.html import render_html
+                from xxgk.synth.html import render_html
 
                 data = render_html(report, word_markup=bool(i % 2), split_requests=bool(i % 3 == 0))
                 name = f"doc{i:04d}.html"
             else:
-                from synth.text import render_text
+                from xxgk.synth.text import render_text
 
                 form = TEXT_FORMS[i % len(TEXT_FORMS)]
                 data = render_text(report, form)
@@ -110,7 +110,7 @@ def build_corpus(n_docs: int, seed: int = 0, formats: list[str] | None = None) -
 
 def _init_worker() -> None:
     """Import everything a document needs, then move those objects out of the GC's reach."""
-    for module in ("pdfplumber", "pypdfium2", "extractors", "extractors.pdf", "extractors.html", "extractors.text"):
+    for module in ("pdfplumber", "pypdfium2", "xxgk.extractors", "xxgk.extractors.pdf", "xxgk.extractors.html", "xxgk.extractors.text"):
         with contextlib.suppress(ImportError):
             importlib.import_module(module)
     gc.collect()
@@ -124,7 +124,7 @@ def _peak_rss_mb() -> float:
 
 
 def _extract_one(doc: Doc) -> tuple[float, str, bool]:
-    from extractors import extract_document
+    from xxgk.extractors import extract_document
 
     start = time.perf_counter()
     result = extract_document(doc.data, doc.name)

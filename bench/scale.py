@@ -256,7 +256,7 @@ def start_portal(cfg: ScaleConfig, registry: Path, log: Callable[[str], None]) -
     cmd = [
         sys.executable,
         "-m",
-        "harvest.portal",
+        "xxgk.harvest.portal",
         "--scale",
         f"{cfg.portal_sources}x{cfg.years}",
         "--seed",
@@ -350,7 +350,7 @@ def run_child(
     start = time.perf_counter()
     with (runs / f"{name}.log").open("w") as out:
         popen = subprocess.Popen(
-            [sys.executable, "-m", "bench.scale", "--child", str(params_path)],
+            [sys.executable, "-m", "xxgk.bench.scale", "--child", str(params_path)],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -432,7 +432,7 @@ class _Phases:
 
 def _timed_publish(phases: _Phases) -> None:
     """Time the publish step where it runs (the flow's own process, also under Prefect)."""
-    from flows import pipeline
+    from xxgk.flows import pipeline
 
     original = getattr(pipeline, "publish_staged", None)
     if original is None:
@@ -450,14 +450,14 @@ def _timed_publish(phases: _Phases) -> None:
 
 def _without_artifacts() -> None:
     """What-if: the run creates no per-source Prefect artifacts (isolates what they cost)."""
-    from flows import pipeline
+    from xxgk.flows import pipeline
 
     if hasattr(pipeline, "publish_artifacts"):
         pipeline.publish_artifacts = lambda *args, **kwargs: {}  # type: ignore[assignment]
 
 
 def _plain_extract(args: tuple[list[Any], str, str]) -> list[Any]:
-    from flows.pipeline import extract_documents
+    from xxgk.flows.pipeline import extract_documents
 
     batch, staging, data_dir = args
     return extract_documents(batch, staging, data_dir=data_dir)
@@ -468,10 +468,10 @@ def child_main(params_path: Path) -> int:
     params = json.loads(Path(params_path).read_text(encoding="utf-8"))
     t0 = time.perf_counter()
     data_dir = Path(params["data_dir"])
-    from flows.settings import configure_prefect
+    from xxgk.flows.settings import configure_prefect
 
     configure_prefect(data_dir, console_level="WARNING")
-    from flows import pipeline
+    from xxgk.flows import pipeline
 
     phases = _Phases()
     imports_s = time.perf_counter() - t0
@@ -499,7 +499,7 @@ def child_main(params_path: Path) -> int:
         summary = pipeline.run_pipeline(sources=params.get("sources"), **common)
         result = _summary_dict(summary)
     elif mode == "backfill":
-        from flows.backfill import run_backfill
+        from xxgk.flows.backfill import run_backfill
 
         summary = run_backfill(**common)
         result = _summary_dict(summary)
@@ -535,7 +535,7 @@ def _tune_harvest(params: dict[str, Any]) -> None:
     threads, batch = params.get("source_threads"), params.get("source_batch")
     if threads is None and batch is None:
         return
-    from flows import pipeline
+    from xxgk.flows import pipeline
 
     original = pipeline.open_run_inputs
 
@@ -583,10 +583,10 @@ def _plain_backfill(params: dict[str, Any], data_dir: Path, phases: _Phases) -> 
     """
     from concurrent.futures import ProcessPoolExecutor
 
-    from flows import pipeline
-    from flows.archive_index import select_backfill
-    from flows.backfill import publish_scope, replay_sources
-    from flows.harvesting import archive_dir_of
+    from xxgk.flows import pipeline
+    from xxgk.flows.archive_index import select_backfill
+    from xxgk.flows.backfill import publish_scope, replay_sources
+    from xxgk.flows.harvesting import archive_dir_of
 
     archive = str(archive_dir_of(data_dir))
     selection = select_backfill(archive, None)
@@ -687,7 +687,7 @@ def run(cfg: ScaleConfig, log: Callable[[str], None] | None = None) -> dict[str,
     data_dir.mkdir(parents=True, exist_ok=True)
     cfg = _same_portal(cfg, work / "portal.json")
     t0 = time.perf_counter()
-    from harvest.portal import fill_cache, loopback_aliases_work, scale_spec
+    from xxgk.harvest.portal import fill_cache, loopback_aliases_work, scale_spec
 
     hosts = cfg.hosts or ("addresses" if loopback_aliases_work() else "ports")
     years = tuple(range(2025 - cfg.years, 2025))

@@ -8,12 +8,12 @@ cannot be read gets a status and a reason instead of an exception.
 
 from __future__ import annotations
 
-from extractors.base import ExtractionError, RawDocument
-from schemas.checks import derive_subtotals, run_checks
-from schemas.classify import identify, legacy_reason, looks_like_report
-from schemas.mapping import map_grids
-from schemas.model import TABLES
-from schemas.records import (
+from xxgk.extractors.base import ExtractionError, RawDocument
+from xxgk.schemas.checks import derive_subtotals, run_checks
+from xxgk.schemas.classify import identify, legacy_reason, looks_like_report
+from xxgk.schemas.mapping import map_grids
+from xxgk.schemas.model import TABLES
+from xxgk.schemas.records import (
     STATUS_FAILED,
     STATUS_LEGACY,
     STATUS_NOT_A_REPORT,
@@ -21,8 +21,8 @@ from schemas.records import (
     STATUS_PARTIAL,
     DocumentResult,
 )
-from schemas.soft_checks import narrative_checks
-from schemas.values import UNPARSEABLE
+from xxgk.schemas.soft_checks import narrative_checks
+from xxgk.schemas.values import UNPARSEABLE
 
 #: Bumped whenever a change can alter what is extracted from the same bytes; staged results
 #: are keyed by (document sha256, EXTRACTOR_VERSION), so a bump re-extracts everything.
@@ -62,15 +62,15 @@ def read_document(
     if not data.strip():
         raise ExtractionError(STATUS_FAILED, "empty document")
     if fmt == "pdf":
-        from extractors.pdf import extract_pdf
+        from xxgk.extractors.pdf import extract_pdf
 
         return extract_pdf(data)
     if fmt == "html":
-        from extractors.html import extract_html
+        from xxgk.extractors.html import extract_html
 
         return extract_html(data, http_charset=http_charset, source_encoding=encoding)
     if fmt in ("markdown", "text"):
-        from extractors.text import extract_text
+        from xxgk.extractors.text import extract_text
 
         return extract_text(data, encoding=encoding or http_charset)
     raise ExtractionError(STATUS_FAILED, f"unsupported format: {fmt} (not yet read by xxgk)")

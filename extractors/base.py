@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from schemas.grid import Grid
+from xxgk.schemas.grid import Grid
 
 
 class ExtractionError(Exception):

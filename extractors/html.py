@@ -23,8 +23,8 @@ import lxml.html
 from bs4.dammit import EncodingDetector
 from lxml.html import HtmlElement
 
-from extractors.base import ExtractionError, RawDocument
-from schemas.grid import Cell, Grid
+from xxgk.extractors.base import ExtractionError, RawDocument
+from xxgk.schemas.grid import Cell, Grid
 
 FORMAT = "html"
 

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import re
 
-from extractors.text import _PIPE_ROW, _VALUE_TOKEN, _is_leaf_label, _is_pipe_separator, _nfkc, parse_stream
-from schemas.grid import Cell, Grid
-from schemas.values import AMBIGUOUS
+from xxgk.extractors.text import _PIPE_ROW, _VALUE_TOKEN, _is_leaf_label, _is_pipe_separator, _nfkc, parse_stream
+from xxgk.schemas.grid import Cell, Grid
+from xxgk.schemas.values import AMBIGUOUS
 
 __all__ = ["parse_markdown", "pipe_cells"]
 

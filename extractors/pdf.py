@@ -36,12 +36,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from extractors.base import ExtractionError, RawDocument
-from schemas.classify import find_title
-from schemas.grid import Cell, Grid
-from schemas.model import PROACTIVE_BLOCK_CAPTIONS, SPECS, TABLE_HEADINGS
-from schemas.records import STATUS_FAILED, STATUS_NEEDS_OCR, STATUS_NOT_A_REPORT
-from schemas.values import looks_like_value
+from xxgk.extractors.base import ExtractionError, RawDocument
+from xxgk.schemas.classify import find_title
+from xxgk.schemas.grid import Cell, Grid
+from xxgk.schemas.model import PROACTIVE_BLOCK_CAPTIONS, SPECS, TABLE_HEADINGS
+from xxgk.schemas.records import STATUS_FAILED, STATUS_NEEDS_OCR, STATUS_NOT_A_REPORT
+from xxgk.schemas.values import looks_like_value
 
 #: PDFium (pypdfium2) is not thread-safe, not even across documents: two PDFs read in two threads
 #: crashed the process (SIGSEGV) in a 300-document run. One PDF at a time per process; parallel

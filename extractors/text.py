@@ -29,10 +29,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise, product
 
-from extractors.base import ExtractionError, RawDocument
-from schemas.classify import find_title
-from schemas.grid import Cell, Grid
-from schemas.labels import (
+from xxgk.extractors.base import ExtractionError, RawDocument
+from xxgk.schemas.classify import find_title
+from xxgk.schemas.grid import Cell, Grid
+from xxgk.schemas.labels import (
     PROACTIVE_V2019_MARKERS,
     PROACTIVE_V2021_MARKERS,
     match_block_caption,
@@ -42,7 +42,7 @@ from schemas.labels import (
     normalize_label,
     table_of_heading,
 )
-from schemas.model import (
+from xxgk.schemas.model import (
     PROACTIVE_CELLS,
     PROACTIVE_SPEC,
     REQUESTS_SPEC,
@@ -50,8 +50,8 @@ from schemas.model import (
     V2019,
     V2021,
 )
-from schemas.records import STATUS_FAILED
-from schemas.values import AMBIGUOUS
+from xxgk.schemas.records import STATUS_FAILED
+from xxgk.schemas.values import AMBIGUOUS
 
 __all__ = [
     "RunSplit",
@@ -120,7 +120,7 @@ def extract_text(data: bytes, *, encoding: str | None = None) -> RawDocument:
     title = find_title(text)
     form = detect_form(text)
     if form == "markdown":
-        from extractors.markdown import parse_markdown
+        from xxgk.extractors.markdown import parse_markdown
 
         grids, more = parse_markdown(text)
         return RawDocument("markdown", grids, text, title, warnings + more)

@@ -34,9 +34,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
-from flows.harvesting import SourceOutcome, jobs_of, source_outcome
-from flows.inputs import DocumentJob, InputError, is_registry
-from harvest import (
+from xxgk.flows.harvesting import SourceOutcome, jobs_of, source_outcome
+from xxgk.flows.inputs import DocumentJob, InputError, is_registry
+from xxgk.harvest import (
     FetchError,
     FetchResult,
     RawArchive,
@@ -46,8 +46,8 @@ from harvest import (
     harvest_source,
     load_sources,
 )
-from harvest.archive import FetchLogEntry
-from warehouse.files import atomic_write_bytes
+from xxgk.harvest.archive import FetchLogEntry
+from xxgk.warehouse.files import atomic_write_bytes
 
 #: Problem kind of a URL that the archive does not hold (never fetched successfully).
 NOT_ARCHIVED = "not_archived"

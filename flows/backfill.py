@@ -32,7 +32,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from flows.settings import DEFAULT_MAX_WORKERS, configure_prefect, default_data_dir
+from xxgk.flows.settings import DEFAULT_MAX_WORKERS, configure_prefect, default_data_dir
 
 # Defaults must be in the environment before Prefect reads its settings (at import).
 configure_prefect(None)
@@ -40,8 +40,8 @@ configure_prefect(None)
 from prefect import flow, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 
-from flows.archive_index import ReplayOutcome, replay_source, select_backfill  # noqa: E402
-from flows.harvesting import (  # noqa: E402
+from xxgk.flows.archive_index import ReplayOutcome, replay_source, select_backfill  # noqa: E402
+from xxgk.flows.harvesting import (  # noqa: E402
     HarvestBatchOutcome,
     HarvestPlan,
     SourceOutcome,
@@ -49,8 +49,8 @@ from flows.harvesting import (  # noqa: E402
     archive_dir_of,
     close_fetchers,
 )
-from flows.inputs import DocumentJob  # noqa: E402
-from flows.pipeline import (  # noqa: E402
+from xxgk.flows.inputs import DocumentJob  # noqa: E402
+from xxgk.flows.pipeline import (  # noqa: E402
     DocumentOutcome,
     RunSummary,
     _extract,
@@ -67,9 +67,9 @@ from flows.pipeline import (  # noqa: E402
     summarize,
     unique_jobs,
 )
-from harvest import Source  # noqa: E402
-from warehouse.documents import UNKNOWN_YEAR  # noqa: E402
-from warehouse.parquet import partition_path, read_partition  # noqa: E402
+from xxgk.harvest import Source  # noqa: E402
+from xxgk.warehouse.documents import UNKNOWN_YEAR  # noqa: E402
+from xxgk.warehouse.parquet import partition_path, read_partition  # noqa: E402
 
 
 def replay_sources(sources: list[Source], archive_dir: str, data_dir: str) -> list[ReplayOutcome]:

@@ -28,13 +28,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from flows.deploy import serve_command
-from flows.inputs import InputError, parse_ids, parse_years, resolve_specs, select_documents
-from flows.settings import DEFAULT_BATCH_SIZE, DEFAULT_MAX_WORKERS, configure_prefect, default_data_dir
+from xxgk.flows.deploy import serve_command
+from xxgk.flows.inputs import InputError, parse_ids, parse_years, resolve_specs, select_documents
+from xxgk.flows.settings import DEFAULT_BATCH_SIZE, DEFAULT_MAX_WORKERS, configure_prefect, default_data_dir
 
 if TYPE_CHECKING:
-    from flows.harvesting import HarvestBatchOutcome
-    from flows.pipeline import BatchOutcome, RunSummary
+    from xxgk.flows.harvesting import HarvestBatchOutcome
+    from xxgk.flows.pipeline import BatchOutcome, RunSummary
 
 app = typer.Typer(
     name="xxgk",
@@ -65,7 +65,7 @@ _MAX_HARVEST_LINES = 20
 def sample_manifest() -> Path:
     """The embedded sample set's manifest (``data/sample/manifest.yaml`` in the repository)."""
     try:
-        from synth.sample import MANIFEST, SAMPLE_DIR
+        from xxgk.synth.sample import MANIFEST, SAMPLE_DIR
     except ImportError:
         return Path(__file__).resolve().parents[1] / "data" / "sample" / "manifest.yaml"
     return SAMPLE_DIR / MANIFEST
@@ -81,7 +81,7 @@ def package_version() -> str:
 
 def _version_callback(value: bool) -> None:
     if value:
-        from extractors import EXTRACTOR_VERSION
+        from xxgk.extractors import EXTRACTOR_VERSION
 
         typer.echo(f"xxgk {package_version()} (extractor {EXTRACTOR_VERSION})")
         raise typer.Exit()
@@ -347,7 +347,7 @@ def _execute(
     configure_prefect(data_dir, console_level=None if verbose else "WARNING")
     starting = err.status("starting…", spinner="dots") if err.is_terminal and not quiet else nullcontext()
     with starting:
-        from flows import pipeline
+        from xxgk.flows import pipeline
 
         api = pipeline.start_api() if prefect else None
     if api and verbose:
@@ -383,7 +383,7 @@ def _execute(
 
 def _check_runner(runner: str, dask_address: str | None) -> None:
     """An unknown runner or a bad Dask address is an input error (exit 2), found before Prefect starts."""
-    from flows.deploy import scheduled_runner
+    from xxgk.flows.deploy import scheduled_runner
 
     try:
         scheduled_runner(runner, dask_address)
@@ -416,7 +416,7 @@ def _run_documents(
 
     def check() -> None:
         parsed["ids"], parsed["years"] = parse_ids(sources_only), parse_years(years)
-        from flows.harvesting import check_run_inputs
+        from xxgk.flows.harvesting import check_run_inputs
 
         kind = check_run_inputs(sources, local=bool(paths), ids=parsed["ids"])
         if kind == "documents":
@@ -551,7 +551,7 @@ def run(
     if sources is None:
         title = "xxgk run (demo portal: sample set)"
     else:
-        from flows.inputs import is_registry
+        from xxgk.flows.inputs import is_registry
 
         title = f"xxgk run ({'sources registry' if is_registry(sources) else 'documents file'} {sources})"
     _run_documents(
@@ -660,20 +660,20 @@ def backfill(
     parsed: dict[str, Any] = {}
 
     def check() -> None:
-        from flows.harvesting import archive_dir_of
+        from xxgk.flows.harvesting import archive_dir_of
 
         parsed["years"] = parse_years(years)
         archive = archive_dir or archive_dir_of(data)
         if not Path(archive).is_dir() and not refetch:
             raise InputError(f"no raw archive at {archive}: harvest first (xxgk run), or give --archive-dir")
         # reads only the archive's small JSON records (and a registry): Prefect is not imported yet
-        from flows.archive_index import select_backfill
+        from xxgk.flows.archive_index import select_backfill
 
         select_backfill(archive, sources, refetch=refetch)
         _check_runner(runner, dask_address)
 
     def invoke(pipeline: Any) -> RunSummary:
-        from flows.backfill import run_backfill
+        from xxgk.flows.backfill import run_backfill
 
         return run_backfill(
             data,
@@ -718,7 +718,7 @@ def bench(
     """Benchmark extraction (time per document, throughput, memory): runs ``bench.run.main``."""
     err = Console(stderr=True)
     try:
-        from bench import run as bench_run
+        from xxgk.bench import run as bench_run
     except ImportError as exc:
         raise _fail(err, f"the benchmark is not available here ({exc})", EXIT_RUN_FAILED) from None
     chosen = [f.strip() for f in formats.split(",") if f.strip()] or None

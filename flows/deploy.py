@@ -35,7 +35,7 @@ from urllib.parse import quote
 
 import typer
 
-from flows.settings import DEFAULT_MAX_WORKERS, PREFECT_DEFAULTS, default_data_dir
+from xxgk.flows.settings import DEFAULT_MAX_WORKERS, PREFECT_DEFAULTS, default_data_dir
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -52,7 +52,7 @@ DEFAULT_CRON = "0 2 * * *"
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_DEPLOYMENT_NAME = "nightly"
 #: The flow the schedule runs, as ``module:attribute`` (``module.attribute`` works too).
-DEFAULT_FLOW = "flows.pipeline:extract_flow"
+DEFAULT_FLOW = "xxgk.flows.pipeline:extract_flow"
 DEFAULT_TAGS = ("xxgk", "nightly")
 #: Where the per-source artifacts link to, instead of file:// URLs (e.g. a web server over the data dir).
 REPORTS_URL_ENV = "XXGK_REPORTS_URL"
@@ -600,7 +600,7 @@ def _source_reports(data_dir: Path, wanted: set[str] | None) -> dict[str, list[t
     by_source: dict[str, list[tuple[Path, dict[str, Any]]]] = {}
     vdir = data_dir / "validation"
     if wanted is not None:
-        from warehouse.validation_report import source_dir_name
+        from xxgk.warehouse.validation_report import source_dir_name
 
         paths = sorted(p for s in wanted for p in (vdir / source_dir_name(s)).glob("*.json"))
     else:
@@ -792,7 +792,7 @@ class ArtifactState:
         return cls(api, {str(k): dict(v) for k, v in data["sources"].items() if isinstance(v, dict)})
 
     def save(self, data_dir: Path | str) -> None:
-        from warehouse.files import atomic_write_bytes
+        from xxgk.warehouse.files import atomic_write_bytes
 
         payload = {"api": self.api, "sources": dict(sorted(self.sources.items()))}
         atomic_write_bytes(self.path(data_dir), json.dumps(payload, ensure_ascii=False, indent=0).encode("utf-8"))
@@ -910,7 +910,7 @@ def _stored_harvest(entry: Mapping[str, Any]) -> dict[str, Any] | None:
 
 def _sources_of_changed_reports(data_dir: Path, changed: Iterable[str], sources: set[str]) -> set[str]:
     """The sources (of ``sources``) whose ``validation/<dir>/<year>.json`` is among the changed files."""
-    from warehouse.validation_report import source_dir_name
+    from xxgk.warehouse.validation_report import source_dir_name
 
     dirs = {parts[1] for c in changed if len(parts := c.split("/")) == 3 and parts[0] == "validation"}
     return {s for s in sources if source_dir_name(s) in dirs}

@@ -26,8 +26,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flows.inputs import DocumentJob, InputError, is_registry, portable_path
-from harvest import (
+from xxgk.flows.inputs import DocumentJob, InputError, is_registry, portable_path
+from xxgk.harvest import (
     HARVEST_EMPTY,
     HARVEST_FAILED,
     HARVEST_LAYOUT_CHANGED,
@@ -43,7 +43,7 @@ from harvest import (
     load_sources,
     select_sources,
 )
-from warehouse.files import atomic_write_bytes
+from xxgk.warehouse.files import atomic_write_bytes
 
 _log = logging.getLogger("xxgk")
 
@@ -245,7 +245,7 @@ def harvest_source_batch(
     A source that fails in any way is a ``failed`` outcome naming the exception (harvest_sources
     already does this per source; the hand-off is guarded here too), never a lost batch.
     """
-    from flows.archive_index import record_sources  # it imports this module
+    from xxgk.flows.archive_index import record_sources  # it imports this module
 
     start = time.perf_counter()
     archive = RawArchive(plan.archive_dir)
@@ -377,7 +377,7 @@ def demo_portal(
     free port is used and a warning says so. The demo sources are the sample set's sites plus the
     registry's demo-portal entries (``registry``, default ``data/sources.yaml``).
     """
-    from harvest.portal import DEMO_PORT, demo_run_spec, sample_sources, serve_portal
+    from xxgk.harvest.portal import DEMO_PORT, demo_run_spec, sample_sources, serve_portal
 
     wanted = port if port is not None else int(os.environ.get("XXGK_PORTAL_PORT", DEMO_PORT))
     warnings: list[str] = []
@@ -402,7 +402,7 @@ def demo_source_ids(registry: str | Path | None = None, sample_dir: Path | None 
     """The ids of the sources ``xxgk run`` harvests by default, without starting the portal."""
     import yaml
 
-    from harvest.portal import SAMPLE_DIR, SAMPLE_MANIFEST
+    from xxgk.harvest.portal import SAMPLE_DIR, SAMPLE_MANIFEST
 
     manifest = (sample_dir or SAMPLE_DIR) / SAMPLE_MANIFEST
     entries = yaml.safe_load(manifest.read_text(encoding="utf-8"))["documents"]

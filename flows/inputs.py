@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 if TYPE_CHECKING:  # the warehouse package pulls in pyarrow/pandas: keep `xxgk --help` fast
-    from warehouse.documents import DocumentInfo
+    from xxgk.warehouse.documents import DocumentInfo
 
 #: File names that are never documents when a directory is given (manifests, notes, checksums).
 _SKIP_SUFFIXES = (".yaml", ".yml", ".json", ".csv", ".sha256", ".gitkeep")
@@ -311,7 +311,7 @@ def document_info(spec: DocumentSpec) -> DocumentInfo:
     ``fetched_at`` stays empty: a local file was not fetched, and its mtime would make two runs
     over the same bytes publish different rows.
     """
-    from warehouse.documents import DocumentInfo
+    from xxgk.warehouse.documents import DocumentInfo
 
     try:
         sha = file_sha256(spec.path)

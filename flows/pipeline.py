@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from flows.settings import (
+from xxgk.flows.settings import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_WORKERS,
     PROCESS_RUNNER_THRESHOLD,
@@ -50,9 +50,9 @@ from prefect.futures import as_completed  # noqa: E402
 from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
-from extractors import EXTRACTOR_VERSION, extract_document  # noqa: E402
-from flows.deploy import is_dask_address, publish_artifacts, task_runner_for  # noqa: E402
-from flows.harvesting import (  # noqa: E402
+from xxgk.extractors import EXTRACTOR_VERSION, extract_document  # noqa: E402
+from xxgk.flows.deploy import is_dask_address, publish_artifacts, task_runner_for  # noqa: E402
+from xxgk.flows.harvesting import (  # noqa: E402
     HarvestBatchOutcome,
     HarvestPlan,
     SourceOutcome,
@@ -65,7 +65,7 @@ from flows.harvesting import (  # noqa: E402
     take_plan,
     write_harvest_record,
 )
-from flows.inputs import (  # noqa: E402
+from xxgk.flows.inputs import (  # noqa: E402
     DocumentJob,
     InputError,
     document_info,
@@ -74,13 +74,13 @@ from flows.inputs import (  # noqa: E402
     resolve_specs,
     select_documents,
 )
-from flows.transaction import PublishTransaction, interrupted_publish, recover_publish  # noqa: E402
-from harvest import Source  # noqa: E402
-from schemas.records import STATUS_FAILED, DocumentResult  # noqa: E402
-from warehouse.documents import DocumentInfo  # noqa: E402
-from warehouse.layout import validation_dir, warehouse_dir  # noqa: E402
-from warehouse.published_inputs import plan_publish, record_inputs  # noqa: E402
-from warehouse.staging import (  # noqa: E402
+from xxgk.flows.transaction import PublishTransaction, interrupted_publish, recover_publish  # noqa: E402
+from xxgk.harvest import Source  # noqa: E402
+from xxgk.schemas.records import STATUS_FAILED, DocumentResult  # noqa: E402
+from xxgk.warehouse.documents import DocumentInfo  # noqa: E402
+from xxgk.warehouse.layout import validation_dir, warehouse_dir  # noqa: E402
+from xxgk.warehouse.published_inputs import plan_publish, record_inputs  # noqa: E402
+from xxgk.warehouse.staging import (  # noqa: E402
     StagedDocument,
     StagedHeader,
     is_staged,
@@ -464,8 +464,8 @@ def publish_staged(
     if plan.up_to_date:
         _log.info("publishing %d documents (%s); %d already published", len(plan.paths), plan.reason, plan.up_to_date)
     # imported here: pyarrow.dataset and pandas cost ~1.4 s, which a run with nothing to publish saves
-    from warehouse.publish import publish
-    from warehouse.validation_report import prune_validation_reports, write_validation_reports
+    from xxgk.warehouse.publish import publish
+    from xxgk.warehouse.validation_report import prune_validation_reports, write_validation_reports
 
     with PublishTransaction(data_dir) as txn:
         summary = publish(txn.root, plan.paths, years=year_list, replace=replace)

@@ -37,8 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
-from flows.settings import pause_point
-from warehouse.files import atomic_write_bytes, fsync_dir
+from xxgk.flows.settings import pause_point
+from xxgk.warehouse.files import atomic_write_bytes, fsync_dir
 
 _log = logging.getLogger("xxgk")
 

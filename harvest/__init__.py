@@ -2,7 +2,7 @@
 
 Public API (what a flow task calls; all plain functions, safe to run sources in parallel threads)::
 
-    from harvest import (
+    from xxgk.harvest import (
         load_sources, select_sources, Source,          # registry (data/sources.yaml)
         RawArchive,                                     # data/archive: raw/, fetch_log/, state/
         Fetcher, FetchConfig,                           # one Fetcher per run, shared by all threads
@@ -30,9 +30,9 @@ Last-Modified from ``archive/state/<source_id>.json``); 304 answers are read bac
 
 from __future__ import annotations
 
-from harvest.archive import FetchLogEntry, RawArchive, SourceState, UrlState
-from harvest.fetch import FetchConfig, Fetcher, FetchError, FetchResult
-from harvest.harvester import (
+from xxgk.harvest.archive import FetchLogEntry, RawArchive, SourceState, UrlState
+from xxgk.harvest.fetch import FetchConfig, Fetcher, FetchError, FetchResult
+from xxgk.harvest.harvester import (
     HARVEST_EMPTY,
     HARVEST_FAILED,
     HARVEST_LAYOUT_CHANGED,
@@ -51,7 +51,7 @@ from harvest.harvester import (
     harvest_sources,
     reports_to_extract,
 )
-from harvest.registry import DEFAULT_REGISTRY, RegistryError, Source, load_sources, select_sources
+from xxgk.harvest.registry import DEFAULT_REGISTRY, RegistryError, Source, load_sources, select_sources
 
 
 def __getattr__(name: str) -> object:
@@ -66,7 +66,7 @@ def __getattr__(name: str) -> object:
         "Portal",
         "PortalSpec",
     ):
-        from harvest import portal
+        from xxgk.harvest import portal
 
         return getattr(portal, name)
     raise AttributeError(name)

@@ -18,7 +18,7 @@ from bs4 import BeautifulSoup, Tag
 from charset_normalizer import from_bytes
 
 if TYPE_CHECKING:
-    from harvest.registry import Source
+    from xxgk.harvest.registry import Source
 
 REPORT_TITLE = re.compile(
     r"(政府|政务)?信息公开.{0,16}(年度报告|年报|年度工作报告|工作报告)|政务公开.{0,10}年度报告|信息公开年报"

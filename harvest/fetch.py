@@ -34,7 +34,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
-from harvest.archive import utc_now
+from xxgk.harvest.archive import utc_now
 
 DEFAULT_USER_AGENT = "xxgk-harvester/0.1 (+open government information annual reports research; batch, polite)"
 ROBOTS_AGENT = "xxgk-harvester"

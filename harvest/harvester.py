@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from harvest.adapters import adapter_for
-from harvest.archive import (
+from xxgk.harvest.adapters import adapter_for
+from xxgk.harvest.archive import (
     KIND_ATTACHMENT,
     KIND_LISTING,
     KIND_REPORT,
@@ -31,9 +31,9 @@ from harvest.archive import (
     UrlState,
     utc_now,
 )
-from harvest.discovery import DOC_EXTENSIONS, Link, ListingParse, ReportPageParse, decode_html
-from harvest.fetch import Attempt, Fetcher, FetchError, FetchResult, charset_of, host_allowed
-from harvest.registry import Source
+from xxgk.harvest.discovery import DOC_EXTENSIONS, Link, ListingParse, ReportPageParse, decode_html
+from xxgk.harvest.fetch import Attempt, Fetcher, FetchError, FetchResult, charset_of, host_allowed
+from xxgk.harvest.registry import Source
 
 # SourceHarvest.status values.
 HARVEST_OK = "ok"
@@ -696,7 +696,7 @@ def extract_report(
     (so a page without tables and an unreadable PDF show both reasons). None if nothing was fetched.
     """
     if extract is None:
-        from extractors import extract_document as extract
+        from xxgk.extractors import extract_document as extract
     tried: list[tuple[str, str, str]] = []
     results: list[tuple[ArchivedDoc, Any]] = []
     for doc in report.candidates():
@@ -729,7 +729,7 @@ def chosen_documents(
     else its PDF/DOC attachment. The ``ArchivedDoc`` carries what extraction needs beyond the
     provenance: the file name (format hints) and the HTTP charset.
     """
-    from warehouse.documents import DocumentInfo
+    from xxgk.warehouse.documents import DocumentInfo
 
     out: list[tuple[ArchivedDoc, DocumentInfo]] = []
     for rep in reports_to_extract(harvest, only_changed=only_changed):

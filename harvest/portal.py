@@ -46,7 +46,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from synth.report import SyntheticReport
+from xxgk.synth.report import SyntheticReport
 
 OTHER_HOST = "127.0.0.2"
 #: The demo portal's port for ``xxgk run`` and ``python -m harvest.portal``: fixed, so that the
@@ -246,7 +246,7 @@ def add_sample_set(spec: PortalSpec, sample_dir: Path | None = None) -> list[Sam
     """
     import yaml
 
-    from harvest.discovery import find_year
+    from xxgk.harvest.discovery import find_year
 
     directory = sample_dir or SAMPLE_DIR
     entries = yaml.safe_load((directory / SAMPLE_MANIFEST).read_text(encoding="utf-8"))["documents"]
@@ -301,7 +301,7 @@ def add_sample_set(spec: PortalSpec, sample_dir: Path | None = None) -> list[Sam
 
 def sample_sources(base_url: str, documents: list[SampleDocument]) -> list[Any]:
     """A registry ``Source`` per sample-set site served at ``base_url`` (generic CMS, no faults)."""
-    from harvest.registry import Source
+    from xxgk.harvest.registry import Source
 
     netloc = base_url.split("://", 1)[-1].rstrip("/")
     out: dict[str, Any] = {}
@@ -353,14 +353,14 @@ def attachment_path(site: PortalSite, rep: PortalReport) -> str:
 
 def portal_report(site: PortalSite, rep: PortalReport) -> SyntheticReport:
     """The synthetic report behind a portal page (a new revision draws new values)."""
-    from synth.generate import generate_report
+    from xxgk.synth.generate import generate_report
 
     return generate_report(rep.seed + 7919 * rep.revision, year=rep.year, publisher=site.publisher, defects=())
 
 
 def _render_tables_html(report: SyntheticReport, *, word_markup: bool = False) -> str:
     """The report as HTML body content (headings, narrative, tables) from ``synth.html``."""
-    from synth.html import render_html
+    from xxgk.synth.html import render_html
 
     page = render_html(report, encoding="utf-8", chrome=False, word_markup=word_markup).decode("utf-8")
     lower = page.lower()
@@ -372,14 +372,14 @@ def _render_tables_html(report: SyntheticReport, *, word_markup: bool = False) -
 
 def _render_pdf(report: SyntheticReport) -> bytes:
     """The report as a PDF attachment, from ``synth.pdf``."""
-    from synth.pdf import render_pdf
+    from xxgk.synth.pdf import render_pdf
 
     return render_pdf(report)
 
 
 def _render_text(report: SyntheticReport, form: str) -> bytes:
     """The report as a text export (UTF-8), from ``synth.text``."""
-    from synth.text import render_text
+    from xxgk.synth.text import render_text
 
     return render_text(report, form)
 
@@ -934,7 +934,7 @@ def serve_portal(
 
 def portal_sources(base_url: str) -> list[Any]:
     """The registry's demo-portal sources resolved to ``base_url`` (from ``data/sources.yaml``)."""
-    from harvest.registry import load_sources
+    from xxgk.harvest.registry import load_sources
 
     return [s for s in load_sources(portal_url=base_url) if s.portal]
 
@@ -993,7 +993,7 @@ def scale_spec(
     (cells/layout/markdown) attached likewise, in the shares of ``mix`` exactly (shuffled by
     ``seed``); sites alternate generic and TRS layouts, UTF-8 and GBK pages and page sizes.
     """
-    from synth.generate import random_publisher
+    from xxgk.synth.generate import random_publisher
 
     rng = random.Random(f"xxgk-scale:{seed}")
     n = sources * len(years)

@@ -100,7 +100,7 @@ _KNOWN = {
 
 def source_from_dict(entry: dict[str, Any]) -> Source:
     """Validate one registry entry and build its ``Source``; unknown keys are kept in ``extra``."""
-    from harvest.adapters import ADAPTERS
+    from xxgk.harvest.adapters import ADAPTERS
 
     sid = str(entry.get("source_id", ""))
     if not _SOURCE_ID.match(sid):

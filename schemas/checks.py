@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from schemas.model import APPLICANT_COLUMNS, LEGAL_COLUMNS, REQUESTS, REQUESTS_SPEC, REVIEW_LITIGATION, REVIEW_SPEC
-from schemas.records import FAIL, NOT_ASSESSABLE, PASS, CheckResult, Fact
-from schemas.values import BLANK, DASH, DERIVED, OK, SLASH
+from xxgk.schemas.model import APPLICANT_COLUMNS, LEGAL_COLUMNS, REQUESTS, REQUESTS_SPEC, REVIEW_LITIGATION, REVIEW_SPEC
+from xxgk.schemas.records import FAIL, NOT_ASSESSABLE, PASS, CheckResult, Fact
+from xxgk.schemas.values import BLANK, DASH, DERIVED, OK, SLASH
 
 ERROR = "error"
 WARNING = "warning"

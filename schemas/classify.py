@@ -10,7 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from schemas.labels import PRE2019_MARKERS
+from xxgk.schemas.labels import PRE2019_MARKERS
 
 _TITLE_YEAR = re.compile(r"((?:19|20)\d{2})\s*年度?\s*(?:[^\n。，,]{0,40}?)政府信息公开(?:工作)?(?:年度)?(?:报告|年报)")
 _ANY_REPORT_YEAR = re.compile(r"((?:19|20)\d{2})\s*年度?\s*政府信息公开")

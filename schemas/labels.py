@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from schemas.model import PROACTIVE, REQUESTS, REVIEW_LITIGATION
+from xxgk.schemas.model import PROACTIVE, REQUESTS, REVIEW_LITIGATION
 
 _WS = re.compile(r"[\s\u00a0\u3000\u200b\ufeff]+")
 _QUOTES = re.compile(r"[“”\"'「」『』‘’＂]")

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from schemas.grid import Cell, Grid
-from schemas.labels import (
+from xxgk.schemas.grid import Cell, Grid
+from xxgk.schemas.labels import (
     PROACTIVE_V2019_MARKERS,
     PROACTIVE_V2021_MARKERS,
     is_requests_header,
@@ -25,7 +25,7 @@ from schemas.labels import (
     match_review_row,
     normalize_label,
 )
-from schemas.model import (
+from xxgk.schemas.model import (
     PROACTIVE,
     PROACTIVE_CELLS,
     PROACTIVE_SPEC,
@@ -41,8 +41,8 @@ from schemas.model import (
     V2021,
     expected_cells,
 )
-from schemas.records import Fact, Unmapped
-from schemas.values import AMBIGUOUS, OK, clean_cell_text, looks_like_value, parse_cell_value
+from xxgk.schemas.records import Fact, Unmapped
+from xxgk.schemas.values import AMBIGUOUS, OK, clean_cell_text, looks_like_value, parse_cell_value
 
 
 @dataclass(slots=True)

@@ -12,10 +12,10 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from schemas.checks import index_facts
-from schemas.model import PROACTIVE, REQUESTS, REQUESTS_SPEC
-from schemas.records import FAIL, NOT_ASSESSABLE, PASS, CheckResult, Fact
-from schemas.values import OK
+from xxgk.schemas.checks import index_facts
+from xxgk.schemas.model import PROACTIVE, REQUESTS, REQUESTS_SPEC
+from xxgk.schemas.records import FAIL, NOT_ASSESSABLE, PASS, CheckResult, Fact
+from xxgk.schemas.values import OK
 
 WARNING = "warning"
 

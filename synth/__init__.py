@@ -6,7 +6,7 @@ it in the text forms met in practice (``synth.html`` / ``synth.pdf`` print HTML 
 regenerates the committed sample set in ``data/sample``.
 """
 
-from synth.generate import (
+from xxgk.synth.generate import (
     DEFECTS,
     RUNS_INCOMPATIBLE,
     PrintedDocument,
@@ -19,8 +19,8 @@ from synth.generate import (
     printed_document,
     source_id_for,
 )
-from synth.report import SyntheticReport
-from synth.text import FORMS, render_text, value_runs
+from xxgk.synth.report import SyntheticReport
+from xxgk.synth.text import FORMS, render_text, value_runs
 
 __all__ = [
     "DEFECTS",

@@ -18,7 +18,7 @@ import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from schemas.model import (
+from xxgk.schemas.model import (
     APPLICANT_COLUMNS,
     PROACTIVE,
     PROACTIVE_BLOCK_CAPTIONS,
@@ -35,8 +35,8 @@ from schemas.model import (
     V2021,
     expected_cells,
 )
-from schemas.values import OK, looks_like_value, parse_cell_value
-from synth.report import CellKey, SyntheticReport
+from xxgk.schemas.values import OK, looks_like_value, parse_cell_value
+from xxgk.synth.report import CellKey, SyntheticReport
 
 # ---------------------------------------------------------------------------------------------
 # Defects

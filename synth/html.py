@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import html
 
-from schemas.model import REQUESTS
-from synth.generate import PrintedDocument, PrintedTable, Span, printed_document
-from synth.report import SyntheticReport
+from xxgk.schemas.model import REQUESTS
+from xxgk.synth.generate import PrintedDocument, PrintedTable, Span, printed_document
+from xxgk.synth.report import SyntheticReport
 
 #: Where table 三 is split when asked: inside the （三）不予公开 group, so the continuation
 #: starts under two merged labels (三、本年度办理结果 and （三）不予公开), as Word splits it.

@@ -20,9 +20,9 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from schemas.model import PROACTIVE, REQUESTS
-from synth.generate import PrintedDocument, PrintedTable, Span, printed_document
-from synth.report import SyntheticReport
+from xxgk.schemas.model import PROACTIVE, REQUESTS
+from xxgk.synth.generate import PrintedDocument, PrintedTable, Span, printed_document
+from xxgk.synth.report import SyntheticReport
 
 FONT = "STSong-Light"
 PAGE_W, PAGE_H = 595.0, 842.0

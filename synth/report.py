@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from schemas.model import PROACTIVE, REQUESTS, REVIEW_LITIGATION, SPECS, expected_cells
-from schemas.values import parse_cell_value
+from xxgk.schemas.model import PROACTIVE, REQUESTS, REVIEW_LITIGATION, SPECS, expected_cells
+from xxgk.schemas.values import parse_cell_value
 
 CellKey = tuple[str, str, str]  # (table, row_key, column_key)
 

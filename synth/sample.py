@@ -18,15 +18,15 @@ from typing import Any
 
 import yaml
 
-from synth.generate import (
+from xxgk.synth.generate import (
     PrintedDocument,
     generate_legacy,
     generate_not_a_report,
     generate_report,
     source_id_for,
 )
-from synth.report import SyntheticReport
-from synth.text import render_text
+from xxgk.synth.report import SyntheticReport
+from xxgk.synth.text import render_text
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "sample"
 MANIFEST = "manifest.yaml"
@@ -185,7 +185,7 @@ def sample_specs() -> list[SampleSpec]:
             "layout",
         ),
     ]
-    if _has("synth.html"):
+    if _has("xxgk.synth.html"):
         specs.append(
             SampleSpec(
                 "nanning-jiangnan_2022.html",
@@ -202,7 +202,7 @@ def sample_specs() -> list[SampleSpec]:
                 options={"encoding": "gb18030"},
             )
         )
-    if _has("synth.pdf"):
+    if _has("xxgk.synth.pdf"):
         specs.append(
             SampleSpec(
                 "kunming-gaoxin_2020.pdf",
@@ -225,11 +225,11 @@ def _render(spec: SampleSpec, doc: SyntheticReport | PrintedDocument) -> bytes:
     if spec.fmt in ("txt", "md"):
         return render_text(doc, spec.form, **spec.options)
     if spec.fmt == "html":
-        from synth.html import render_html
+        from xxgk.synth.html import render_html
 
         return render_html(doc, **spec.options)
     if spec.fmt == "pdf":
-        from synth.pdf import render_pdf  # type: ignore[import-not-found]
+        from xxgk.synth.pdf import render_pdf  # type: ignore[import-not-found]
 
         return render_pdf(doc, **spec.options)
     raise ValueError(f"unknown sample format {spec.fmt!r}")

@@ -24,8 +24,8 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from synth.generate import PrintedDocument, PrintedTable, Span, printed_document
-from synth.report import CellKey, SyntheticReport
+from xxgk.synth.generate import PrintedDocument, PrintedTable, Span, printed_document
+from xxgk.synth.report import CellKey, SyntheticReport
 
 FORMS = ("cells", "layout", "markdown", "runs")
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from bench.corpus import DEFAULT_CORPUS as CORPUS
-from bench.corpus import compare_with_expected as _compare
-from bench.corpus import corpus_names, expected_meta, expected_rows
-from extractors import extract_document
-from schemas.records import DocumentResult
+from xxgk.bench.corpus import DEFAULT_CORPUS as CORPUS
+from xxgk.bench.corpus import compare_with_expected as _compare
+from xxgk.bench.corpus import corpus_names, expected_meta, expected_rows
+from xxgk.extractors import extract_document
+from xxgk.schemas.records import DocumentResult
 
 __all__ = ["CORPUS", "compare_with_expected", "corpus_names", "corpus_path", "expected_meta", "extract_corpus"]
 

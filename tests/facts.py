@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from synth.report import SyntheticReport
+from xxgk.synth.report import SyntheticReport
 
 FactKey = tuple[str, str, str]
 

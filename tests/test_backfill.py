@@ -33,8 +33,9 @@ os.environ.setdefault(
     str(Path(tempfile.gettempdir()) / f"xxgk-test-prefect-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"),
 )
 
-from flows import pipeline, transaction
-from flows.archive_index import (
+from tests.published import contents, snapshot
+from xxgk.flows import pipeline, transaction
+from xxgk.flows.archive_index import (
     NOT_ARCHIVED,
     OfflineFetcher,
     archived_source,
@@ -43,15 +44,14 @@ from flows.archive_index import (
     record_sources,
     replay_source,
 )
-from flows.backfill import publish_scope, run_backfill, select_backfill
-from flows.harvesting import HarvestPlan, archive_dir_of
-from flows.inputs import InputError
-from flows.pipeline import DocumentOutcome, RunSummary, run_pipeline
-from flows.transaction import JOURNAL, TRANSACTIONS_DIR, PublishTransaction, recover_publish
-from harvest import FetchConfig, FetchError, RawArchive, Source, SourceState, UrlState
-from harvest.portal import Portal, SampleDocument, demo_run_spec, portal_sources, sample_sources, serve_portal
-from tests.published import contents, snapshot
-from warehouse import load_staged
+from xxgk.flows.backfill import publish_scope, run_backfill, select_backfill
+from xxgk.flows.harvesting import HarvestPlan, archive_dir_of
+from xxgk.flows.inputs import InputError
+from xxgk.flows.pipeline import DocumentOutcome, RunSummary, run_pipeline
+from xxgk.flows.transaction import JOURNAL, TRANSACTIONS_DIR, PublishTransaction, recover_publish
+from xxgk.harvest import FetchConfig, FetchError, RawArchive, Source, SourceState, UrlState
+from xxgk.harvest.portal import Portal, SampleDocument, demo_run_spec, portal_sources, sample_sources, serve_portal
+from xxgk.warehouse import load_staged
 
 ROOT = Path(__file__).resolve().parents[1]
 N_DOCUMENTS = 23  # the sample set's 16 documents + the demo sites' 7 reports
@@ -488,7 +488,7 @@ def _killed_at(point: str, data: Path, tmp_path: Path, *args: str) -> None:
         PREFECT_HOME=str(tmp_path / "prefect-home"),
         DO_NOT_TRACK="1",
     )
-    cmd = [sys.executable, "-m", "flows.cli", "backfill", "--data-dir", str(data), "--no-prefect", "-q", *args]
+    cmd = [sys.executable, "-m", "xxgk.flows.cli", "backfill", "--data-dir", str(data), "--no-prefect", "-q", *args]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + KILL_TIMEOUT
     try:
@@ -558,7 +558,7 @@ def test_archive_on_shared_storage_apart_from_the_data_directory(tmp_path: Path)
     """`--archive-dir`: harvest into one archive, backfill another data directory from it."""
     from typer.testing import CliRunner
 
-    from flows.cli import app
+    from xxgk.flows.cli import app
 
     spec, _samples = demo_run_spec()
     spec.faults = {}

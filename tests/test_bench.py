@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench.run import _cli, build_corpus, main, to_markdown
+from xxgk.bench.run import _cli, build_corpus, main, to_markdown
 
 
 def test_corpus_has_every_available_format() -> None:

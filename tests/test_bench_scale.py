@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
-from bench.scale import STEPS, ScaleConfig, TreeSampler, _same_portal, main, to_markdown
-from harvest.archive import RawArchive
-from harvest.discovery import GenericAdapter
-from harvest.fetch import FetchConfig, Fetcher
-from harvest.harvester import HARVEST_OK, harvest_sources
-from harvest.portal import (
+from xxgk.bench.scale import STEPS, ScaleConfig, TreeSampler, _same_portal, main, to_markdown
+from xxgk.harvest.archive import RawArchive
+from xxgk.harvest.discovery import GenericAdapter
+from xxgk.harvest.fetch import FetchConfig, Fetcher
+from xxgk.harvest.harvester import HARVEST_OK, harvest_sources
+from xxgk.harvest.portal import (
     Portal,
     attachment_path,
     loopback_aliases_work,
@@ -31,7 +31,7 @@ from harvest.portal import (
     scale_spec,
     serve_portal,
 )
-from harvest.registry import source_from_dict
+from xxgk.harvest.registry import source_from_dict
 
 
 def _config(tmp_path: Path, **overrides: Any) -> ScaleConfig:
@@ -164,7 +164,7 @@ class _CountingAdapter(GenericAdapter):
 
 
 def test_unchanged_pages_are_not_parsed_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from harvest import adapters
+    from xxgk.harvest import adapters
 
     counting = _CountingAdapter()
     monkeypatch.setitem(adapters.ADAPTERS, "generic", counting)

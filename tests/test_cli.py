@@ -22,7 +22,7 @@ os.environ.setdefault(
     str(Path(tempfile.gettempdir()) / f"xxgk-test-prefect-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"),
 )
 
-from flows.cli import app, sample_manifest
+from xxgk.flows.cli import app, sample_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = ROOT / "data" / "sample" / "manifest.yaml"
@@ -37,7 +37,7 @@ def manifest_entries() -> list[dict]:
 
 def demo_reports() -> int:
     """Reports on the demo portal's own sites (the sample set's documents come on top)."""
-    from harvest.portal import demo_spec
+    from xxgk.harvest.portal import demo_spec
 
     return sum(len(site.reports) for site in demo_spec().sites if site.layout != "changed")
 
@@ -200,7 +200,7 @@ def test_unwritable_data_dir_is_one_line(tmp_path: Path) -> None:
 
 
 def test_run_failure_is_exit_1_without_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from flows import pipeline
+    from xxgk.flows import pipeline
 
     def broken(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
@@ -255,7 +255,7 @@ def test_real_prefect_run_as_a_subprocess(tmp_path: Path) -> None:
 
 
 def test_bench_command_calls_bench_main(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    bench_run = pytest.importorskip("bench.run")
+    bench_run = pytest.importorskip("xxgk.bench.run")
     calls: list[tuple] = []
 
     def fake_main(out: Path, n_docs: int, **kwargs: object) -> dict:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from schemas.records import FAIL
 from tests.corpus import compare_with_expected, corpus_names, expected_meta, extract_corpus
+from xxgk.schemas.records import FAIL
 
 NAMES = corpus_names()
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from schemas.records import FAIL, NOT_ASSESSABLE, PASS, DocumentResult, Fact
-from schemas.soft_checks import cross_year_checks, narrative_checks
 from tests.test_warehouse import REQ_COLS, REQ_HEADER, VERSION, make_info, snapshot
-from warehouse.cross_year import CONTINUITY_ROWS
-from warehouse.parquet import (
+from xxgk.schemas.records import FAIL, NOT_ASSESSABLE, PASS, DocumentResult, Fact
+from xxgk.schemas.soft_checks import cross_year_checks, narrative_checks
+from xxgk.warehouse.cross_year import CONTINUITY_ROWS
+from xxgk.warehouse.parquet import (
     compact_schema,
     partition_path,
     read_partition,
@@ -23,8 +23,8 @@ from warehouse.parquet import (
     sort_rows,
     table_bytes,
 )
-from warehouse.publish import publish
-from warehouse.validation_report import write_validation_reports
+from xxgk.warehouse.publish import publish
+from xxgk.warehouse.validation_report import write_validation_reports
 
 PRO_HEADER = ["信息内容", "本年制发件数", "本年废止件数", "现行有效件数"]
 PRO_COLS = ["issued", "repealed", "in_force"]

@@ -36,8 +36,8 @@ os.environ.setdefault(
     str(Path(tempfile.gettempdir()) / f"xxgk-test-prefect-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"),
 )
 
-from flows import deploy
-from flows.deploy import (
+from xxgk.flows import deploy
+from xxgk.flows.deploy import (
     DEFAULT_CRON,
     DEFAULT_TIMEZONE,
     ServerUnavailable,
@@ -77,7 +77,7 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data directory with the sample set extracted and published (in-process, no API)."""
-    from flows.pipeline import run_pipeline
+    from xxgk.flows.pipeline import run_pipeline
 
     data = tmp_path_factory.mktemp("published")
     summary = run_pipeline(sources=str(MANIFEST), data_dir=data, orchestrate=False)
@@ -109,7 +109,7 @@ def test_deployment_has_cron_timezone_and_module_entrypoint(tmp_path: Path) -> N
     assert parameters == {"data_dir": str((tmp_path / "d").resolve()), "batch_size": 7}
     assert ignored == {"no_such_option": 1}
     dep = build_deployment(flow, cron="30 3 * * 1", timezone="Asia/Urumqi", parameters=parameters)
-    assert dep.entrypoint == "flows.pipeline.extract_flow"
+    assert dep.entrypoint == "xxgk.flows.pipeline.extract_flow"
     assert dep.parameters == parameters
     (schedule,) = dep.schedules
     assert (schedule.schedule.cron, schedule.schedule.timezone) == ("30 3 * * 1", "Asia/Urumqi")
@@ -129,7 +129,7 @@ def test_workers_alias_and_relative_paths(tmp_path: Path, monkeypatch: pytest.Mo
     assert ignored == {}
 
 
-@pytest.mark.parametrize("ref", ["flows.pipeline:no_such_flow", "flows.pipeline:choose_runner", "nonsense"])
+@pytest.mark.parametrize("ref", ["xxgk.flows.pipeline:no_such_flow", "xxgk.flows.pipeline:choose_runner", "nonsense"])
 def test_resolve_flow_rejects_what_is_not_a_flow(ref: str) -> None:
     with pytest.raises(ValueError, match="flow reference"):
         resolve_flow(ref)
@@ -328,8 +328,8 @@ def test_source_markdown_shows_reasons(published: Path) -> None:
 
 
 def test_source_markdown_with_harvest_and_no_report(published: Path) -> None:
-    from flows.harvesting import SourceOutcome
-    from harvest.harvester import HarvestProblem
+    from xxgk.flows.harvesting import SourceOutcome
+    from xxgk.harvest.harvester import HarvestProblem
 
     problem = HarvestProblem(kind="layout_changed", url="http://gov.example/list.html", detail="no div.list | page")
     gone = SourceOutcome(
@@ -355,7 +355,7 @@ def test_source_markdown_with_harvest_and_no_report(published: Path) -> None:
 
 
 def test_wanted_sources_from_paths_ids_and_outcomes(published: Path) -> None:
-    from flows.pipeline import DocumentOutcome
+    from xxgk.flows.pipeline import DocumentOutcome
 
     json_path = published / "validation" / "kunming-gaoxin" / "2020.json"
     outcome = DocumentOutcome(source_id="jinan-nanshan", document_sha256="0" * 64, path=None, action="extracted")
@@ -460,7 +460,7 @@ def test_register_deployment_and_read_back_its_cron(prefect_server: str, tmp_pat
     assert [(s.schedule.cron, s.schedule.timezone, s.active) for s in stored.schedules] == [
         ("0 2 * * *", "Asia/Shanghai", True)
     ]
-    assert stored.entrypoint == "flows.pipeline.extract_flow"
+    assert stored.entrypoint == "xxgk.flows.pipeline.extract_flow"
     assert stored.work_pool_name is None
 
     again = register_deployment(
@@ -586,10 +586,10 @@ def test_small_harvest_on_a_local_dask_cluster_by_address(prefect_server: str, t
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
-    from flows.harvesting import HarvestPlan, archive_dir_of
-    from flows.pipeline import run_pipeline
-    from harvest import FetchConfig
-    from harvest.portal import demo_run_spec, portal_sources, serve_portal
+    from xxgk.flows.harvesting import HarvestPlan, archive_dir_of
+    from xxgk.flows.pipeline import run_pipeline
+    from xxgk.harvest import FetchConfig
+    from xxgk.harvest.portal import demo_run_spec, portal_sources, serve_portal
 
     spec, _samples = demo_run_spec()
     spec.faults = {}
@@ -660,7 +660,7 @@ def test_serve_executes_a_run_of_the_pipeline(prefect_server: str, tmp_path: Pat
         "threads",
     ]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "flows.deploy", *args],
+        [sys.executable, "-m", "xxgk.flows.deploy", *args],
         cwd=tmp_path,
         env=env,
         stdout=log,

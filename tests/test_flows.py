@@ -26,9 +26,10 @@ os.environ.setdefault(
     str(Path(tempfile.gettempdir()) / f"xxgk-test-prefect-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"),
 )
 
-from extractors import EXTRACTOR_VERSION, extract_document
-from flows import pipeline
-from flows.inputs import (
+from tests.published import snapshot
+from xxgk.extractors import EXTRACTOR_VERSION, extract_document
+from xxgk.flows import pipeline
+from xxgk.flows.inputs import (
     DocumentSpec,
     InputError,
     file_sha256,
@@ -43,7 +44,7 @@ from flows.inputs import (
     specs_from_file,
     specs_from_paths,
 )
-from flows.pipeline import (
+from xxgk.flows.pipeline import (
     INTERNAL_ERROR,
     batches_of,
     choose_runner,
@@ -56,9 +57,8 @@ from flows.pipeline import (
     runner_label,
     staging_dir_of,
 )
-from flows.settings import PROCESS_RUNNER_THRESHOLD
-from tests.published import snapshot
-from warehouse import load_staged
+from xxgk.flows.settings import PROCESS_RUNNER_THRESHOLD
+from xxgk.warehouse import load_staged
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 MANIFEST = SAMPLE / "manifest.yaml"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from harvest.archive import FetchLogEntry, RawArchive, SourceState, UrlState
-from harvest.registry import RegistryError, load_sources, select_sources, source_from_dict
+from xxgk.harvest.archive import FetchLogEntry, RawArchive, SourceState, UrlState
+from xxgk.harvest.registry import RegistryError, load_sources, select_sources, source_from_dict
 
 
 def test_put_is_content_addressed_and_unedited(tmp_path: Path) -> None:

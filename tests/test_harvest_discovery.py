@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from harvest.adapters import ADAPTERS
-from harvest.adapters.trs import trs_page_urls
-from harvest.archive import RawArchive
-from harvest.discovery import decode_html, find_year, is_report_title
-from harvest.fetch import FetchConfig, Fetcher
-from harvest.harvester import (
+from xxgk.harvest.adapters import ADAPTERS
+from xxgk.harvest.adapters.trs import trs_page_urls
+from xxgk.harvest.archive import RawArchive
+from xxgk.harvest.discovery import decode_html, find_year, is_report_title
+from xxgk.harvest.fetch import FetchConfig, Fetcher
+from xxgk.harvest.harvester import (
     HARVEST_EMPTY,
     HARVEST_FAILED,
     HARVEST_LAYOUT_CHANGED,
@@ -24,8 +24,8 @@ from harvest.harvester import (
     harvest_source,
     harvest_sources,
 )
-from harvest.portal import PortalReport, PortalSite, PortalSpec, serve_portal
-from harvest.registry import source_from_dict
+from xxgk.harvest.portal import PortalReport, PortalSite, PortalSpec, serve_portal
+from xxgk.harvest.registry import source_from_dict
 
 CORPUS = Path(__file__).parents[2] / "shared" / "corpus"
 BASE = "http://www.example.gov.cn/xxgk/nb/"

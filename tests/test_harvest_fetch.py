@@ -9,7 +9,7 @@ from email.utils import format_datetime
 
 import pytest
 
-from harvest.fetch import (
+from xxgk.harvest.fetch import (
     ERR_CONNECTION,
     ERR_HOST_NOT_ALLOWED,
     ERR_HTTP,
@@ -24,7 +24,7 @@ from harvest.fetch import (
     host_allowed,
     parse_retry_after,
 )
-from harvest.portal import Fault, Portal, PortalSpec, serve_portal
+from xxgk.harvest.portal import Fault, Portal, PortalSpec, serve_portal
 
 HTML = "text/html; charset=utf-8"
 

@@ -22,18 +22,18 @@ os.environ.setdefault(
     str(Path(tempfile.gettempdir()) / f"xxgk-test-prefect-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"),
 )
 
-from flows import pipeline
-from flows.harvesting import HarvestPlan, archive_dir_of
-from flows.pipeline import DocumentOutcome, RunSummary, run_pipeline
-from harvest import FetchConfig, RawArchive
-from harvest.fetch import ERR_HTTP, ERR_OFFSITE, ERR_ROBOTS
-from harvest.portal import SampleDocument, demo_run_spec, portal_sources, sample_sources, serve_portal
-from synth.report import SyntheticReport
-from synth.sample import sample_documents
 from tests.facts import expected_facts as _expected
 from tests.facts import printed_facts as _facts
 from tests.published import snapshot as _published
-from warehouse import load_staged
+from xxgk.flows import pipeline
+from xxgk.flows.harvesting import HarvestPlan, archive_dir_of
+from xxgk.flows.pipeline import DocumentOutcome, RunSummary, run_pipeline
+from xxgk.harvest import FetchConfig, RawArchive
+from xxgk.harvest.fetch import ERR_HTTP, ERR_OFFSITE, ERR_ROBOTS
+from xxgk.harvest.portal import SampleDocument, demo_run_spec, portal_sources, sample_sources, serve_portal
+from xxgk.synth.report import SyntheticReport
+from xxgk.synth.sample import sample_documents
+from xxgk.warehouse import load_staged
 
 SLUG = {"demo-city": "city", "demo-county": "county"}
 FAULT_FREE = {"changsha-chengdong", "demo-county"}
@@ -198,7 +198,7 @@ def _reports(data_dir: Path) -> list[dict[str, Any]]:
 
 
 def test_one_fetcher_per_process_and_run() -> None:
-    from flows.harvesting import close_fetchers, shared_fetcher
+    from xxgk.flows.harvesting import close_fetchers, shared_fetcher
 
     config = _config()
     first = shared_fetcher(config)
@@ -213,7 +213,7 @@ def test_registry_run_harvests_its_sources(tmp_path: Path) -> None:
     """`xxgk run --sources registry.yaml`: enabled real-style sources (here on the local portal)."""
     from typer.testing import CliRunner
 
-    from flows.cli import app
+    from xxgk.flows.cli import app
 
     spec, _samples = _spec()
     spec.faults = {}

@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 
-from harvest.archive import RawArchive
-from harvest.fetch import ERR_HTTP, ERR_OFFSITE, ERR_ROBOTS, FetchConfig, Fetcher
-from harvest.harvester import (
+from tests.facts import expected_facts as _expected
+from tests.facts import printed_facts as _facts
+from xxgk.harvest.archive import RawArchive
+from xxgk.harvest.fetch import ERR_HTTP, ERR_OFFSITE, ERR_ROBOTS, FetchConfig, Fetcher
+from xxgk.harvest.harvester import (
     HARVEST_LAYOUT_CHANGED,
     HARVEST_OK,
     HARVEST_PARTIAL,
@@ -19,10 +21,8 @@ from harvest.harvester import (
     harvest_sources,
     reports_to_extract,
 )
-from harvest.portal import demo_spec, main, portal_sources, serve_portal
-from synth.report import SyntheticReport
-from tests.facts import expected_facts as _expected
-from tests.facts import printed_facts as _facts
+from xxgk.harvest.portal import demo_spec, main, portal_sources, serve_portal
+from xxgk.synth.report import SyntheticReport
 
 SLUG = {"demo-city": "city", "demo-county": "county"}
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from extractors import extract_document
-from extractors.base import ExtractionError
-from extractors.html import decode_html, extract_html, normalise_charset
-from schemas.grid import Grid
-from schemas.model import (
+from tests.corpus import compare_with_expected, corpus_path, expected_meta, expected_rows
+from xxgk.extractors import extract_document
+from xxgk.extractors.base import ExtractionError
+from xxgk.extractors.html import decode_html, extract_html, normalise_charset
+from xxgk.schemas.grid import Grid
+from xxgk.schemas.model import (
     PROACTIVE,
     PROACTIVE_SPEC,
     REQUESTS,
@@ -19,10 +20,9 @@ from schemas.model import (
     V2019,
     V2021,
 )
-from schemas.values import clean_cell_text
-from synth.generate import generate_legacy, generate_not_a_report, generate_report, printed_tables
-from synth.html import render_html, split_table
-from tests.corpus import compare_with_expected, corpus_path, expected_meta, expected_rows
+from xxgk.schemas.values import clean_cell_text
+from xxgk.synth.generate import generate_legacy, generate_not_a_report, generate_report, printed_tables
+from xxgk.synth.html import render_html, split_table
 
 REPORT_TEXT = "二〇二三年政府信息公开工作年度报告：本年新收政府信息公开申请数量"
 

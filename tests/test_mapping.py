@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from schemas.checks import derive_subtotals, run_checks
-from schemas.grid import Cell, Grid
-from schemas.labels import match_requests_leaf, normalize_label
-from schemas.mapping import map_grids
-from schemas.model import (
+from xxgk.schemas.checks import derive_subtotals, run_checks
+from xxgk.schemas.grid import Cell, Grid
+from xxgk.schemas.labels import match_requests_leaf, normalize_label
+from xxgk.schemas.mapping import map_grids
+from xxgk.schemas.model import (
     PROACTIVE,
     PROACTIVE_CELLS,
     REQUESTS,
@@ -22,7 +22,7 @@ from schemas.model import (
     V2021,
     expected_cells,
 )
-from schemas.records import FAIL, NOT_ASSESSABLE, PASS
+from xxgk.schemas.records import FAIL, NOT_ASSESSABLE, PASS
 
 SPEC_DIR = Path(__file__).resolve().parents[2] / "shared" / "spec"
 

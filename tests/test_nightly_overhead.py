@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from extractors import EXTRACTOR_VERSION
-from flows import pipeline
-from flows.harvesting import (
+from xxgk.extractors import EXTRACTOR_VERSION
+from xxgk.flows import pipeline
+from xxgk.flows.harvesting import (
     DEFAULT_SOURCE_THREADS,
     MAX_SOURCE_BATCH,
     MIN_SOURCE_BATCH,
@@ -30,8 +30,8 @@ from flows.harvesting import (
     stash_plan,
     take_plan,
 )
-from flows.inputs import InputError
-from flows.pipeline import (
+from xxgk.flows.inputs import InputError
+from xxgk.flows.pipeline import (
     TASKS_PER_WORKER,
     _extract,
     _log_harvest_batch,
@@ -41,9 +41,9 @@ from flows.pipeline import (
     settle_staged,
     staging_dir_of,
 )
-from flows.settings import DEFAULT_BATCH_SIZE
-from warehouse import load_staged
-from warehouse.staging import (
+from xxgk.flows.settings import DEFAULT_BATCH_SIZE
+from xxgk.warehouse import load_staged
+from xxgk.warehouse.staging import (
     STAGING_FORMAT,
     _info_to_dict,
     _result_to_dict,
@@ -290,7 +290,7 @@ def test_orchestrated_extract_of_staged_documents_starts_no_task(
 
 
 def _source(sid: str, status: str, problems: int = 0) -> SourceOutcome:
-    from harvest import HarvestProblem
+    from xxgk.harvest import HarvestProblem
 
     issues = [HarvestProblem("http_error", f"http://x/{sid}", "404")] * problems
     return SourceOutcome(sid, sid, status, "", reports=2, documents=2, requests=5, not_modified=4, problems=issues)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from extractors import extract_document
-from extractors.base import ExtractionError
-from extractors.pdf import (
+from tests.corpus import compare_with_expected, corpus_path, expected_meta
+from xxgk.extractors import extract_document
+from xxgk.extractors.base import ExtractionError
+from xxgk.extractors.pdf import (
     PaintedPath,
     PdfSettings,
     check_inflated_size,
@@ -17,12 +18,11 @@ from extractors.pdf import (
     ruling_edges,
     table_pages,
 )
-from schemas.grid import Grid
-from schemas.model import V2019, V2021
-from schemas.records import FAIL
-from synth.generate import generate_legacy, generate_not_a_report, generate_report
-from synth.pdf import bomb_pdf, render_pdf, scanned_pdf, truncated_pdf
-from tests.corpus import compare_with_expected, corpus_path, expected_meta
+from xxgk.schemas.grid import Grid
+from xxgk.schemas.model import V2019, V2021
+from xxgk.schemas.records import FAIL
+from xxgk.synth.generate import generate_legacy, generate_not_a_report, generate_report
+from xxgk.synth.pdf import bomb_pdf, render_pdf, scanned_pdf, truncated_pdf
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
@@ -160,7 +160,7 @@ def test_pdfium_and_pdfminer_readers_give_the_same_grids(name: str) -> None:
 
 @pytest.mark.corpus
 def test_only_table_pages_are_parsed(hongze_2023: bytes) -> None:
-    from extractors.pdf import _pdfium_open, scan_pages
+    from xxgk.extractors.pdf import _pdfium_open, scan_pages
 
     doc = _pdfium_open(hongze_2023)
     try:
@@ -294,7 +294,7 @@ def test_both_readers_map_exactly_without_rules() -> None:
     report = generate_report(9)
     data = render_pdf(report, ruled=False)
     for backend in ("pdfium", "pdfplumber"):
-        from extractors import map_document
+        from xxgk.extractors import map_document
 
         result = map_document(extract_pdf(data, settings=PdfSettings(backend=backend)))
         assert facts_of(result) == expected_of(report), backend
@@ -512,8 +512,7 @@ def test_close_frames_adds_the_rule_a_page_break_left_out() -> None:
 
 def test_pdfium_is_used_by_one_thread_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
     """PDFium is not thread-safe (two PDFs in two threads crashed a run): the extractor holds a lock."""
-    import extractors.pdf as pdf_module
-
+    import xxgk.extractors.pdf as pdf_module
     held: list[bool] = []
     real_open = pdf_module._pdfium_open
 

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from flows.pipeline import extract_batch, load_documents, publish_staged, staging_dir_of
 from tests.published import contents
 from tests.published import snapshot as published_files
-from warehouse import load_staged
-from warehouse import publish as warehouse_publish
-from warehouse import published_inputs as recorded
-from warehouse.staging import stage_result
+from xxgk.flows.pipeline import extract_batch, load_documents, publish_staged, staging_dir_of
+from xxgk.warehouse import load_staged
+from xxgk.warehouse import publish as warehouse_publish
+from xxgk.warehouse import published_inputs as recorded
+from xxgk.warehouse.staging import stage_result
 
 SAMPLE_MANIFEST = Path(__file__).resolve().parents[1] / "data" / "sample" / "manifest.yaml"
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from schemas.classify import identify, legacy_reason, looks_like_report
-from schemas.records import FAIL, PASS, Fact
-from schemas.soft_checks import cross_year_checks, find_narrative_claims, narrative_checks
+from xxgk.schemas.classify import identify, legacy_reason, looks_like_report
+from xxgk.schemas.records import FAIL, PASS, Fact
+from xxgk.schemas.soft_checks import cross_year_checks, find_narrative_claims, narrative_checks
 
 
 def fact(table: str, row: str, col: str, value: float | None, status: str = "ok") -> Fact:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from schemas.model import (
+from xxgk.schemas.model import (
     APPLICANT_COLUMNS,
     PROACTIVE,
     REQUESTS,
@@ -33,8 +33,8 @@ from schemas.model import (
     ColumnSpec,
     expected_cells,
 )
-from schemas.values import clean_cell_text, parse_cell_value
-from synth.generate import (
+from xxgk.schemas.values import clean_cell_text, parse_cell_value
+from xxgk.synth.generate import (
     DEFECTS,
     RUNS_INCOMPATIBLE,
     VERSION_SCENARIOS,
@@ -49,12 +49,12 @@ from synth.generate import (
     printed_document,
     source_id_for,
 )
-from synth.report import CellKey, SyntheticReport
-from synth.sample import SAMPLE_DIR, load_manifest, sample_documents, write_sample_set
-from synth.text import FORMS, ValueRun, expand, render_text, value_runs
+from xxgk.synth.report import CellKey, SyntheticReport
+from xxgk.synth.sample import SAMPLE_DIR, load_manifest, sample_documents, write_sample_set
+from xxgk.synth.text import FORMS, ValueRun, expand, render_text, value_runs
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
-HAVE_TEXT_EXTRACTOR = importlib.util.find_spec("extractors.text") is not None
+HAVE_TEXT_EXTRACTOR = importlib.util.find_spec("xxgk.extractors.text") is not None
 needs_text_extractor = pytest.mark.skipif(not HAVE_TEXT_EXTRACTOR, reason="extractors.text not written yet")
 
 OUTCOME_PARTS = ("upheld", "corrected", "other", "pending")
@@ -862,7 +862,7 @@ def golden_diffs(
     report: SyntheticReport, data: bytes, name: str, ambiguous_ok: dict[CellKey, set[str]] | None = None
 ) -> list[str]:
     """Every difference between extraction and expected_facts, as readable lines."""
-    from extractors import extract_document
+    from xxgk.extractors import extract_document
 
     result = extract_document(data, name)
     diffs: list[str] = []
@@ -951,7 +951,7 @@ def test_golden_synthetic_reports(form: str) -> None:
 @needs_text_extractor
 @pytest.mark.parametrize("form", FORMS)
 def test_legacy_and_not_a_report_statuses(form: str) -> None:
-    from extractors import extract_document
+    from xxgk.extractors import extract_document
 
     for seed in range(4):
         legacy = extract_document(render_text(generate_legacy(seed), form), f"legacy{SUFFIX[form]}")
@@ -971,6 +971,6 @@ def test_sample_set_extracts_as_expected() -> None:
             ambiguous = brute_force_values(doc) if entry.get("text_form") == "runs" else None
             assert golden_diffs(doc, data, entry["file"], ambiguous) == [], entry["file"]
         else:
-            from extractors import extract_document
+            from xxgk.extractors import extract_document
 
             assert extract_document(data, entry["file"]).status == entry["expected_status"], entry["file"]

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from extractors import extract_document
-from extractors.base import ExtractionError
-from extractors.markdown import parse_markdown
-from extractors.text import (
+from tests.corpus import compare_with_expected
+from xxgk.extractors import extract_document
+from xxgk.extractors.base import ExtractionError
+from xxgk.extractors.markdown import parse_markdown
+from xxgk.extractors.text import (
     decode_text,
     detect_form,
     extract_text,
@@ -20,10 +21,9 @@ from extractors.text import (
     solve_requests,
     split_run,
 )
-from schemas.classify import find_title
-from schemas.model import REQUESTS_ROWS_V2021, REQUESTS_SPEC
-from schemas.values import AMBIGUOUS
-from tests.corpus import compare_with_expected
+from xxgk.schemas.classify import find_title
+from xxgk.schemas.model import REQUESTS_ROWS_V2021, REQUESTS_SPEC
+from xxgk.schemas.values import AMBIGUOUS
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 ROW_TOTAL = ((6, (0, 1, 2, 3, 4, 5)),)
@@ -511,7 +511,7 @@ def test_corpus_layout_text_of_the_pdfs(name: str) -> None:
         text = "\n".join(page.extract_text(layout=True) or "" for page in pdf.pages)
     raw = extract_text(text.encode("utf-8"))
     assert detect_form(text) == "layout"
-    from extractors import map_document
+    from xxgk.extractors import map_document
 
     result = map_document(raw)
     assert result.status == "ok", result.reason
@@ -525,8 +525,8 @@ def test_corpus_layout_text_of_the_pdfs(name: str) -> None:
 def test_synthetic_reports_round_trip(form: str) -> None:
     """Reports generated from known values (with real-world defects) come back exactly; in the
     run-together form a cell may instead be ambiguous, never silently wrong."""
-    synth_text = pytest.importorskip("synth.text")
-    generate = pytest.importorskip("synth.generate")
+    synth_text = pytest.importorskip("xxgk.synth.text")
+    generate = pytest.importorskip("xxgk.synth.generate")
     checked = 0
     for seed in range(12):
         report = generate.generate_report(seed)

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from schemas.checks import run_checks
-from schemas.records import FAIL, CheckResult, Fact
 from tests.test_warehouse import VERSION, make_info, make_result
-from warehouse import DocumentInfo, stage_result, write_index, write_validation_reports
-from warehouse.validation_report import check_operands
+from xxgk.schemas.checks import run_checks
+from xxgk.schemas.records import FAIL, CheckResult, Fact
+from xxgk.warehouse import DocumentInfo, stage_result, write_index, write_validation_reports
+from xxgk.warehouse.validation_report import check_operands
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
@@ -135,9 +135,9 @@ def test_real_report_with_a_printed_error(tmp_path: Path) -> None:
     path = CORPUS / "hongze_2023.pdf"
     if not path.exists():
         pytest.skip("corpus file hongze_2023.pdf not present (../shared/corpus)")
-    from extractors import EXTRACTOR_VERSION, extract_document
-    from warehouse.parquet import read_table
-    from warehouse.publish import publish
+    from xxgk.extractors import EXTRACTOR_VERSION, extract_document
+    from xxgk.warehouse.parquet import read_table
+    from xxgk.warehouse.publish import publish
 
     data = path.read_bytes()
     result = extract_document(data, path.name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from schemas.values import (
+from xxgk.schemas.values import (
     AMBIGUOUS,
     BLANK,
     DASH,

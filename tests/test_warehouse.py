@@ -17,8 +17,8 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from schemas.records import FAIL, NOT_ASSESSABLE, PASS, CheckResult, DocumentResult, Fact, Unmapped
-from warehouse import (
+from xxgk.schemas.records import FAIL, NOT_ASSESSABLE, PASS, CheckResult, DocumentResult, Fact, Unmapped
+from xxgk.warehouse import (
     UNKNOWN_YEAR,
     DocumentInfo,
     is_staged,
@@ -27,10 +27,10 @@ from warehouse import (
     stage_result,
     staged_path,
 )
-from warehouse.dictionary import DOC_PATH, render_data_dictionary
-from warehouse.parquet import ROW_GROUP_SIZE, partition_path, partitioning, read_table, table_bytes
-from warehouse.publish import publish
-from warehouse.schema import TABLES, arrow_schema, dataset_schema
+from xxgk.warehouse.dictionary import DOC_PATH, render_data_dictionary
+from xxgk.warehouse.parquet import ROW_GROUP_SIZE, partition_path, partitioning, read_table, table_bytes
+from xxgk.warehouse.publish import publish
+from xxgk.warehouse.schema import TABLES, arrow_schema, dataset_schema
 
 VERSION = "1.0.0"
 

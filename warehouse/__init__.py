@@ -45,17 +45,17 @@ from typing import Any
 #: the Parquet modules pull in pyarrow.dataset and pandas (~1.4 s). ``publish`` is reached as
 #: ``warehouse.publish.publish``: the name is also the submodule's.
 _EXPORTS = {
-    "UNKNOWN_YEAR": "warehouse.documents",
-    "DocumentInfo": "warehouse.documents",
-    "PublishSummary": "warehouse.publish",
-    "StagedDocument": "warehouse.staging",
-    "is_staged": "warehouse.staging",
-    "iter_staged": "warehouse.staging",
-    "load_staged": "warehouse.staging",
-    "stage_result": "warehouse.staging",
-    "staged_path": "warehouse.staging",
-    "write_index": "warehouse.validation_report",
-    "write_validation_reports": "warehouse.validation_report",
+    "UNKNOWN_YEAR": "xxgk.warehouse.documents",
+    "DocumentInfo": "xxgk.warehouse.documents",
+    "PublishSummary": "xxgk.warehouse.publish",
+    "StagedDocument": "xxgk.warehouse.staging",
+    "is_staged": "xxgk.warehouse.staging",
+    "iter_staged": "xxgk.warehouse.staging",
+    "load_staged": "xxgk.warehouse.staging",
+    "stage_result": "xxgk.warehouse.staging",
+    "staged_path": "xxgk.warehouse.staging",
+    "write_index": "xxgk.warehouse.validation_report",
+    "write_validation_reports": "xxgk.warehouse.validation_report",
 }
 
 __all__ = sorted(_EXPORTS)

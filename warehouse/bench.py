@@ -38,7 +38,7 @@ import sys
 import time
 from pathlib import Path
 
-from schemas.records import DocumentResult, Fact
+from xxgk.schemas.records import DocumentResult, Fact
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "sample"
 VERSION = "bench"
@@ -46,7 +46,7 @@ VERSION = "bench"
 
 def _base_results() -> list[DocumentResult]:
     """The sample set's reports as extracted (the documents that yield facts)."""
-    from extractors import extract_document
+    from xxgk.extractors import extract_document
 
     results = []
     for path in sorted(SAMPLE_DIR.iterdir()):
@@ -71,8 +71,8 @@ def _shifted(fact: Fact, k: int) -> Fact:
 
 def build_staging(staging: Path, n_docs: int, years: int) -> list[Path]:
     """Stage ``n_docs`` documents: ``n_docs // years`` sources × ``years`` consecutive years."""
-    from warehouse.documents import DocumentInfo
-    from warehouse.staging import iter_staged, stage_result
+    from xxgk.warehouse.documents import DocumentInfo
+    from xxgk.warehouse.staging import iter_staged, stage_result
 
     marker = staging / "bench.json"
     spec = {"docs": n_docs, "years": years}
@@ -110,7 +110,7 @@ def build_staging(staging: Path, n_docs: int, years: int) -> list[Path]:
 
 
 def _child(data_dir: str, staged: list[str], queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
-    from warehouse.publish import publish
+    from xxgk.warehouse.publish import publish
 
     start_cpu, start = time.process_time(), time.perf_counter()
     summary = publish(Path(data_dir), staged)

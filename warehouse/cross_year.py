@@ -26,11 +26,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from schemas.checks import index_facts
-from schemas.records import FAIL, CheckResult, Fact
-from schemas.soft_checks import cross_year_checks
-from schemas.values import OK
-from warehouse.parquet import SCOPE_CROSS_YEAR, compact_schema, isin
+from xxgk.schemas.checks import index_facts
+from xxgk.schemas.records import FAIL, CheckResult, Fact
+from xxgk.schemas.soft_checks import cross_year_checks
+from xxgk.schemas.values import OK
+from xxgk.warehouse.parquet import SCOPE_CROSS_YEAR, compact_schema, isin
 
 #: Every (table, row_key) that ``cross_year_checks`` reads; facts of other rows are never loaded.
 #: tests/test_cross_year.py checks that the rules give the same results on these rows as on all facts.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from warehouse.schema import TABLES
+from xxgk.warehouse.schema import TABLES
 
 DOC_PATH = Path(__file__).resolve().parents[1] / "docs" / "data-dictionary.md"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from schemas.records import DocumentResult
+from xxgk.schemas.records import DocumentResult
 
 #: ``year`` of documents whose report year is known neither to the registry nor from the document.
 #: Used as the hive partition ``year=-1`` so ``year`` stays an integer column in every reader.

@@ -20,11 +20,11 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from schemas.model import TABLES as MODEL_TABLES
-from schemas.records import FAIL, DocumentResult
-from warehouse.documents import DocumentInfo, effective_format, effective_publisher, effective_year, report_id
-from warehouse.layout import warehouse_dir
-from warehouse.schema import TABLE_NAMES, TABLES, arrow_schema, dataset_schema, partitioning_schema
+from xxgk.schemas.model import TABLES as MODEL_TABLES
+from xxgk.schemas.records import FAIL, DocumentResult
+from xxgk.warehouse.documents import DocumentInfo, effective_format, effective_publisher, effective_year, report_id
+from xxgk.warehouse.layout import warehouse_dir
+from xxgk.warehouse.schema import TABLE_NAMES, TABLES, arrow_schema, dataset_schema, partitioning_schema
 
 ROW_GROUP_SIZE = 128 * 1024
 COMPRESSION = "zstd"

@@ -56,17 +56,17 @@ from typing import NamedTuple
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from schemas.records import FAIL, DocumentResult
-from warehouse.cross_year import (
+from xxgk.schemas.records import FAIL, DocumentResult
+from xxgk.warehouse.cross_year import (
     REPORT_COLUMNS,
     continuity_facts,
     cross_year_rows,
     read_continuity_facts,
     read_reports,
 )
-from warehouse.documents import DocumentInfo, effective_year
-from warehouse.files import commit_temp, file_lock, write_temp
-from warehouse.parquet import (
+from xxgk.warehouse.documents import DocumentInfo, effective_year
+from xxgk.warehouse.files import commit_temp, file_lock, write_temp
+from xxgk.warehouse.parquet import (
     SCOPE_CROSS_YEAR,
     Spool,
     compact_schema,
@@ -78,8 +78,8 @@ from warehouse.parquet import (
     table_bytes,
     warehouse_dir,
 )
-from warehouse.schema import TABLE_NAMES
-from warehouse.staging import StagedDocument, load_staged, load_staged_columns
+from xxgk.warehouse.schema import TABLE_NAMES
+from xxgk.warehouse.staging import StagedDocument, load_staged, load_staged_columns
 
 PublishItem = Path | str | StagedDocument | tuple[DocumentInfo, DocumentResult, str]
 

@@ -27,12 +27,11 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-import schemas
-import warehouse
-from warehouse.documents import effective_year
-from warehouse.files import atomic_write_bytes
-from warehouse.layout import warehouse_dir
-from warehouse.staging import load_staged, parse_staged_name
+from xxgk import schemas, warehouse
+from xxgk.warehouse.documents import effective_year
+from xxgk.warehouse.files import atomic_write_bytes
+from xxgk.warehouse.layout import warehouse_dir
+from xxgk.warehouse.staging import load_staged, parse_staged_name
 
 INPUTS_FILE = "staging/published-inputs.json"
 INPUTS_FORMAT = 1
@@ -237,7 +236,7 @@ def record_inputs(
         st = _stat(path)
         if st is not None:
             docs[staged_key(path, base)] = PublishedDocument(source_id, int(year), *st)
-    from warehouse.schema import TABLE_NAMES
+    from xxgk.warehouse.schema import TABLE_NAMES
 
     wdir = warehouse_dir(data_dir)
     outputs: dict[str, int] = {}

@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import quote, unquote
 
-from schemas.records import CheckResult, DocumentResult, Fact, Unmapped
-from warehouse.documents import DocumentInfo
-from warehouse.files import atomic_write_bytes
+from xxgk.schemas.records import CheckResult, DocumentResult, Fact, Unmapped
+from xxgk.warehouse.documents import DocumentInfo
+from xxgk.warehouse.files import atomic_write_bytes
 
 STAGING_FORMAT = 3
 #: Formats this module reads: 2 (one JSON object) and 3 (header line, then the result).

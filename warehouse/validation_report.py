@@ -28,8 +28,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from schemas.records import FAIL, NOT_ASSESSABLE, PASS, CheckResult, DocumentResult, Fact
-from warehouse.documents import (
+from xxgk.schemas.records import FAIL, NOT_ASSESSABLE, PASS, CheckResult, DocumentResult, Fact
+from xxgk.warehouse.documents import (
     UNKNOWN_YEAR,
     DocumentInfo,
     effective_format,
@@ -37,11 +37,11 @@ from warehouse.documents import (
     effective_year,
     report_id,
 )
-from warehouse.files import file_lock, write_if_changed
-from warehouse.layout import validation_dir
-from warehouse.parquet import SCOPE_CROSS_YEAR, partition_path, partitioning, warehouse_dir
-from warehouse.publish import PublishItem, resolve_item
-from warehouse.schema import dataset_schema
+from xxgk.warehouse.files import file_lock, write_if_changed
+from xxgk.warehouse.layout import validation_dir
+from xxgk.warehouse.parquet import SCOPE_CROSS_YEAR, partition_path, partitioning, warehouse_dir
+from xxgk.warehouse.publish import PublishItem, resolve_item
+from xxgk.warehouse.schema import dataset_schema
 
 VALIDATION_FORMAT = 1
 _ALL = ("*", "")

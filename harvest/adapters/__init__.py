@@ -6,9 +6,9 @@ adding a module here with a ``GenericAdapter`` subclass and one line below.
 
 from __future__ import annotations
 
-from harvest.adapters.hanweb import HanwebAdapter
-from harvest.adapters.trs import TrsAdapter
-from harvest.discovery import GenericAdapter
+from xxgk.harvest.adapters.hanweb import HanwebAdapter
+from xxgk.harvest.adapters.trs import TrsAdapter
+from xxgk.harvest.discovery import GenericAdapter
 
 ADAPTERS: dict[str, GenericAdapter] = {
     "generic": GenericAdapter(),

@@ -13,7 +13,7 @@ import re
 
 from bs4 import BeautifulSoup
 
-from harvest.discovery import GenericAdapter, absolute, anchor_title, soup_of
+from xxgk.harvest.discovery import GenericAdapter, absolute, anchor_title, soup_of
 
 _RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S | re.I)
 

@@ -18,7 +18,7 @@ from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, Tag
 
-from harvest.discovery import GenericAdapter, Link, absolute, clean_text, find_year
+from xxgk.harvest.discovery import GenericAdapter, Link, absolute, clean_text, find_year
 
 _CREATE_PAGE = re.compile(r"createPageHTML\s*\(([^)]*)\)")
 _ARTICLE_URL = re.compile(r"""["'](\.{0,2}/?(?:[\w-]+/)*\d{6}/t\d{8}_\d+\.s?html?)["']""")
