@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+BOX_POINTS = "pt"
+BOX_PIXELS = "px"
+
 
 @dataclass(frozen=True, slots=True)
 class Cell:
@@ -18,6 +21,8 @@ class Cell:
     (row, col) of the cell that spans into this position when this is a copy of a merged cell.
     ``hint`` lets an extractor pass on what it knows that the text alone cannot say
     (``ambiguous`` for a digit run that could be split more than one way); ``note`` says why.
+    ``bbox`` is where the cell was printed on its page, (x0, top, x1, bottom) in the grid's
+    ``box_unit``; ``confidence`` is the recognition confidence (0-1) of a cell read by OCR.
     """
 
     text: str
@@ -27,6 +32,8 @@ class Cell:
     span_of: tuple[int, int] | None = None
     hint: str | None = None
     note: str = ""
+    bbox: tuple[float, float, float, float] | None = None
+    confidence: float | None = None
 
     @property
     def is_span_copy(self) -> bool:
@@ -38,13 +45,16 @@ class Grid:
     """One table of a document: rows of cells, and where the table was found.
 
     ``locator`` names the table in its document (``html table 3``, ``pdf p.3 table 1``,
-    ``text block 2``); it is stored with every fact.
+    ``text block 2``); it is stored with every fact. ``box_unit`` is the unit of its cells'
+    ``bbox``: ``pt`` (PDF points from the page's top-left corner, also for OCR of a PDF page) or
+    ``px`` (pixels of a standalone image).
     """
 
     rows: list[list[Cell]]
     locator: str
     page: int | None = None
     meta: dict[str, str] = field(default_factory=dict)
+    box_unit: str = BOX_POINTS
 
     @classmethod
     def from_texts(cls, rows: list[list[str]], locator: str, page: int | None = None) -> Grid:

@@ -250,6 +250,9 @@ def _make_fact(
         grid_row=cell.row,
         grid_col=cell.col,
         note=note,
+        bbox=cell.bbox,
+        box_unit=row.grid.box_unit if cell.bbox is not None else None,
+        confidence=cell.confidence,
     )
 
 

@@ -43,6 +43,9 @@ class Fact:
     grid_row: int | None = None
     grid_col: int | None = None
     note: str = ""
+    bbox: tuple[float, float, float, float] | None = None
+    box_unit: str | None = None
+    confidence: float | None = None
 
 
 @dataclass(slots=True)

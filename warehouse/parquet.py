@@ -84,6 +84,9 @@ _FACT_FIELDS = (
     "grid_row",
     "grid_col",
     "note",
+    "bbox",
+    "box_unit",
+    "confidence",
 )
 _CHECK_FIELDS = (
     "check_id",
