@@ -165,7 +165,8 @@ REPORTS = TableDef(
         Column(
             "status",
             _STR,
-            "Document status: ok, partial (some tables or cells missing), failed, needs_ocr (scanned image), "
+            "Document status: ok, partial (some tables or cells missing), failed, needs_ocr (scanned image the OCR path could not read), "
+            "needs_converter (a Word/WPS file and no converter program on this machine), "
             "legacy (pre-2019 format, unsupported), not_a_report.",
         ),
         Column("reason", _STR, "Why the status is not ok, in words (empty when ok)."),
