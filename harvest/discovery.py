@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Tag
-from charset_normalizer import from_bytes
+
+from xxgk.extractors.decoding import Decoded, decode_bytes
 
 if TYPE_CHECKING:
     from xxgk.harvest.registry import Source
@@ -31,7 +32,6 @@ _CN_YEAR = re.compile(r"([二一][〇零○Ｏ O一二三四五六七八九]{3})
 DOC_EXTENSIONS = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et", ".ofd", ".txt", ".md", ".rtf")
 NEXT_TEXTS = ("下一页", "下页", "下一頁", "next", "›", "»", ">", ">>")
 _PAGER_HINT = re.compile(r"pag|fenye|fy|pager|turn", re.I)
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.I)
 REPORT_TABLE_WORDS = (
     "主动公开",
     "依申请",
@@ -81,47 +81,15 @@ class ReportPageParse:
     table_count: int = 0
 
 
-def normalise_encoding(name: str | None) -> str | None:
-    """Map GB2312/GBK labels to GB18030 (their superset, as browsers do); lower-case the rest."""
-    if not name:
-        return None
-    n = name.strip().lower().replace("_", "-")
-    if n in ("gb2312", "gbk", "x-gbk", "gb-2312", "cp936", "ms936", "euc-cn", "gb18030"):
-        return "gb18030"
-    if n in ("utf8", "utf-8"):
-        return "utf-8"
-    return n
+def decode_page(data: bytes, http_charset: str | None = None, override: str | None = None) -> Decoded:
+    """A fetched page as text for link discovery, by the extractors' one charset policy.
 
-
-def decode_html(data: bytes, header_charset: str | None = None, override: str | None = None) -> tuple[str, str]:
-    """Decode a page for link discovery: registry override, then HTTP charset, then <meta>, then detection.
-
-    A declared charset that does not decode cleanly (servers often announce UTF-8 for GBK pages)
-    is skipped for the next candidate; the last resort decodes with replacement characters and
-    says so in the returned encoding name (``"<enc>+replace"``).
+    ``override`` is the registry's ``encoding`` (a site known to mislabel its pages),
+    ``http_charset`` the Content-Type's charset. Lenient: a page with many undecodable bytes is
+    still searched for links (they are ASCII), with the losses in ``Decoded.notes``; the raw
+    archive keeps the bytes unedited either way.
     """
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
-    candidates: list[str] = []
-    for name in (override, header_charset):
-        n = normalise_encoding(name)
-        if n and n not in candidates:
-            candidates.append(n)
-    m = _META_CHARSET.search(data[:4096])
-    meta = normalise_encoding(m.group(1).decode("ascii", errors="ignore")) if m else None
-    if meta and meta not in candidates:
-        candidates.append(meta)
-    if override:
-        candidates = candidates[:1]
-    for enc in [*candidates, "utf-8"]:
-        try:
-            return data.decode(enc), enc
-        except (UnicodeDecodeError, LookupError):
-            continue
-    best = from_bytes(data).best()
-    enc = normalise_encoding(best.encoding) if best is not None else "gb18030"
-    enc = enc or "gb18030"
-    return data.decode(enc, errors="replace"), f"{enc}+replace"
+    return decode_bytes(data, declared=http_charset, override=override, what="page", lenient=True)
 
 
 def find_year(text: str) -> int | None:

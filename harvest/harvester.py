@@ -31,7 +31,7 @@ from xxgk.harvest.archive import (
     UrlState,
     utc_now,
 )
-from xxgk.harvest.discovery import DOC_EXTENSIONS, Link, ListingParse, ReportPageParse, decode_html
+from xxgk.harvest.discovery import DOC_EXTENSIONS, Link, ListingParse, ReportPageParse, decode_page
 from xxgk.harvest.fetch import Attempt, Fetcher, FetchError, FetchResult, charset_of, host_allowed
 from xxgk.harvest.registry import Source
 
@@ -453,7 +453,7 @@ class _Run:
 
 
 def _decode(doc: ArchivedDoc, data: bytes, source: Source) -> str:
-    return decode_html(data, doc.charset, source.encoding)[0]
+    return decode_page(data, doc.charset, source.encoding).text
 
 
 _fingerprints: dict[type, str] = {}
