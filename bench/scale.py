@@ -1,6 +1,6 @@
 """Scale benchmark (issue 5, item 6): N sources × Y years harvested from the local portal.
 
-``python -m bench.scale`` serves ``harvest.portal.scale_spec`` (default 2,000 sources × 5 years:
+``python -m bench.scale`` serves ``demo.scale.scale_spec`` (default 2,000 sources × 5 years:
 60% HTML pages with tables, 30% PDF attachments, 10% text exports; every source on a loopback
 address of its own, so per-host politeness applies per source as between real sites) from a
 separate process, then runs the pipeline in fresh child processes (as ``xxgk serve`` runs each
@@ -256,7 +256,7 @@ def start_portal(cfg: ScaleConfig, registry: Path, log: Callable[[str], None]) -
     cmd = [
         sys.executable,
         "-m",
-        "xxgk.harvest.portal",
+        "xxgk.demo",
         "--scale",
         f"{cfg.portal_sources}x{cfg.years}",
         "--seed",
@@ -687,7 +687,7 @@ def run(cfg: ScaleConfig, log: Callable[[str], None] | None = None) -> dict[str,
     data_dir.mkdir(parents=True, exist_ok=True)
     cfg = _same_portal(cfg, work / "portal.json")
     t0 = time.perf_counter()
-    from xxgk.harvest.portal import fill_cache, loopback_aliases_work, scale_spec
+    from xxgk.demo import fill_cache, loopback_aliases_work, scale_spec
 
     hosts = cfg.hosts or ("addresses" if loopback_aliases_work() else "ports")
     years = tuple(range(2025 - cfg.years, 2025))

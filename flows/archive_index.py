@@ -47,7 +47,7 @@ from xxgk.harvest import (
     load_sources,
 )
 from xxgk.harvest.archive import FetchLogEntry
-from xxgk.warehouse.files import atomic_write_bytes
+from xxgk.storage.files import atomic_write_bytes
 
 #: Problem kind of a URL that the archive does not hold (never fetched successfully).
 NOT_ARCHIVED = "not_archived"

@@ -792,7 +792,7 @@ class ArtifactState:
         return cls(api, {str(k): dict(v) for k, v in data["sources"].items() if isinstance(v, dict)})
 
     def save(self, data_dir: Path | str) -> None:
-        from xxgk.warehouse.files import atomic_write_bytes
+        from xxgk.storage.files import atomic_write_bytes
 
         payload = {"api": self.api, "sources": dict(sorted(self.sources.items()))}
         atomic_write_bytes(self.path(data_dir), json.dumps(payload, ensure_ascii=False, indent=0).encode("utf-8"))

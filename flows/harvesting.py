@@ -43,7 +43,7 @@ from xxgk.harvest import (
     load_sources,
     select_sources,
 )
-from xxgk.warehouse.files import atomic_write_bytes
+from xxgk.storage.files import atomic_write_bytes
 
 _log = logging.getLogger("xxgk")
 

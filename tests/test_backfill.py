@@ -50,7 +50,7 @@ from xxgk.flows.inputs import InputError
 from xxgk.flows.pipeline import DocumentOutcome, RunSummary, run_pipeline
 from xxgk.flows.transaction import JOURNAL, TRANSACTIONS_DIR, PublishTransaction, recover_publish
 from xxgk.harvest import FetchConfig, FetchError, RawArchive, Source, SourceState, UrlState
-from xxgk.harvest.portal import Portal, SampleDocument, demo_run_spec, portal_sources, sample_sources, serve_portal
+from xxgk.demo import Portal, SampleDocument, demo_run_spec, portal_sources, sample_sources, serve_portal
 from xxgk.warehouse import load_staged
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -21,7 +21,7 @@ from xxgk.harvest.archive import RawArchive
 from xxgk.harvest.discovery import GenericAdapter
 from xxgk.harvest.fetch import FetchConfig, Fetcher
 from xxgk.harvest.harvester import HARVEST_OK, harvest_sources
-from xxgk.harvest.portal import (
+from xxgk.demo import (
     Portal,
     attachment_path,
     loopback_aliases_work,

@@ -37,7 +37,7 @@ def manifest_entries() -> list[dict]:
 
 def demo_reports() -> int:
     """Reports on the demo portal's own sites (the sample set's documents come on top)."""
-    from xxgk.harvest.portal import demo_spec
+    from xxgk.demo import demo_spec
 
     return sum(len(site.reports) for site in demo_spec().sites if site.layout != "changed")
 

@@ -589,7 +589,7 @@ def test_small_harvest_on_a_local_dask_cluster_by_address(prefect_server: str, t
     from xxgk.flows.harvesting import HarvestPlan, archive_dir_of
     from xxgk.flows.pipeline import run_pipeline
     from xxgk.harvest import FetchConfig
-    from xxgk.harvest.portal import demo_run_spec, portal_sources, serve_portal
+    from xxgk.demo import demo_run_spec, portal_sources, serve_portal
 
     spec, _samples = demo_run_spec()
     spec.faults = {}

@@ -24,7 +24,7 @@ from xxgk.harvest.harvester import (
     harvest_source,
     harvest_sources,
 )
-from xxgk.harvest.portal import PortalReport, PortalSite, PortalSpec, serve_portal
+from xxgk.demo import PortalReport, PortalSite, PortalSpec, serve_portal
 from xxgk.harvest.registry import source_from_dict
 
 CORPUS = Path(__file__).parents[2] / "shared" / "corpus"

@@ -1,4 +1,4 @@
-"""Fetch behaviours against a real local server (harvest.portal): retries, limits, manners."""
+"""Fetch behaviours against a real local server (xxgk.demo): retries, limits, manners."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from xxgk.harvest.fetch import (
     host_allowed,
     parse_retry_after,
 )
-from xxgk.harvest.portal import Fault, Portal, PortalSpec, serve_portal
+from xxgk.demo import Fault, Portal, PortalSpec, serve_portal
 
 HTML = "text/html; charset=utf-8"
 

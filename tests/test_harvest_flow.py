@@ -30,7 +30,7 @@ from xxgk.flows.harvesting import HarvestPlan, archive_dir_of
 from xxgk.flows.pipeline import DocumentOutcome, RunSummary, run_pipeline
 from xxgk.harvest import FetchConfig, RawArchive
 from xxgk.harvest.fetch import ERR_HTTP, ERR_OFFSITE, ERR_ROBOTS
-from xxgk.harvest.portal import SampleDocument, demo_run_spec, portal_sources, sample_sources, serve_portal
+from xxgk.demo import SampleDocument, demo_run_spec, portal_sources, sample_sources, serve_portal
 from xxgk.synth.report import SyntheticReport
 from xxgk.synth.sample import sample_documents
 from xxgk.warehouse import load_staged

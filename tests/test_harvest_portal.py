@@ -21,7 +21,7 @@ from xxgk.harvest.harvester import (
     harvest_sources,
     reports_to_extract,
 )
-from xxgk.harvest.portal import demo_spec, main, portal_sources, serve_portal
+from xxgk.demo import demo_spec, main, portal_sources, serve_portal
 from xxgk.synth.report import SyntheticReport
 
 SLUG = {"demo-city": "city", "demo-county": "county"}
