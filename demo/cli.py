@@ -21,7 +21,9 @@ from xxgk.demo.spec import DEMO_PORT
 
 def main(argv: list[str] | None = None, *, wait: Callable[[], None] | None = None) -> None:
     """``python -m xxgk.demo --port 8765``: serve the demo portal (or ``--scale``) until interrupted."""
-    parser = argparse.ArgumentParser(prog="python -m xxgk.demo", description="Serve the fake government portal on loopback.")
+    parser = argparse.ArgumentParser(
+        prog="python -m xxgk.demo", description="Serve the fake government portal on loopback."
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=None, help=f"default {DEMO_PORT} ({SCALE_PORT} with --scale)")
     parser.add_argument("--no-faults", action="store_true", help="serve without injected faults")

@@ -328,4 +328,3 @@ def settle_staged(
         else:
             settled[i] = outcome
     return settled, todo
-

@@ -37,9 +37,7 @@ PREFECT_DEFAULTS: dict[str, str] = {
 #: Seconds to wait for a Prefect server's health endpoint.
 HEALTH_TIMEOUT = 5.0
 #: What the CLI says before it starts the temporary API (one line, on stderr).
-TEMPORARY_API_NOTICE = (
-    "starting a temporary Prefect API (6-20 s); use --no-prefect or set PREFECT_API_URL to skip"
-)
+TEMPORARY_API_NOTICE = "starting a temporary Prefect API (6-20 s); use --no-prefect or set PREFECT_API_URL to skip"
 
 _HOW_TO_START = (
     "A schedule needs a running Prefect server: the temporary API that `xxgk run` starts on its own "

@@ -31,6 +31,7 @@ PAUSE_AT_ENV = "XXGK_TEST_PAUSE_AT"
 PAUSE_FILE_ENV = "XXGK_TEST_PAUSE_FILE"
 PAUSE_POINTS = ("extract", "publish", "commit")
 
+
 def default_data_dir() -> Path:
     """``$XXGK_DATA_DIR`` if set, else ``./data``."""
     env = os.environ.get("XXGK_DATA_DIR")

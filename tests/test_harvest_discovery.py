@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from xxgk.demo import PortalReport, PortalSite, PortalSpec, serve_portal
 from xxgk.harvest.adapters import ADAPTERS
 from xxgk.harvest.adapters.trs import trs_page_urls
 from xxgk.harvest.archive import RawArchive
@@ -24,7 +25,6 @@ from xxgk.harvest.harvester import (
     harvest_source,
     harvest_sources,
 )
-from xxgk.demo import PortalReport, PortalSite, PortalSpec, serve_portal
 from xxgk.harvest.registry import source_from_dict
 
 CORPUS = Path(__file__).parents[2] / "shared" / "corpus"

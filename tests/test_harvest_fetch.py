@@ -9,6 +9,7 @@ from email.utils import format_datetime
 
 import pytest
 
+from xxgk.demo import Fault, Portal, PortalSpec, serve_portal
 from xxgk.harvest.fetch import (
     ERR_CONNECTION,
     ERR_HOST_NOT_ALLOWED,
@@ -24,7 +25,6 @@ from xxgk.harvest.fetch import (
     host_allowed,
     parse_retry_after,
 )
-from xxgk.demo import Fault, Portal, PortalSpec, serve_portal
 
 HTML = "text/html; charset=utf-8"
 
