@@ -10,7 +10,7 @@ import pytest
 from tests.corpus import compare_with_expected
 from xxgk.extractors import extract_document
 from xxgk.extractors.base import ExtractionError
-from xxgk.extractors.markdown import parse_markdown
+from xxgk.extractors.text.markdown import parse_markdown
 from xxgk.extractors.text import (
     decode_text,
     detect_form,
