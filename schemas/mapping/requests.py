@@ -1,0 +1,109 @@
+"""Table 三 (收到和处理政府信息公开申请情况): rows by label and group, then by print order."""
+
+from __future__ import annotations
+
+from xxgk.schemas.labels import match_requests_group, match_requests_leaf
+from xxgk.schemas.mapping.cells import assign_by_print_order, make_fact, select_values, value_columns
+from xxgk.schemas.mapping.rows import Row, TableRows, unmapped_row
+from xxgk.schemas.model import REQUESTS, REQUESTS_ROWS_V2019, REQUESTS_ROWS_V2021, REQUESTS_SPEC, V2019, V2021
+from xxgk.schemas.records import Fact, Unmapped
+from xxgk.schemas.values import AMBIGUOUS, OK, clean_cell_text
+
+
+def _map_requests(seg: TableRows) -> tuple[list[tuple[str | None, Row]], list[Unmapped]]:
+    """(row_key, row) pairs of table 三 in document order; rows printed without a label get None."""
+    mapped: list[tuple[str | None, Row]] = []
+    unmapped: list[Unmapped] = []
+    parent: str | None = None
+    pending_other: Row | None = None
+    for kind, row in seg.rows:
+        labels = row.label_texts
+        has_values = any(clean_cell_text(v.text) for v in row.values)
+        if kind == "header":
+            if has_values:
+                unmapped.append(unmapped_row(REQUESTS, row, "numbers printed in a header row (ignored)"))
+            continue
+        for lab in labels:
+            group = match_requests_group(lab)
+            if group and not match_requests_leaf(lab, None):
+                parent = group if group != "results" else parent
+        leaf = match_requests_leaf(labels[-1], parent) if labels else None
+        if leaf is None and labels:
+            leaf = match_requests_leaf("".join(labels), parent)
+        if leaf is None and labels and match_requests_group(labels[-1]) == "other":
+            # （六）其他处理: a leaf in the v2019 layout, a group label in v2021
+            if row.values:
+                pending_other = row
+                mapped.append(("other", row))
+            continue
+        if leaf is None:
+            if not labels and has_values:
+                mapped.append((None, row))  # a value row whose label was lost (PDF/Markdown conversions)
+            elif has_values:
+                group = match_requests_group("".join(labels))
+                reason = "values on a group label row (printed subtotal)" if group else "label matches no row"
+                unmapped.append(unmapped_row(REQUESTS, row, reason))
+            continue
+        if leaf.startswith("other.") and pending_other is not None:
+            # the （六） row had values but sub-rows follow: keep it as a printed subtotal
+            mapped.remove(("other", pending_other))
+            unmapped.append(unmapped_row(REQUESTS, pending_other, "values on a group label row (printed subtotal)"))
+            pending_other = None
+        if "." in leaf:
+            parent = leaf.split(".")[0]
+        mapped.append((leaf, row))
+    return mapped, unmapped
+
+
+def requests_facts(seg: TableRows) -> tuple[list[Fact], list[Unmapped], str]:
+    mapped, unmapped = _map_requests(seg)
+    layout = V2021 if any(k and k.startswith("other.") for k, _ in mapped) else V2019
+    order = REQUESTS_ROWS_V2021 if layout == V2021 else REQUESTS_ROWS_V2019
+    placed, left_over = assign_by_print_order(mapped, order)
+    unmapped += [unmapped_row(REQUESTS, r, "row without a label that no template position fits") for r in left_over]
+    facts: list[Fact] = []
+    cols = REQUESTS_SPEC.column_keys
+    grid_columns = value_columns([r for _, r, _ in placed], len(cols))
+    for key, row, how in placed:
+        values = select_values(row, len(cols), grid_columns.get(id(row.grid)))
+        if len(values) == len(cols):
+            cells = list(zip(cols, values, strict=True))
+        elif len(values) == len(cols) - 1:
+            # one cell lost (a conversion dropped it): the printed six keep their places, the
+            # total is reported ambiguous, with what the row identity implies as a best guess
+            cells = list(zip(cols[:-1], values, strict=True))
+        else:
+            unmapped.append(unmapped_row(REQUESTS, row, f"expected {len(cols)} cells, found {len(values)}"))
+            continue
+        for col_key, cell in cells:
+            label = REQUESTS_SPEC.column(col_key).labels[V2019]
+            fact = make_fact(REQUESTS, key, col_key, cell, layout, row, label)
+            if how:
+                fact.note = f"{fact.note}; {how}" if fact.note else how
+            facts.append(fact)
+        if len(cells) == len(cols) - 1:
+            facts.append(_missing_total(key, row, layout, facts[-len(cells) :]))
+    return facts, unmapped, layout
+
+
+def _missing_total(row_key: str, row: Row, layout: str, parts: list[Fact]) -> Fact:
+    known = [f.value for f in parts if f.value_status == OK]
+    guess = sum(known) if len(known) == len(parts) else None  # type: ignore[arg-type]
+    last = row.values[-1]
+    return Fact(
+        table=REQUESTS,
+        row_key=row_key,
+        column_key="total",
+        value=guess,
+        unit="件",
+        raw_text="",
+        value_status=AMBIGUOUS,
+        template_version=layout,
+        row_label=row.raw_label,
+        column_label="总计",
+        locator=row.grid.locator,
+        page=last.page if last.page is not None else row.grid.page,
+        grid_row=last.row,
+        grid_col=None,
+        note="cell missing: the row prints 6 of 7 cells; value is the sum of the six (row identity), not printed",
+    )
