@@ -105,7 +105,7 @@ def match_requests_leaf(label: str, parent: str | None = None) -> str | None:
         if _has_any(label, cores):
             return key
     core = strip_numbering(label)
-    if core in lx.TOTAL_WORDS or re.search(r"\(七\)|七[、.]?(?:总计|合计)", label):
+    if core in lx.TOTAL_WORDS or lx.REQUEST_TOTAL_ROW.search(label):
         return "total_processed"
     if core in lx.OTHER_WORDS and (parent == "other" or label.startswith("3")):
         # no other group of table 三 has a child 其他; （六）'s third child is 3.其他
@@ -161,9 +161,9 @@ def match_block_caption(label: str) -> str | None:
 def header_unit(label: str) -> str | None:
     """The money unit a table-二 header cell prints (本年收费金额（单位：万元）), or None."""
     if _has_any(label, lx.HEADER_UNIT_WAN):
-        return "万元"
+        return lx.WAN_YUAN
     if _has_any(label, lx.HEADER_UNIT_YUAN):
-        return "元"
+        return lx.YUAN
     return None
 
 
@@ -208,12 +208,9 @@ def table_of_heading(label: str) -> str | None:
     """The table a section heading (二、主动公开政府信息情况 ...) introduces, or None."""
     if _has_any(label, lx.TABLE_HEADING_CORES[PROACTIVE]):
         return PROACTIVE
-    if _has_any(label, lx.TABLE_HEADING_CORES[REQUESTS]) or ("依申请公开" in label and "情况" in label):
-        return REQUESTS
-    if ("行政复议" in label and "行政诉讼" in label and "情况" in label) or _has_any(
-        label, lx.TABLE_HEADING_CORES[REVIEW_LITIGATION]
-    ):
-        return REVIEW_LITIGATION
+    for table in (REQUESTS, REVIEW_LITIGATION):
+        if _has_any(label, lx.TABLE_HEADING_CORES[table]) or all(w in label for w in lx.TABLE_HEADING_ALL_OF[table]):
+            return table
     return None
 
 

@@ -20,8 +20,8 @@ import re
 #: Traditional forms (old fonts, mirrors) of the characters of this vocabulary, and the simplified
 #: character each folds to. Generated from OpenCC (t2s) over every CJK character whose simplified
 #: form is in ``vocabulary()``; ``tests/test_lexicon.py`` regenerates it and prints it when it differs.
-TRADITIONAL_FORMS = "萬不業舉於會傳免全六關內決況况減齣列製辦務動區單捲厤曆歷曆歷發髮隻閤衕後圍國處復複復審傢對屬年廢度開強噹當律總執護報據數數無機權條構査標沒現理益益直眞確社祕稱穩類類类纍累糾納組織經結繼續維繳網罰範獲穫行補規計認議許訟訪訴詢請請購費轉過這踰埰寀採量金問麪麫麵項題額"
-SIMPLIFIED_FORMS = "万不业举于会传免全六关内决况况减出列制办务动区单卷历历历历历发发只合同后围国处复复复审家对属年废度开强当当律总执护报据数数无机权条构查标没现理益益直真确社秘称稳类类类累累纠纳组织经结继续维缴网罚范获获行补规计认议许讼访诉询请请购费转过这逾采采采量金问面面面项题额"
+TRADITIONAL_FORMS = "萬業舉於會傳關內決況減齣製辦務動區單捲厤曆歷發髮隻閤衕後圍國處復複審傢對屬廢開強噹當總執護報據數無機權條構査標沒現眞確祕稱穩類纍糾納組織經結繼續維繳網罰範獲穫補規計認議許訟訪訴詢請購費轉過這踰埰寀採問麪麫麵項題額"
+SIMPLIFIED_FORMS = "万业举于会传关内决况减出制办务动区单卷历历历发发只合同后围国处复复审家对属废开强当当总执护报据数无机权条构查标没现真确秘称稳类累纠纳组织经结继续维缴网罚范获获补规计认议许讼访诉询请购费转过这逾采采采问面面面项题额"
 #: Characters OCR (and old typesetting) confuses with a label character: folded in labels only,
 #: never in values (a value is read as printed or not at all).
 OCR_LABEL_CONFUSIONS = {"己": "已", "巳": "已", "末": "未", "曰": "日"}
@@ -91,6 +91,10 @@ REQUEST_GROUP_LABELS: dict[str, str] = {
 }
 #: A bare total word: （七）总计 in the label column, 总计 as a column header elsewhere.
 TOTAL_WORDS = ("总计", "合计")
+#: （七）总计 however it is enumerated (七、总计, 七.合计, (七)).
+REQUEST_TOTAL_ROW = re.compile(r"\(七\)|七[、.]?(?:总计|合计)")
+#: The folded cores that find （七）总计 in a text stream.
+REQUEST_TOTAL_CORES = ("七总计", "七合计", "总计", "合计")
 #: A bare 其他: （六）'s third child 3.其他 (the only 其他 leaf of table 三).
 OTHER_WORDS = ("其他", "其它")
 
@@ -192,12 +196,19 @@ REVIEW_HEADER_FRAGMENTS = ("维持", "纠正", "其他", "尚未", "审结", "�
 # --- sections, titles, documents ---------------------------------------------------------------
 
 CN_NUMERALS = "一二三四五六七八九十"
+#: How reports number the three tables (二、主动公开…, 三、收到和处理…, 四、…行政复议): used in messages.
+TABLE_NUMERALS = {"proactive": "二", "requests": "三", "review_litigation": "四"}
 
 #: Section headings that open each statistical table (folded, without their 二、/三、/四、).
 TABLE_HEADING_CORES: dict[str, tuple[str, ...]] = {
     "proactive": ("主动公开政府信息情况", "主动公开情况"),
     "requests": ("收到和处理政府信息公开申请",),
     "review_litigation": ("复议诉讼情况",),
+}
+#: Headings that name a table with words printed apart (依申请公开…情况, 行政复议、行政诉讼情况).
+TABLE_HEADING_ALL_OF: dict[str, tuple[str, ...]] = {
+    "requests": ("依申请公开", "情况"),
+    "review_litigation": ("行政复议", "行政诉讼", "情况"),
 }
 #: Headings that close the statistical part (五、存在的主要问题…, 六、其他需要报告的事项).
 CLOSING_HEADING_CORES = ("存在主要问题", "其他需要报告事项")
@@ -210,8 +221,32 @@ CLOSING_HEADING = re.compile(
     SECTION_NUMBER + "(?:" + "|".join(rf"[^。;、\d]{{0,12}}?{w}" for w in CLOSING_HEADING_CORES) + ")"
 )
 
-#: Words that name an annual report in a title.
-REPORT_TITLE_WORDS = ("年度报告", "年报", "工作报告")
+#: Words that name an annual report in a title: 年度报告 (the national title), 年报, 工作报告.
+ANNUAL_REPORT = "年度报告"
+ANNUAL_REPORT_SHORT = "年报"
+WORK_REPORT = "工作报告"
+REPORT_TITLE_WORDS = (ANNUAL_REPORT, ANNUAL_REPORT_SHORT, WORK_REPORT)
+#: A report year as printed in a title (2023年, 2023年度); the capturing form gives the year.
+TITLE_YEAR = r"(?:19|20)\d{2}\s*年度?"
+TITLE_YEAR_CAPTURE = r"((?:19|20)\d{2})\s*年度?"
+#: A printed date (2024-01-30, 2024年1月30日, 2024.1.30).
+PRINTED_DATE = re.compile(r"(?:19|20)\d{2}\s*[-./年]\s*\d{1,2}\s*[-./月]\s*\d{1,2}")
+#: The name of the report in a title: 政府信息公开工作年度报告 and the variants real titles use
+#: (信息公开年度报告, 政府信息公开年度工作报告, 信息公开工作报告, 政务公开…年度报告).
+REPORT_NAME = r"(?:(?:政府|政务)?信息公开(?:工作)?(?:年度报告|年度工作报告|工作报告)|政务公开[^\n。]{0,10}?年度报告)"
+#: What a body calls itself before the report name (the start of 政府信息公开 / 政务公开 / 信息公开).
+REPORT_NAME_START = r"(?:政府信息公开|政务公开|信息公开)"
+#: A report title: the report's name, or a year's 年报 (a bare 政府信息公开年报 is a CMS column name).
+REPORT_TITLE = re.compile(
+    rf"{REPORT_NAME}|{TITLE_YEAR}[^\n。]{{0,30}}?(?:政府|政务)?(?:信息)?公开[^\n。]{{0,6}}?{ANNUAL_REPORT_SHORT}"
+)
+#: A report title as a listing link prints it (looser: listings truncate and abbreviate).
+REPORT_LINK_TITLE = re.compile(
+    r"(政府|政务)?信息公开.{0,16}(年度报告|年报|年度工作报告|工作报告)|政务公开.{0,10}年度报告|信息公开年报"
+)
+#: A label before the title in converted text (标题：…).
+TITLE_LABEL = re.compile(r"^\s*(?:#+\s*)?(?:标题|题目|title)\s*[:：]\s*", re.IGNORECASE)
+
 #: Words only the statistical tables of a report print (national and pre-2019 formats).
 TABLE_ONLY_WORDS = (
     "信息内容",
@@ -284,7 +319,10 @@ TITLE_PREFIX_WORDS = ("关于", "标题")
 # --- values ------------------------------------------------------------------------------------
 
 #: Money units and their factor to 万元 (the canonical money unit).
-MONEY_UNITS: dict[str, float] = {"元": 0.0001, "万元": 1.0, "亿元": 10000.0}
+YUAN, WAN_YUAN, YI_YUAN = "元", "万元", "亿元"
+MONEY_UNITS: dict[str, float] = {YUAN: 0.0001, WAN_YUAN: 1.0, YI_YUAN: 10000.0}
+#: Units a number may carry in any column of the tables (件, 项 and the ubiquitous 个).
+TABLE_UNIT_WORDS = ("件", "项", "个")
 #: Measure words a count may carry in its cell (2笔, 3个, 5家, 12次, 7人次), longest first.
 COUNT_MEASURE_WORDS = ("人次", "件", "项", "个", "条", "笔", "家", "次", "宗", "起", "份", "部", "批")
 #: Prefixes of a signed change (本年增/减): 增40 → +40, 减1 → -1.
@@ -302,15 +340,26 @@ CN_MULTIPLIERS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 
 # --- narrative ---------------------------------------------------------------------------------
 
-#: How a narrative introduces the year's requests (收到政府信息公开申请218件).
-NARRATIVE_REQUEST_VERBS = ("收到", "受理", "新收", "办理", "接收", "共收到", "共受理")
-NARRATIVE_REQUEST_OBJECTS = ("政府信息公开", "依申请公开")
-NARRATIVE_REQUEST_NOUNS = ("申请", "事项", "件")
-NARRATIVE_CASE_WORDS = ("件", "起")
-NARRATIVE_COUNT_WORDS = ("件", "项", "份", "个")
-NARRATIVE_AND_WORDS = ("和", "及", "与", "、")
-#: Narrative of table 二 (主动公开规章22件, 制发规范性文件3件): verbs before a row's name.
-NARRATIVE_PROACTIVE_VERBS = ("主动公开", "公开", "制发", "新制作", "制定", "发布", "印发", "废止")
+_NUMBER = r"(\d[\d,]*)"
+_CLAUSE = "。；;，,"
+#: Headline numbers the narrative quotes, by topic (group 1 is the number): 收到政府信息公开申请218件,
+#: 行政复议和行政诉讼案件3件, 行政复议案件2件, 行政诉讼1起.
+NARRATIVE_CLAIMS: dict[str, re.Pattern[str]] = {
+    "requests": re.compile(
+        rf"(?:收到|受理|新收|办理|接收|共收到|共受理)[^{_CLAUSE}]{{0,24}}?(?:政府信息公开|依申请公开)[^{_CLAUSE}]{{0,12}}?"
+        rf"(?:申请|事项|件)[^{_CLAUSE}\d]{{0,6}}?{_NUMBER}\s*(?:件|项|份|个)"
+    ),
+    "review_and_litigation": re.compile(
+        rf"行政复议(?:和|及|与|、)(?:行政)?诉讼(?:案件)?[^{_CLAUSE}\d]{{0,8}}?{_NUMBER}\s*(?:件|起)"
+    ),
+    "admin_review": re.compile(rf"行政复议(?!和|及|与|、)(?:案件|申请)?[^{_CLAUSE}\d]{{0,8}}?{_NUMBER}\s*(?:件|起)"),
+    "litigation": re.compile(rf"行政诉讼(?:案件)?[^{_CLAUSE}\d]{{0,8}}?{_NUMBER}\s*(?:件|起)"),
+}
+#: Verbs before a table-二 row's name in the narrative (主动公开规章22件, 制发行政规范性文件3件).
+NARRATIVE_PROACTIVE_VERBS = ("主动公开", "公开", "制发", "新制作", "制定", "发布", "印发", "废止", "现行有效")
+#: Where a sentence ends.
+SENTENCE_END = re.compile(r"[。；;！!\n]")
+
 
 # --- page furniture ----------------------------------------------------------------------------
 

@@ -88,7 +88,7 @@ def parse_chinese_numeral(text: str) -> int | None:
     for ch in text:
         if ch in _CN_DIGITS:
             digit = _CN_DIGITS[ch]
-        elif ch == "万":
+        elif _CN_UNITS[ch] == 10000:
             section = (section + (digit or 0)) * 10000
             total += section
             section, digit = 0, None
@@ -127,7 +127,7 @@ def parse_cell_value(
         if m:
             amount, printed_unit = _to_number(m.group(1)), m.group(2)
             if printed_unit:
-                return ParsedValue(amount * _MONEY_FACTORS[printed_unit], "万元", OK, text)
+                return ParsedValue(amount * _MONEY_FACTORS[printed_unit], lx.WAN_YUAN, OK, text)
             if unit_printed_in_header:
                 return ParsedValue(amount, unit, OK, text)
             return ParsedValue(amount, None, OK, text, note="unit_unknown")

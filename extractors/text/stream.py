@@ -21,14 +21,15 @@ from xxgk.schemas.grid import Cell
 from xxgk.schemas.labels import LABEL_KEPT, fold_chars
 from xxgk.schemas.values import AMBIGUOUS, MEASURE, MONEY_UNIT
 
-_SIGN_WORDS = "|".join(sorted({w for w in (*lx.SIGN_PLUS_WORDS, *lx.SIGN_MINUS_WORDS) if "\u4e00" <= w[0] <= "\u9fff"}, key=len, reverse=True))
+_SIGN_WORDS = "|".join(sorted({w for w in (*lx.SIGN_PLUS_WORDS, *lx.SIGN_MINUS_WORDS) if w[0].isalpha()}, key=len, reverse=True))
+_UNIT_CHARS = "".join(lx.TABLE_UNIT_WORDS)
 _DASH_CHARS = r"\-−–—―/\\"
 #: Where a value run starts: a digit, 增/减 before a digit, or a null token.
 _VALUE_START = re.compile(rf"\d|(?:{_SIGN_WORDS})(?=\d)|[{_DASH_CHARS}]")
 #: The rest of a value run: digits, signs, units, null tokens; a measure word only right after a
 #: digit and before a break (``2笔 3个``), so a label that starts with one (部分公开) stays a label.
 _VALUE_TEXT = re.compile(
-    rf"(?:\s*(?:{_SIGN_WORDS}|{MONEY_UNIT}|[0-9.,+{_DASH_CHARS}件项个]|(?<=\d)(?:{MEASURE})(?=[\s\d{_DASH_CHARS}]|$)))+"
+    rf"(?:\s*(?:{_SIGN_WORDS}|{MONEY_UNIT}|[0-9.,+{_DASH_CHARS}{_UNIT_CHARS}]|(?<=\d)(?:{MEASURE})(?=[\s\d{_DASH_CHARS}]|$)))+"
 )
 
 

@@ -37,7 +37,7 @@ def _request_cores(key: str) -> tuple[str, ...]:
     if key == "other":
         return lx.REQUEST_GROUP_CORES["other"]
     if key == "total_processed":
-        return (*(f"七{w}" for w in lx.TOTAL_WORDS), *lx.TOTAL_WORDS)
+        return lx.REQUEST_TOTAL_CORES
     return lx.REQUEST_ROW_CORES.get(key, ())
 
 
@@ -71,10 +71,13 @@ _REVIEW_SPAN_WORDS = tuple(
     for w in (*lx.REVIEW_HEADER_WORDS[:2], *(r.labels[V2019].split("/")[-1] for r in REVIEW_SPEC.rows[1:]), *(c.labels[V2019] for c in REVIEW_SPEC.columns))
 )
 _REVIEW_SCAN_WORDS = (*_REVIEW_SPAN_WORDS, *lx.REVIEW_HEADER_FRAGMENTS)
-_REVIEW_HEADER_PROOF = (*lx.REVIEW_HEADER_PAIR, "审结")
+_REVIEW_HEADER_PROOF = (*lx.REVIEW_HEADER_PAIR, lx.REVIEW_COLUMN_CORES["pending"][-1])
 _REVIEW_GROUPS = ((4, (0, 1, 2, 3)), (9, (5, 6, 7, 8)), (14, (10, 11, 12, 13)))
 
-_ORDINAL_TAIL = re.compile(r"(?:\(?[0-9一二三四五六七八九十]{1,2}[)、.]|[一二三四五六七八九十]{1,2}、)[^()]*$")
+_N = lx.CN_NUMERALS
+_ORDINAL_TAIL = re.compile(rf"(?:\(?[0-9{_N}]{{1,2}}[)、.]|[{_N}]{{1,2}}、)[^()]*$")
+_ORDINAL_END = re.compile(rf"(?:[{_N}]{{1,2}}、|\([{_N}]{{1,2}}\)|\d{{1,2}}[.、])$")
+_T2, _T3, _T4 = (f"table {lx.TABLE_NUMERALS[t]} (text)" for t in ("proactive", "requests", "review_litigation"))
 
 
 @dataclass(slots=True)
@@ -177,7 +180,7 @@ def _parse_requests(st: Stream, lo: int, body: int, warnings: list[str]) -> _Tab
     if not leaves:
         return _Table()
     if missing:
-        warnings.append(f"table 三 (text): rows not found: {', '.join(missing)}")
+        warnings.append(f"{_T3}: rows not found: {', '.join(missing)}")
     v2021 = any(m.key.startswith("other.") for m in leaves)
     if v2021:  # （六）其他处理 is a group label over its three sub-rows
         items = [(m, grp or m.key == "other") for m, grp in items]
@@ -207,7 +210,7 @@ def _parse_requests(st: Stream, lo: int, body: int, warnings: list[str]) -> _Tab
     solved, level, _ = solve_requests(splits, free)
     if splits and level != "all identities":
         warnings.append(
-            f"table 三 (text): no split of the runs satisfies every identity; split assuming {level} "
+            f"{_T3}: no split of the runs satisfies every identity; split assuming {level} "
             "(the checks report the failing identities)"
         )
 
@@ -226,7 +229,7 @@ def _parse_requests(st: Stream, lo: int, body: int, warnings: list[str]) -> _Tab
             pending.append(label)
             continue
         if not w.value:
-            warnings.append(f"table 三 (text): no values after {label.text!r}")
+            warnings.append(f"{_T3}: no values after {label.text!r}")
             rows.append([*pending, label])
             pending = []
             continue
@@ -245,7 +248,7 @@ def _prefix_start(st: Stream, lo: int, first: Match) -> int:
     if first.full:
         return first.start
     before = st.compact[lo : first.start]
-    m = re.search(r"(?:[一二三四五六七八九十]{1,2}、|\([一二三四五六七八九十]{1,2}\)|\d{1,2}[.、])$", before)
+    m = _ORDINAL_END.search(before)
     return first.start - len(m.group()) if m else first.start
 
 
@@ -300,7 +303,7 @@ def _parse_proactive(st: Stream, lo: int, hi: int, warnings: list[str]) -> _Tabl
             label_start = st.s(m.start)
             label = st.cell(st.printed(label_start, w.suffix_end if w.value else st.s_end(m.end)), label_start)
             if not w.value:
-                warnings.append(f"table 二 (text): no values after {label.text!r}")
+                warnings.append(f"{_T2}: no values after {label.text!r}")
                 rows.append([label])
                 continue
             kinds = [_COLUMN_KIND[c] for c in columns] or ["count"] * len(w.value.split())
@@ -349,7 +352,7 @@ def _parse_review(st: Stream, lo: int, warnings: list[str], *, has_requests: boo
     if header:
         rows.append(header)
     if not w.value:
-        warnings.append("table 四 (text): header found but no values after it")
+        warnings.append(f"{_T4}: header found but no values after it")
         return _Table(rows, last)
     # the fewest broken group totals: a misprinted cell breaks exactly the total of its group
     for broken in range(len(_REVIEW_GROUPS) + 1):
@@ -358,9 +361,9 @@ def _parse_review(st: Stream, lo: int, warnings: list[str], *, has_requests: boo
             break
     if split.spans and broken:
         warnings.append(
-            f"table 四 (text): no split of {w.value.strip()!r} keeps every group total; "
+            f"{_T4}: no split of {w.value.strip()!r} keeps every group total; "
             f"splits breaking {broken} kept (the checks report the failing totals)"
         )
-    rows.append(value_cells(st, w, split, "table 四", warnings))
+    rows.append(value_cells(st, w, split, _T4, warnings))
     return _Table(rows, last)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from xxgk.schemas import lexicon as lx
 from xxgk.schemas.grid import Cell
 from xxgk.schemas.mapping.rows import Row
 from xxgk.schemas.model import SPECS
@@ -25,9 +26,9 @@ def make_fact(
         cell.text, unit=col.unit, signed=col.signed, money=col.money, unit_printed_in_header=unit_in_header
     )
     value, unit, status, note = parsed.value, parsed.unit, parsed.status, parsed.note
-    if col.money and header_unit == "元" and value is not None and parsed.raw_text.rstrip("0123456789.,") == "":
-        value = value / 10000  # the header says 元 and the cell prints no unit
-        note = "unit 元 from header"
+    if col.money and header_unit == lx.YUAN and value is not None and parsed.raw_text.rstrip("0123456789.,") == "":
+        value = value * lx.MONEY_UNITS[lx.YUAN]  # the header says 元 and the cell prints no unit
+        note = f"unit {lx.YUAN} from header"
     if cell.hint == AMBIGUOUS:
         status = AMBIGUOUS
         note = cell.note or "ambiguous"

@@ -9,6 +9,8 @@ from xxgk.schemas.model import REQUESTS, REQUESTS_ROWS_V2019, REQUESTS_ROWS_V202
 from xxgk.schemas.records import Fact, Unmapped
 from xxgk.schemas.values import AMBIGUOUS, OK, clean_cell_text
 
+_TOTAL = REQUESTS_SPEC.column("total")
+
 
 def _map_requests(seg: TableRows) -> tuple[list[tuple[str | None, Row]], list[Unmapped]]:
     """(row_key, row) pairs of table 三 in document order; rows printed without a label get None."""
@@ -95,12 +97,12 @@ def _missing_total(row_key: str, row: Row, layout: str, parts: list[Fact]) -> Fa
         row_key=row_key,
         column_key="total",
         value=guess,
-        unit="件",
+        unit=_TOTAL.unit,
         raw_text="",
         value_status=AMBIGUOUS,
         template_version=layout,
         row_label=row.raw_label,
-        column_label="总计",
+        column_label=_TOTAL.labels[V2019],
         locator=row.grid.locator,
         page=last.page if last.page is not None else row.grid.page,
         grid_row=last.row,
