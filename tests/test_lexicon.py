@@ -40,9 +40,9 @@ def printed_words_outside_the_lexicon() -> list[str]:
             tree = ast.parse(path.read_text(encoding="utf-8"))
             docs = _docstrings(tree)
             for node in ast.walk(tree):
-                if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
-                    if CJK.search(node.value):
-                        found.append(f"{rel}:{node.lineno}: {node.value[:40]!r}")
+                printed = isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs
+                if printed and CJK.search(node.value):
+                    found.append(f"{rel}:{node.lineno}: {node.value[:40]!r}")
     return found
 
 
