@@ -201,6 +201,47 @@ def is_leaf_label(text: str, v2021_other: bool = False) -> bool:
     return match_requests_group(n) == "other" and not v2021_other  # （六）其他处理 is a leaf in v2019
 
 
+def is_complete_label(text: str) -> bool:
+    """Whether a label already prints the whole canonical label of the row it names.
+
+    Such a label is not wrapped: text printed below it belongs to another label.
+    """
+    from xxgk.schemas.model import PROACTIVE_SPEC, REQUESTS_SPEC
+
+    folded = fold_label(text)
+    key = match_requests_leaf(folded)
+    spec = REQUESTS_SPEC if key else PROACTIVE_SPEC
+    key = key or match_proactive_row(folded)
+    if key is None:
+        return False
+    full = (fold_label(x) for x in spec.row(key).labels.values())
+    return any(strip_numbering(f) and folded.endswith(strip_numbering(f)) for f in full)
+
+
+def row_words(table: str, row_key: str) -> tuple[str, ...]:
+    """Every folded word that prints a row of ``table``: its labels and its keyword cores."""
+    from xxgk.schemas.model import SPECS
+
+    labels = tuple(fold_label(x) for x in SPECS[table].row(row_key).labels.values())
+    if table == REQUESTS:
+        if row_key == "total_processed":
+            cores: tuple[str, ...] = lx.REQUEST_TOTAL_CORES
+        elif row_key == "other":
+            cores = lx.REQUEST_GROUP_CORES["other"]
+        else:
+            cores = lx.REQUEST_ROW_CORES.get(row_key, ()) + tuple(lx.REQUEST_EXTRA_LABELS.get(row_key, ()))
+    elif table == PROACTIVE:
+        cores = lx.PROACTIVE_ROW_CORES[row_key]
+    else:
+        cores = lx.REVIEW_GROUP_CORES.get(row_key, ())
+    return tuple(dict.fromkeys(w for w in (*labels, *cores) if w))
+
+
+def row_printed(table: str, row_key: str, folded_text: str) -> bool:
+    """Whether a document (its folded text and table cells) prints a row's label anywhere."""
+    return any(w in folded_text for w in row_words(table, row_key))
+
+
 # --- which table ---------------------------------------------------------------------------
 
 

@@ -202,6 +202,11 @@ def is_value_token(text: str) -> bool:
     return bool(VALUE_TOKEN.fullmatch(unicodedata.normalize("NFKC", text).strip()))
 
 
+def prints_only_values(text: str | None) -> bool:
+    """True when a cell reads as a value or as several values (``3笔 125000元``), not as a label."""
+    return looks_like_value(text) or bool(value_tokens(text))
+
+
 def value_tokens(text: str | None) -> list[str]:
     """The value tokens one cell prints, when it prints only values (``3笔 125000元`` → two).
 

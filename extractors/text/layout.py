@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from xxgk.extractors.text.common import compact, is_value
 from xxgk.schemas import lexicon as lx
 from xxgk.schemas.grid import Cell, Grid
-from xxgk.schemas.labels import fold_label, is_leaf_label, match_requests_leaf, table_of_heading
+from xxgk.schemas.labels import fold_label, is_complete_label, is_leaf_label, match_requests_leaf, table_of_heading
 from xxgk.schemas.model import PROACTIVE, PROACTIVE_SPEC
 
 
@@ -243,13 +243,16 @@ def _overlapping(labels: list[_Label], piece: _Label, *, open_only: bool) -> _La
     """The nearest label up to two lines above whose columns the fragment overlaps.
 
     A known row label (``行政强制`` under ``行政处罚``, both printed without numbers) never
-    continues the label above it.
+    continues the label above it, and a label already printed whole (``二、上年结转政府信息
+    公开申请数量``) is continued by nothing: the fragment below it belongs to another label.
     """
     if _is_row_title(piece.text):
         return None
     best = None
     for lab in labels:
         if open_only and lab.owner is not None:
+            continue
+        if is_complete_label(lab.text):
             continue
         gap = piece.line - lab.last
         under = piece.start <= lab.end and lab.start <= piece.end  # centred wraps start anywhere under it
@@ -266,8 +269,12 @@ def _distance(lab: _Label, line: int) -> int:
 
 def _vertical_labels(items: list[tuple[int, list[_Chunk]]]) -> list[_Label]:
     """Text printed one character per line (三/、/本/年/度…) → one label; its pieces leave their lines."""
+    # a lone 无 reads as a value (none_text) but in a column of single characters it is text (（四）无法提供)
     singles = [
-        (li, c) for li, (_, chunks) in enumerate(items) for c in chunks if not c.value and len(c.text.strip()) <= 2
+        (li, c)
+        for li, (_, chunks) in enumerate(items)
+        for c in chunks
+        if len(c.text.strip()) <= 2 and (not c.value or c.text.strip() in lx.NONE_WORDS)
     ]
     out: list[_Label] = []
     used: set[int] = set()

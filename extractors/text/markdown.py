@@ -46,20 +46,20 @@ _LOST_NOTE = "empty cell in a converted table whose other value cells are all fi
 
 
 def pipe_cells(line: str, number: int) -> list[Cell]:
-    """The cells of one pipe row (``\\|`` is a literal bar), with their line and column."""
-    body = line.rstrip()
-    start = len(body) - len(body.lstrip())
-    body = body.strip()
+    """The cells of one pipe row (``\\|`` is a literal bar): line number and pipe column (0-based).
+
+    The column is the cell's position in the pipe row, so a cell's ``col`` names the same table
+    column in every row of a fragment (as in every other grid), and line + column find it.
+    """
+    body = line.strip()
     if body.startswith("|"):
-        body, start = body[1:], start + 1
+        body = body[1:]
     if body.endswith("|") and not body.endswith("\\|"):
         body = body[:-1]
     cells: list[Cell] = []
-    offset = start
-    for part in re.split(r"(?<!\\)\|", body):
+    for index, part in enumerate(re.split(r"(?<!\\)\|", body)):
         text = _BR.sub("\n", part).replace("\\|", "|").strip()
-        cells.append(Cell(text, number, offset + len(part) - len(part.lstrip())))
-        offset += len(part) + 1
+        cells.append(Cell(text, number, index))
     return cells
 
 
@@ -92,7 +92,10 @@ def _fragment_rows(rows: list[list[Cell]]) -> list[list[Cell]]:
         if not is_data and labels and labels < len(cells) and is_leaf_label(cells[labels - 1].text, False):
             is_data = True  # a table row printed with every value cell blank (规章 |  |  |)
         k = len(cells)
-        limit = widest_labels - labels if is_data else len(cells)
+        # a row with fewer labels is shifted left, unless empty cells (its merged label written
+        # as empties) fill the gap between its labels and its values
+        gap = next((i for i, c in enumerate(cells[labels:]) if c.text), len(cells) - labels)
+        limit = max(0, widest_labels - labels - gap) if is_data else len(cells)
         while k > 0 and not cells[k - 1].text and len(cells) - k < limit:
             k -= 1
         kept = _mark_copies(cells[:k], labels, header if is_data else None)

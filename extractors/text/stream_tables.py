@@ -141,6 +141,23 @@ def _requests_start(st: Stream, lo: int) -> tuple[int | None, int]:
 
 
 
+_OTHER_SIBLINGS = {"other.no_correction", "other.fee_unpaid"}
+_TOTAL_ANCHOR = next(a for a in _REQUEST_ANCHORS if a.key == "total_processed")
+
+
+def _unnumbered_other(st: Stream, items: Sequence[tuple[Match, bool]], cursor: int, hi: int) -> Match | None:
+    """A bare 其他 printed as （六）'s third sub-row without its 3.: only after its two siblings.
+
+    Anywhere else 其他 is part of other labels (其他法律…, 其他处理), so it is looked for only
+    between the second sibling and （七）总计.
+    """
+    if not {m.key for m, grp in items if not grp} >= _OTHER_SIBLINGS:
+        return None
+    total = st.find(_TOTAL_ANCHOR, cursor, hi)
+    hit = earliest(st.compact, lx.OTHER_WORDS, cursor, total.start if total else hi)
+    return Match("other.other", hit[0], hit[1], False) if hit else None
+
+
 def _parse_requests(st: Stream, lo: int, body: int, warnings: list[str]) -> _Table:
     comp = st.compact
     hi = len(comp)
@@ -153,6 +170,8 @@ def _parse_requests(st: Stream, lo: int, body: int, warnings: list[str]) -> _Tab
     anchors = _REQUEST_ANCHORS
     for idx, row_anchor in enumerate(anchors):
         m = st.find(row_anchor, cursor, hi)
+        if m is None and row_anchor.key == "other.other":
+            m = _unnumbered_other(st, items, cursor, hi)
         if m is not None and row_anchor.key not in _OPTIONAL_LEAVES:
             # a later row found first means this label is missing here (its match is further on)
             nxt = next((a for a in anchors[idx + 1 :] if a.key not in _OPTIONAL_LEAVES), None)

@@ -56,19 +56,22 @@ def map_grids(grids: list[Grid]) -> MappedTables:
         facts += f
         unmapped += u
     if REQUESTS in by_table:
-        f, u, layout = requests_facts(by_table[REQUESTS])
+        f, u, layout, notes = requests_facts(by_table[REQUESTS])
         versions[REQUESTS] = layout
         facts += f
         unmapped += u
+        warnings += notes
     if REVIEW_LITIGATION in by_table:
         # table 四 is the same in both versions: it inherits the version of the report's other tables
         versions[REVIEW_LITIGATION] = versions.get(PROACTIVE) or versions.get(REQUESTS) or V2021
-        f, u = review_facts(by_table[REVIEW_LITIGATION], versions[REVIEW_LITIGATION])
+        f, u, notes = review_facts(by_table[REVIEW_LITIGATION], versions[REVIEW_LITIGATION])
         facts += f
         unmapped += u
+        warnings += notes
 
-    facts, dup_warnings = _drop_duplicates(facts)
+    facts, dup_warnings, duplicates = _drop_duplicates(facts)
     warnings += dup_warnings
+    unmapped += duplicates
     facts = [f for f in facts if f.table in versions]
     missing: dict[str, list[tuple[str, str]]] = {}
     for table, version in versions.items():
@@ -98,11 +101,15 @@ def _proactive_expected(facts: list[Fact], version: str) -> list[tuple[str, str]
     return cells
 
 
-def _drop_duplicates(facts: list[Fact]) -> tuple[list[Fact], list[str]]:
-    """A cell printed twice (a table repeated on the page) is kept once; disagreement is reported."""
+def _drop_duplicates(facts: list[Fact]) -> tuple[list[Fact], list[str], list[Unmapped]]:
+    """A cell printed twice (a table repeated on the page) is kept once; disagreement is reported.
+
+    The second printing of a cell that disagrees with the first is kept in ``unmapped`` too.
+    """
     seen: dict[tuple[str, str, str], Fact] = {}
     out: list[Fact] = []
     warnings: list[str] = []
+    dropped: list[Unmapped] = []
     for f in facts:
         key = (f.table, f.row_key, f.column_key)
         if key in seen:
@@ -112,10 +119,21 @@ def _drop_duplicates(facts: list[Fact]) -> tuple[list[Fact], list[str]]:
                     f"{f.table}.{f.row_key}.{f.column_key} printed twice with different values: "
                     f"{first.raw_text!r} ({first.locator}) and {f.raw_text!r} ({f.locator}); the first is kept"
                 )
+                dropped.append(
+                    Unmapped(
+                        f.table,
+                        f.row_label,
+                        [f.raw_text],
+                        f"{f.row_key}.{f.column_key} printed a second time with another value; the first is kept",
+                        f.locator,
+                        f.page,
+                        f.grid_row,
+                    )
+                )
             continue
         seen[key] = f
         out.append(f)
-    return out, warnings
+    return out, warnings, dropped
 
 
 __all__ = ["OK", "MappedTables", "Row", "TableRows", "map_grids", "segment_tables", "split_row"]

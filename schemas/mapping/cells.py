@@ -7,7 +7,7 @@ from xxgk.schemas.grid import Cell
 from xxgk.schemas.mapping.rows import Row
 from xxgk.schemas.model import SPECS
 from xxgk.schemas.records import Fact
-from xxgk.schemas.values import AMBIGUOUS, clean_cell_text, parse_cell_value
+from xxgk.schemas.values import AMBIGUOUS, clean_cell_text, parse_cell_value, value_tokens
 
 
 def make_fact(
@@ -27,13 +27,15 @@ def make_fact(
     )
     value, unit, status, note = parsed.value, parsed.unit, parsed.status, parsed.note
     if col.money and header_unit == lx.YUAN and value is not None and parsed.raw_text.rstrip("0123456789.,") == "":
-        value = value * lx.MONEY_UNITS[lx.YUAN]  # the header says 元 and the cell prints no unit
+        value = value / 10000  # the header says 元 and the cell prints no unit: to 万元
         note = f"unit {lx.YUAN} from header"
     if cell.hint == AMBIGUOUS:
         status = AMBIGUOUS
         note = cell.note or "ambiguous"
     elif cell.note:
         note = f"{note}; {cell.note}" if note else cell.note
+    if row.note:
+        note = f"{note}; {row.note}" if note else row.note
     return Fact(
         table=table,
         row_key=row_key,
@@ -54,6 +56,39 @@ def make_fact(
         box_unit=row.grid.box_unit if cell.bbox is not None else None,
         confidence=cell.confidence,
     )
+
+
+EMPTY_ROW_NOTE = "the row prints its label and no value cell: read as blank"
+
+
+def split_joined_values(values: list[Cell], n: int) -> list[Cell] | None:
+    """The row's cells with every cell that prints several values (``3笔 125000元``) split, if that makes ``n``.
+
+    A conversion (or the publisher) can print two cells' values in one cell; the row is then
+    short by exactly the extra values. Each part keeps its cell's position and says where it
+    was printed. None when no cell prints several values or the count still does not fit.
+    """
+    out: list[Cell] = []
+    joined = False
+    for cell in values:
+        tokens = value_tokens(cell.text)
+        if len(tokens) < 2:
+            out.append(cell)
+            continue
+        joined = True
+        note = f"printed in one cell with {' '.join(tokens)!r}"
+        out += [Cell(t, cell.row, cell.col, cell.page, cell.span_of, cell.hint, note, cell.bbox, cell.confidence) for t in tokens]
+    return out if joined and len(out) == n else None
+
+
+def blank_cells(row: Row, n: int) -> list[Cell]:
+    """``n`` empty cells for a row printed with its label and no value cell at all.
+
+    Such a row printed nothing in any of its cells: its facts are blank (value null), like a row
+    of empty cells, not a row lost. They sit right of the label in the grid's coordinates.
+    """
+    label = row.labels[-1]
+    return [Cell("", label.row, label.col + 1 + i, label.page, note=EMPTY_ROW_NOTE) for i in range(n)]
 
 
 def assign_by_print_order(

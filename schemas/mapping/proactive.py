@@ -6,7 +6,7 @@ from xxgk.schemas import lexicon as lx
 from xxgk.schemas.grid import Cell
 from xxgk.schemas.labels import fold_label, match_block_caption, match_proactive_column, match_proactive_row
 from xxgk.schemas.labels import header_unit as unit_in_header
-from xxgk.schemas.mapping.cells import make_fact
+from xxgk.schemas.mapping.cells import blank_cells, make_fact, split_joined_values
 from xxgk.schemas.mapping.rows import TableRows, unmapped_row
 from xxgk.schemas.model import PROACTIVE, PROACTIVE_CELLS, PROACTIVE_SPEC, V2019, V2021
 from xxgk.schemas.records import Fact, Unmapped
@@ -52,7 +52,8 @@ def proactive_facts(seg: TableRows, version: str) -> tuple[list[Fact], list[Unma
                 unmapped.append(unmapped_row(PROACTIVE, row, "label matches no row"))
             continue
         block = PROACTIVE_SPEC.row(row_key).block or ""
-        values, columns = _proactive_row_cells(row.values, block, header_cols, version)
+        printed = row.values or blank_cells(row, len(header_cols) or len(PROACTIVE_CELLS[version].get(block, ())))
+        values, columns = _proactive_row_cells(printed, block, header_cols, version)
         n = len(values)
         if columns is None:
             unmapped.append(unmapped_row(PROACTIVE, row, f"{n} cells do not fit the columns of {block}"))
@@ -90,6 +91,10 @@ def _proactive_row_cells(
     other = PROACTIVE_CELLS[V2019 if version == V2021 else V2021].get(block)
     if other and len(other) == len(values):
         return values, other
+    for columns in (from_header if set(from_header) <= allowed else (), preferred, other):
+        split = split_joined_values(values, len(columns)) if columns else None
+        if split is not None:
+            return split, tuple(columns)
     return values, None
 
 

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from xxgk.schemas.labels import match_requests_group, match_requests_leaf
-from xxgk.schemas.mapping.cells import assign_by_print_order, make_fact, select_values, value_columns
+from xxgk.schemas.mapping.cells import (
+    assign_by_print_order,
+    blank_cells,
+    make_fact,
+    select_values,
+    split_joined_values,
+    value_columns,
+)
+from xxgk.schemas.mapping.joins import join_split_rows, totals_hold
 from xxgk.schemas.mapping.rows import Row, TableRows, unmapped_row
 from xxgk.schemas.model import REQUESTS, REQUESTS_ROWS_V2019, REQUESTS_ROWS_V2021, REQUESTS_SPEC, V2019, V2021
 from xxgk.schemas.records import Fact, Unmapped
@@ -57,7 +65,12 @@ def _map_requests(seg: TableRows) -> tuple[list[tuple[str | None, Row]], list[Un
     return mapped, unmapped
 
 
-def requests_facts(seg: TableRows) -> tuple[list[Fact], list[Unmapped], str]:
+#: Table 三's row identity over its seven cells: 总计 == the six applicant columns.
+_ROW_IDENTITY = totals_hold([(6, (0, 1, 2, 3, 4, 5))])
+
+
+def requests_facts(seg: TableRows) -> tuple[list[Fact], list[Unmapped], str, list[str]]:
+    seg, notes = join_split_rows(seg, len(REQUESTS_SPEC.column_keys), _ROW_IDENTITY)
     mapped, unmapped = _map_requests(seg)
     layout = V2021 if any(k and k.startswith("other.") for k, _ in mapped) else V2019
     order = REQUESTS_ROWS_V2021 if layout == V2021 else REQUESTS_ROWS_V2019
@@ -68,6 +81,10 @@ def requests_facts(seg: TableRows) -> tuple[list[Fact], list[Unmapped], str]:
     grid_columns = value_columns([r for _, r, _ in placed], len(cols))
     for key, row, how in placed:
         values = select_values(row, len(cols), grid_columns.get(id(row.grid)))
+        if not values and row.labels:
+            values = blank_cells(row, len(cols))
+        elif len(values) < len(cols):
+            values = split_joined_values(values, len(cols)) or values
         if len(values) == len(cols):
             cells = list(zip(cols, values, strict=True))
         elif len(values) == len(cols) - 1:
@@ -85,7 +102,7 @@ def requests_facts(seg: TableRows) -> tuple[list[Fact], list[Unmapped], str]:
             facts.append(fact)
         if len(cells) == len(cols) - 1:
             facts.append(_missing_total(key, row, layout, facts[-len(cells) :]))
-    return facts, unmapped, layout
+    return facts, unmapped, layout, notes
 
 
 def _missing_total(row_key: str, row: Row, layout: str, parts: list[Fact]) -> Fact:

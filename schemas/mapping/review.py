@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from xxgk.schemas.labels import match_review_row
 from xxgk.schemas.mapping.cells import make_fact, select_values
+from xxgk.schemas.mapping.joins import join_split_rows, totals_hold
 from xxgk.schemas.mapping.rows import TableRows, unmapped_row
 from xxgk.schemas.model import REVIEW_CELL_ORDER, REVIEW_LITIGATION, REVIEW_SPEC, V2019
 from xxgk.schemas.records import Fact, Unmapped
 from xxgk.schemas.values import clean_cell_text
 
+#: Table 四's identities over its fifteen cells: each group's 总计 == its four outcomes.
+_GROUP_TOTALS = totals_hold([(4, (0, 1, 2, 3)), (9, (5, 6, 7, 8)), (14, (10, 11, 12, 13))])
 
-def review_facts(seg: TableRows, version: str) -> tuple[list[Fact], list[Unmapped]]:
+
+def review_facts(seg: TableRows, version: str) -> tuple[list[Fact], list[Unmapped], list[str]]:
+    seg, notes = join_split_rows(seg, len(REVIEW_CELL_ORDER), _GROUP_TOTALS)
     facts: list[Fact] = []
     unmapped: list[Unmapped] = []
     cols = REVIEW_SPEC.column_keys
@@ -33,4 +38,4 @@ def review_facts(seg: TableRows, version: str) -> tuple[list[Fact], list[Unmappe
             continue
         if n and any(clean_cell_text(v.text) for v in row.values):
             unmapped.append(unmapped_row(REVIEW_LITIGATION, row, f"expected 15 cells in one row, found {n}"))
-    return facts, unmapped
+    return facts, unmapped, notes

@@ -22,7 +22,7 @@ from xxgk.schemas.labels import (
 )
 from xxgk.schemas.model import PROACTIVE, REQUESTS, REVIEW_LITIGATION
 from xxgk.schemas.records import Unmapped
-from xxgk.schemas.values import clean_cell_text, looks_like_value
+from xxgk.schemas.values import clean_cell_text, prints_only_values
 
 
 @dataclass(slots=True)
@@ -33,6 +33,7 @@ class Row:
     values: list[Cell]
     grid: Grid
     index: int
+    note: str = ""
 
     @property
     def label_texts(self) -> list[str]:
@@ -70,7 +71,7 @@ def split_row(cells: list[Cell]) -> tuple[list[Cell], list[Cell]]:
     """
     last_label = -1
     for i, c in enumerate(cells):
-        if not looks_like_value(c.text):
+        if not prints_only_values(c.text):
             last_label = i
     labels = cells[: last_label + 1]
     values = [c for c in cells[last_label + 1 :] if not c.is_span_copy]
@@ -122,8 +123,9 @@ def segment_tables(grids: list[Grid]) -> tuple[list[TableRows], list[Unmapped]]:
             labels, values = split_row(cells)
             row = Row(labels, values, grid, index)
             signals = _row_signals(row)
-            if not signals and not labels and not any(clean_cell_text(v.text) for v in values):
-                continue  # an empty row
+            empty = not signals and not labels and not any(clean_cell_text(v.text) for v in values)
+            if empty and not (current is not None and in_grid and _continues(current, row)):
+                continue  # an empty row (one with exactly a table row's cells is that row, printed blank)
             if current is not None and current.table in signals:
                 target = current.table
             elif signals:
@@ -131,7 +133,7 @@ def segment_tables(grids: list[Grid]) -> tuple[list[TableRows], list[Unmapped]]:
             elif current is not None and (in_grid or _continues(current, row)):
                 target = current.table
             else:
-                if any(clean_cell_text(v.text) for v in values) and labels:
+                if any(clean_cell_text(v.text) for v in values):
                     stray.append(unmapped_row("", row, "row outside any statistical table"))
                 continue
             if current is None or current.table != target:
