@@ -126,7 +126,15 @@ def is_requests_header(labels: list[str]) -> bool:
     joined = "".join(labels)
     if _has_any(joined, lx.REQUEST_NOTE_WORDS[:1]):
         return True
-    words = (*lx.REQUEST_HEADER_GROUP_WORDS, *(c for k, cs in lx.REQUEST_COLUMN_CORES.items() if k.startswith(("natural", "legal_")) and k != "legal_other" for c in cs))
+    words = (
+        *lx.REQUEST_HEADER_GROUP_WORDS,
+        *(
+            c
+            for k, cs in lx.REQUEST_COLUMN_CORES.items()
+            if k.startswith(("natural", "legal_")) and k != "legal_other"
+            for c in cs
+        ),
+    )
     return sum(1 for w in words if w in joined) >= 2
 
 

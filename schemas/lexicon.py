@@ -28,7 +28,18 @@ OCR_LABEL_CONFUSIONS = {"己": "已", "巳": "已", "末": "未", "曰": "日"}
 #: Letters OCR reads for the digits of an enumerator (l.属于国家秘密, (O)): folded there only.
 OCR_DIGIT_CONFUSIONS = {"l": "1", "I": "1", "|": "1", "O": "0", "o": "0"}
 #: Brackets that all fold to ASCII parentheses (NFKC already folds the full-width ones).
-BRACKET_FORMS = {"【": "(", "】": ")", "〔": "(", "〕": ")", "[": "(", "]": ")", "〈": "(", "〉": ")", "《": "(", "》": ")"}
+BRACKET_FORMS = {
+    "【": "(",
+    "】": ")",
+    "〔": "(",
+    "〕": ")",
+    "[": "(",
+    "]": ")",
+    "〈": "(",
+    "〉": ")",
+    "《": "(",
+    "》": ")",
+}
 #: Characters dropped from labels before matching: quotes and the particles 的/之
 #: (属于国家秘密的, 危及"三安全一稳定"之).
 LABEL_DROPPED = "“”\"'「」『』‘’＂的之"
@@ -355,8 +366,21 @@ NARRATIVE_CLAIMS: dict[str, re.Pattern[str]] = {
     "admin_review": re.compile(rf"行政复议(?!和|及|与|、)(?:案件|申请)?[^{_CLAUSE}\d]{{0,8}}?{_NUMBER}\s*(?:件|起)"),
     "litigation": re.compile(rf"行政诉讼(?:案件)?[^{_CLAUSE}\d]{{0,8}}?{_NUMBER}\s*(?:件|起)"),
 }
-#: Verbs before a table-二 row's name in the narrative (主动公开规章22件, 制发行政规范性文件3件).
-NARRATIVE_PROACTIVE_VERBS = ("主动公开", "公开", "制发", "新制作", "制定", "发布", "印发", "废止", "现行有效")
+#: Verbs before a table-二 row's name in the narrative, by the column they count (制发行政规范性文件3件
+#: is ``issued``, 主动公开规章22件 is ``new_published``, 现行有效规范性文件41件 is ``in_force``).
+NARRATIVE_PROACTIVE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "new_made": ("新制作", "制作"),
+    "new_published": ("新公开", "主动公开"),
+    "published_total": ("累计公开", "对外公开"),
+    "issued": ("制发", "印发", "出台"),
+    "repealed": ("废止",),
+    "in_force": ("现行有效",),
+}
+#: How a narrative count of a table-二 row reads: verb, then (within a few characters) the row's
+#: name, then the number and a measure word. Formatted with ``verb`` and ``row`` alternations.
+NARRATIVE_PROACTIVE_CLAIM = (
+    r"(?:{verb})[^。;,，；\d和及与、]{{0,6}}?(?:{row})[^。;,，；\d和及与、]{{0,4}}?(\d+)(?:件|项|个)"
+)
 #: Where a sentence ends.
 SENTENCE_END = re.compile(r"[。；;！!\n]")
 

@@ -19,6 +19,7 @@ from xxgk.schemas.values import OK
 
 WARNING = "warning"
 
+
 @dataclass(frozen=True, slots=True)
 class NarrativeClaim:
     """A headline number quoted in the text, with the sentence it stands in."""

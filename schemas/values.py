@@ -21,8 +21,13 @@ NONE_TEXT = "none_text"
 UNPARSEABLE = "unparseable"
 AMBIGUOUS = "ambiguous"
 DERIVED = "derived"
+#: A digit run the table alone could split several ways, split the one way the report's own
+#: narrative (主动公开规章22件) allows: the value is as printed, the split is the narrative's.
+SPLIT_BY_NARRATIVE = "split_by_narrative"
+#: The same, settled by another copy of the same report (the page beside its text export).
+SPLIT_BY_OTHER_COPY = "split_by_other_copy"
 
-VALUE_STATUSES = (OK, BLANK, DASH, SLASH, NONE_TEXT, UNPARSEABLE, AMBIGUOUS)
+VALUE_STATUSES = (OK, BLANK, DASH, SLASH, NONE_TEXT, UNPARSEABLE, AMBIGUOUS, SPLIT_BY_NARRATIVE, SPLIT_BY_OTHER_COPY)
 
 _WS = re.compile(r"[\s\u00a0\u3000\u200b\ufeff]+")
 _DASHES = frozenset(lx.DASH_TOKENS)

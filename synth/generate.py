@@ -343,9 +343,7 @@ def _insert(text: str, rng: random.Random, sep: str) -> str:
     return text
 
 
-def _apply_label_defects(
-    labels: dict[str, str], defects: set[str], rng: random.Random, year: int
-) -> dict[str, str]:
+def _apply_label_defects(labels: dict[str, str], defects: set[str], rng: random.Random, year: int) -> dict[str, str]:
     out = dict(labels)
     if "label_typos" in defects:
         for key, (old, new) in _TYPOS.items():
@@ -665,9 +663,7 @@ def _identity(total: float | None, parts: list[float | None]) -> bool | None:
     return total == sum(p for p in parts if p is not None)
 
 
-def evaluate_identities(
-    cells: Mapping[CellKey, str], requests_layout: str
-) -> dict[str, bool | None]:
+def evaluate_identities(cells: Mapping[CellKey, str], requests_layout: str) -> dict[str, bool | None]:
     """Every hard identity on the printed cells: True holds, False fails, None not assessable.
 
     Names are ``<check_id>:<row or column>`` (``requests.balance:total``,
@@ -683,8 +679,11 @@ def evaluate_identities(
         def v(row: str, col: str = col) -> float | None:
             return _num(cells, REQUESTS, row, col)
 
-        new, carried, processed, forward = v("new_requests"), v("carried_over"), v("total_processed"), v(
-            "carried_forward"
+        new, carried, processed, forward = (
+            v("new_requests"),
+            v("carried_over"),
+            v("total_processed"),
+            v("carried_forward"),
         )
         if None in (new, carried, processed, forward):
             result[f"requests.balance:{col}"] = None
@@ -790,9 +789,7 @@ def _narrative(
     else:
         lines.append("无。")
     if reviews or suits:
-        lines.insert(
-            8, f"全年因政府信息公开工作被申请行政复议{reviews}件，被提起行政诉讼{suits}件。"
-        )
+        lines.insert(8, f"全年因政府信息公开工作被申请行政复议{reviews}件，被提起行政诉讼{suits}件。")
     month, day = rng.randint(1, 3), rng.randint(1, 28)
     lines += [publisher, f"{year + 1}年{month}月{day}日"]
     return "\n".join(lines)
@@ -918,7 +915,9 @@ def generate_report(
         defects=wanted,
         rng=prng,
         dash_token=prng.choice(("-", "—", "－", "--")),
-        fullwidth_share=(1.0 if prng.random() < 0.6 else prng.uniform(0.3, 0.9)) if "fullwidth_digits" in wanted else 0.0,
+        fullwidth_share=(1.0 if prng.random() < 0.6 else prng.uniform(0.3, 0.9))
+        if "fullwidth_digits" in wanted
+        else 0.0,
         measure_word=_stream(seed, "measure").choice(MEASURE_WORDS) if "measure_words" in wanted else "",
     )
     vrng = _stream(seed, "values")
@@ -1001,6 +1000,7 @@ def _apply_value_defects(
     protect: set[CellKey],
 ) -> None:
     """Slashes, dashes and blanks for zeros; per-cell draws keep the pattern independent of the rest."""
+
     def is_zero(key: CellKey) -> bool:
         return key not in protect and cells[key].translate(str.maketrans("０", "0")) == "0"
 
@@ -1230,8 +1230,14 @@ def generate_legacy(seed: int, *, year: int | None = None, publisher: str | None
         suits,
         0,
     ]
-    rows = [[Span("指标名称", header=True), Span("计量单位", header=True), Span(f"{year}年度", header=True),
-             Span("历年累计", header=True)]]
+    rows = [
+        [
+            Span("指标名称", header=True),
+            Span("计量单位", header=True),
+            Span(f"{year}年度", header=True),
+            Span("历年累计", header=True),
+        ]
+    ]
     for (label, unit), value in zip(_LEGACY_ROWS, values, strict=True):
         cumulative = value * rng.randint(1, 6) if value else 0
         rows.append([Span(label), Span(unit), Span(str(value)), Span(str(cumulative))])
@@ -1295,8 +1301,11 @@ def generate_not_a_report(seed: int, *, publisher: str | None = None, year: int 
             "contacts",
             [
                 [Span("受理机构", header=True), Span("办公地址", header=True), Span("联系电话", header=True)],
-                [Span(f"{pub}办公室"), Span(f"人民路{rng.randint(1, 300)}号"), Span(f"0{rng.randint(100, 999)}-"
-                                                                               f"{rng.randint(1000000, 9999999)}")],
+                [
+                    Span(f"{pub}办公室"),
+                    Span(f"人民路{rng.randint(1, 300)}号"),
+                    Span(f"0{rng.randint(100, 999)}-{rng.randint(1000000, 9999999)}"),
+                ],
             ],
             3,
         )
@@ -1321,7 +1330,9 @@ def generate_not_a_report(seed: int, *, publisher: str | None = None, year: int 
     )
 
 
-def _value_spans(report: SyntheticReport, table: str, row: str, cols: Iterable[str], spans: Iterable[int]) -> list[Span]:
+def _value_spans(
+    report: SyntheticReport, table: str, row: str, cols: Iterable[str], spans: Iterable[int]
+) -> list[Span]:
     return [
         Span(report.cells[(table, row, col)], colspan=cs, key=(table, row, col))
         for col, cs in zip(cols, spans, strict=True)

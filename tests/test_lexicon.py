@@ -25,7 +25,12 @@ def _docstrings(tree: ast.AST) -> set[int]:
     out = set()
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
-        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        if (
+            isinstance(body, list)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+        ):
             out.add(id(body[0].value))
     return out
 
@@ -84,7 +89,9 @@ def _variants(label: str) -> list[str]:
     out.append(label.replace("（", "【").replace("）", "】"))
     out.append(re.sub(r"^(\d+)\.", r"(\1)", label))  # 1. → (1)
     out.append(re.sub(r"^(\d+)\.", r"\1、", label))  # 1. → 1、
-    out.append(re.sub(r"^[（(][一二三四五六七八九十]+[）)]|^\d+\.|^[一二三四五六七八九十]+、", "", label))  # no enumerator
+    out.append(
+        re.sub(r"^[（(][一二三四五六七八九十]+[）)]|^\d+\.|^[一二三四五六七八九十]+、", "", label)
+    )  # no enumerator
     trad = str.maketrans(dict(zip(lx.SIMPLIFIED_FORMS, lx.TRADITIONAL_FORMS, strict=True)))
     out.append(label.translate(trad))
     out.append(label.replace("已", "己").replace("未", "末"))

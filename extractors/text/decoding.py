@@ -47,4 +47,3 @@ def decode_text(data: bytes, encoding: str | None = None) -> tuple[str, str, lis
 
 def _newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
-

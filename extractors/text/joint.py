@@ -190,4 +190,3 @@ def _outcome_dp(
                     ok[k].add(i)
                     break
     return count, ok
-

@@ -29,7 +29,6 @@ def is_layout_row(line: str) -> bool:
     return bool(tail) and all(is_value(t) for t in tail)
 
 
-
 @dataclass(slots=True)
 class _Chunk:
     text: str
@@ -428,7 +427,9 @@ def _layout_region(lines: list[str]) -> tuple[int, int]:
     start, end = None, len(lines)
     for i, line in enumerate(lines):
         n = compact(line)
-        if start is None and (lx.BLOCK_CAPTION_WORD in n or (table_of_heading(n) == PROACTIVE and re.match(lx.SECTION_NUMBER, n))):
+        if start is None and (
+            lx.BLOCK_CAPTION_WORD in n or (table_of_heading(n) == PROACTIVE and re.match(lx.SECTION_NUMBER, n))
+        ):
             start = i
         elif start is not None and lx.CLOSING_HEADING.match(n):
             end = i

@@ -41,6 +41,7 @@ def is_markdown(lines: list[str]) -> bool:
     """A pipe table: a ``|---|`` separator and at least three pipe rows."""
     return any(_is_pipe_separator(ln) for ln in lines) and sum(1 for ln in lines if _PIPE_ROW.match(ln)) >= 3
 
+
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _LOST_NOTE = "empty cell in a converted table whose other value cells are all filled: probably lost in conversion"
 

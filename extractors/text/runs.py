@@ -235,4 +235,3 @@ def describe_split(split: RunSplit, order: Sequence[int]) -> str:
     return (
         f"digit run {split.run.strip()!r} splits {count} ways into {len(split.kinds)} cells ({'; '.join(shown)}{more})"
     )
-

@@ -19,9 +19,11 @@ from xxgk.extractors.text.runs import RunSplit, describe_split, guess_order
 from xxgk.schemas import lexicon as lx
 from xxgk.schemas.grid import Cell
 from xxgk.schemas.labels import LABEL_KEPT, fold_chars
-from xxgk.schemas.values import AMBIGUOUS, MEASURE, MONEY_UNIT
+from xxgk.schemas.values import AMBIGUOUS, MEASURE, MONEY_UNIT, SPLIT_BY_NARRATIVE
 
-_SIGN_WORDS = "|".join(sorted({w for w in (*lx.SIGN_PLUS_WORDS, *lx.SIGN_MINUS_WORDS) if w[0].isalpha()}, key=len, reverse=True))
+_SIGN_WORDS = "|".join(
+    sorted({w for w in (*lx.SIGN_PLUS_WORDS, *lx.SIGN_MINUS_WORDS) if w[0].isalpha()}, key=len, reverse=True)
+)
 _UNIT_CHARS = "".join(lx.TABLE_UNIT_WORDS)
 _DASH_CHARS = r"\-−–—―/\\"
 #: Where a value run starts: a digit, 增/减 before a digit, or a null token.
@@ -200,8 +202,14 @@ def label_cells(st: Stream, spans: Sequence[tuple[int, int]]) -> list[Cell]:
     return cells
 
 
-def value_cells(st: Stream, window: Window, split: RunSplit, what: str, warnings: list[str]) -> list[Cell]:
-    """Cells of one split run: settled cells plain, cells the splits disagree on ``ambiguous``."""
+def value_cells(
+    st: Stream, window: Window, split: RunSplit, what: str, warnings: list[str], evidence: str = ""
+) -> list[Cell]:
+    """Cells of one split run: settled cells plain, cells the splits disagree on ``ambiguous``.
+
+    ``evidence`` names what narrowed ``split`` down to one reading (the narrative): the cells it
+    decided carry ``split_by_narrative`` and the evidence in their note instead of ``ok``.
+    """
     expected = len(split.kinds)
     if not split.spans:
         warnings.append(
@@ -221,6 +229,17 @@ def value_cells(st: Stream, window: Window, split: RunSplit, what: str, warnings
     return cells
 
 
+def decided_cells(cells: list[Cell], before: RunSplit, evidence: str) -> list[Cell]:
+    """The cells of a run that ``evidence`` narrowed to one split: those it decided say so."""
+    out = []
+    for j, cell in enumerate(cells):
+        texts = {before.run[x[j][0] : x[j][1]] for x in before.spans}
+        if len(texts) > 1:
+            cell = Cell(cell.text, cell.row, cell.col, hint=SPLIT_BY_NARRATIVE, note=evidence)
+        out.append(cell)
+    return out
+
+
 def src_offset(original: str, normalised: str, index: int) -> int:
     """Offset in ``original`` of character ``index`` of its NFKC form (same length unless NFKC expands)."""
     if len(original) == len(normalised):
@@ -231,5 +250,3 @@ def src_offset(original: str, normalised: str, index: int) -> int:
             return i
         acc += len(nfkc(ch))
     return len(original)
-
-

@@ -20,6 +20,7 @@ from xxgk.extractors.text.stream import (
     Stream,
     Window,
     anchor,
+    decided_cells,
     earliest,
     label_cells,
     label_spans,
@@ -68,7 +69,11 @@ _COLUMN_KIND = {c.key: ("signed" if c.signed else "money" if c.money else "count
 
 _REVIEW_SPAN_WORDS = tuple(
     compact(w)
-    for w in (*lx.REVIEW_HEADER_WORDS[:2], *(r.labels[V2019].split("/")[-1] for r in REVIEW_SPEC.rows[1:]), *(c.labels[V2019] for c in REVIEW_SPEC.columns))
+    for w in (
+        *lx.REVIEW_HEADER_WORDS[:2],
+        *(r.labels[V2019].split("/")[-1] for r in REVIEW_SPEC.rows[1:]),
+        *(c.labels[V2019] for c in REVIEW_SPEC.columns),
+    )
 )
 _REVIEW_SCAN_WORDS = (*_REVIEW_SPAN_WORDS, *lx.REVIEW_HEADER_FRAGMENTS)
 _REVIEW_HEADER_PROOF = (*lx.REVIEW_HEADER_PAIR, lx.REVIEW_COLUMN_CORES["pending"][-1])
@@ -137,8 +142,6 @@ def _requests_start(st: Stream, lo: int) -> tuple[int | None, int]:
     marks = [i for i in (comp.find(w, lo, first_row.start) for w in _REQUESTS_HEADER_STARTS) if i >= 0]
     start = min(marks) if marks else first_row.start
     return start, start
-
-
 
 
 _OTHER_SIBLINGS = {"other.no_correction", "other.fee_unpaid"}
@@ -289,12 +292,15 @@ def _parse_proactive(st: Stream, lo: int, hi: int, warnings: list[str]) -> _Tabl
     v19 = sum(1 for mk in lx.PROACTIVE_V2019_MARKERS if compact(mk) in region)
     version = V2021 if v21 > v19 else V2019
     captions = list(lx.BLOCK_CAPTION.finditer(comp, lo, hi))
+    claims = _proactive_claims(comp, lo, hi)
+    # rows of a block printed without its caption are found under the caption before them
+    captioned = {lx.BLOCK_BY_NUMERAL.get(c.group(1)) for c in captions}
     rows: list[list[Cell]] = []
     end = lo
     for ci, cap in enumerate(captions):
         b_lo, b_hi = cap.end(), captions[ci + 1].start() if ci + 1 < len(captions) else hi
         block = lx.BLOCK_BY_NUMERAL.get(cap.group(1))
-        allowed = [r.key for r in PROACTIVE_SPEC.rows if block is None or r.block == block]
+        allowed = [r.key for r in PROACTIVE_SPEC.rows if block is None or r.block in (block, *({r.block} - captioned))]
         matches: list[Match] = []
         p = b_lo
         while allowed:
@@ -327,9 +333,44 @@ def _parse_proactive(st: Stream, lo: int, hi: int, warnings: list[str]) -> _Tabl
                 continue
             kinds = [_COLUMN_KIND[c] for c in columns] or ["count"] * len(w.value.split())
             split = split_run(w.value, kinds)
-            cells = value_cells(st, w, split, label.text, warnings)
+            narrowed, evidence = _narrated(split, columns, claims.get(m.key, {}))
+            cells = value_cells(st, w, narrowed, label.text, warnings)
+            if evidence:
+                cells = decided_cells(cells, split, evidence)
             rows.append([label, *cells])
     return _Table(rows, end)
+
+
+def _proactive_claims(comp: str, lo: int, hi: int) -> dict[str, dict[str, tuple[int, str]]]:
+    """Counts of table-二 rows the narrative outside the table states: row → column → (value, words)."""
+    outside = comp[:lo] + "。" + comp[hi:]
+    claims: dict[str, dict[str, tuple[int, str]]] = {}
+    for row, cores in lx.PROACTIVE_ROW_CORES.items():
+        names = "|".join(re.escape(compact(c)) for c in sorted(cores, key=len, reverse=True))
+        for column, verbs in lx.NARRATIVE_PROACTIVE_COLUMNS.items():
+            verb = "|".join(re.escape(v) for v in sorted(verbs, key=len, reverse=True))
+            found = {
+                (int(x.group(1)), x.group(0))
+                for x in re.finditer(lx.NARRATIVE_PROACTIVE_CLAIM.format(verb=verb, row=names), outside)
+            }
+            if len({v for v, _ in found}) == 1:  # two different counts for one cell settle nothing
+                claims.setdefault(row, {})[column] = min(found)
+    return claims
+
+
+def _narrated(split: RunSplit, columns: Sequence[str], told: dict[str, tuple[int, str]]) -> tuple[RunSplit, str]:
+    """``split`` narrowed to the readings the narrative's counts allow, and the words that did it.
+
+    Only a narrowing to exactly one reading counts; otherwise the run stays as the table left it.
+    """
+    if len(split.spans) < 2 or split.truncated or not told or len(columns) != len(split.kinds):
+        return split, ""
+    used = [(columns.index(c), v, words) for c, (v, words) in told.items() if c in columns]
+    keep = [i for i in range(len(split.spans)) if all(split.values(i)[j] == v for j, v, _ in used)]
+    if len(keep) != 1:
+        return split, ""
+    narrowed = RunSplit(split.run, split.kinds, (split.spans[keep[0]],))
+    return narrowed, "split by the narrative: " + "; ".join(w for _, _, w in used)
 
 
 def _column_at(comp: str, a: int, b: int) -> str | None:
@@ -354,6 +395,11 @@ def _parse_review(st: Stream, lo: int, warnings: list[str], *, has_requests: boo
         return _Table()
     closing = lx.CLOSING_HEADING.search(comp, start)
     hi = closing.start() if closing else len(comp)
+    # a sentence between the heading and the header (2022年，未有…行政复议…情况。) is narrative
+    proof = earliest(comp, _REVIEW_HEADER_PROOF, start, hi)
+    if proof is not None:
+        ends = [m.end() for m in lx.SENTENCE_END.finditer(comp, start, proof[0])]
+        start = ends[-1] if ends else start
     # header words run up to the first value; narrative digits before any header word end the search
     p, last = start, None
     while p < hi:
@@ -385,4 +431,3 @@ def _parse_review(st: Stream, lo: int, warnings: list[str], *, has_requests: boo
         )
     rows.append(value_cells(st, w, split, _T4, warnings))
     return _Table(rows, last)
-

@@ -62,4 +62,3 @@ def parse_tabbed(text: str) -> list[Grid]:
             prev = "text"
     end_grid()
     return grids
-

@@ -7,7 +7,15 @@ from xxgk.schemas.grid import Cell
 from xxgk.schemas.mapping.rows import Row
 from xxgk.schemas.model import SPECS
 from xxgk.schemas.records import Fact
-from xxgk.schemas.values import AMBIGUOUS, clean_cell_text, parse_cell_value, value_tokens
+from xxgk.schemas.values import (
+    AMBIGUOUS,
+    OK,
+    SPLIT_BY_NARRATIVE,
+    SPLIT_BY_OTHER_COPY,
+    clean_cell_text,
+    parse_cell_value,
+    value_tokens,
+)
 
 
 def make_fact(
@@ -32,6 +40,9 @@ def make_fact(
     if cell.hint == AMBIGUOUS:
         status = AMBIGUOUS
         note = cell.note or "ambiguous"
+    elif cell.hint in (SPLIT_BY_NARRATIVE, SPLIT_BY_OTHER_COPY) and status == OK:
+        status = cell.hint
+        note = f"{note}; {cell.note}" if note else cell.note
     elif cell.note:
         note = f"{note}; {cell.note}" if note else cell.note
     if row.note:
@@ -77,7 +88,10 @@ def split_joined_values(values: list[Cell], n: int) -> list[Cell] | None:
             continue
         joined = True
         note = f"printed in one cell with {' '.join(tokens)!r}"
-        out += [Cell(t, cell.row, cell.col, cell.page, cell.span_of, cell.hint, note, cell.bbox, cell.confidence) for t in tokens]
+        out += [
+            Cell(t, cell.row, cell.col, cell.page, cell.span_of, cell.hint, note, cell.bbox, cell.confidence)
+            for t in tokens
+        ]
     return out if joined and len(out) == n else None
 
 

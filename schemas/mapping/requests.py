@@ -12,10 +12,11 @@ from xxgk.schemas.mapping.cells import (
     value_columns,
 )
 from xxgk.schemas.mapping.joins import join_split_rows, totals_hold
+from xxgk.schemas.mapping.placement import ShortRow, place_short_row
 from xxgk.schemas.mapping.rows import Row, TableRows, unmapped_row
 from xxgk.schemas.model import REQUESTS, REQUESTS_ROWS_V2019, REQUESTS_ROWS_V2021, REQUESTS_SPEC, V2019, V2021
 from xxgk.schemas.records import Fact, Unmapped
-from xxgk.schemas.values import AMBIGUOUS, OK, clean_cell_text
+from xxgk.schemas.values import clean_cell_text
 
 _TOTAL = REQUESTS_SPEC.column("total")
 
@@ -77,6 +78,7 @@ def requests_facts(seg: TableRows) -> tuple[list[Fact], list[Unmapped], str, lis
     placed, left_over = assign_by_print_order(mapped, order)
     unmapped += [unmapped_row(REQUESTS, r, "row without a label that no template position fits") for r in left_over]
     facts: list[Fact] = []
+    short: list[ShortRow] = []
     cols = REQUESTS_SPEC.column_keys
     grid_columns = value_columns([r for _, r, _ in placed], len(cols))
     for key, row, how in placed:
@@ -87,10 +89,9 @@ def requests_facts(seg: TableRows) -> tuple[list[Fact], list[Unmapped], str, lis
             values = split_joined_values(values, len(cols)) or values
         if len(values) == len(cols):
             cells = list(zip(cols, values, strict=True))
-        elif len(values) == len(cols) - 1:
-            # one cell lost (a conversion dropped it): the printed six keep their places, the
-            # total is reported ambiguous, with what the row identity implies as a best guess
-            cells = list(zip(cols[:-1], values, strict=True))
+        elif len(cols) - 2 <= len(values) < len(cols):
+            short.append(ShortRow(key, row, values, how))  # placed once every full row is read
+            continue
         else:
             unmapped.append(unmapped_row(REQUESTS, row, f"expected {len(cols)} cells, found {len(values)}"))
             continue
@@ -100,29 +101,6 @@ def requests_facts(seg: TableRows) -> tuple[list[Fact], list[Unmapped], str, lis
             if how:
                 fact.note = f"{fact.note}; {how}" if fact.note else how
             facts.append(fact)
-        if len(cells) == len(cols) - 1:
-            facts.append(_missing_total(key, row, layout, facts[-len(cells) :]))
+    for item in short:
+        facts += place_short_row(item, facts, layout)
     return facts, unmapped, layout, notes
-
-
-def _missing_total(row_key: str, row: Row, layout: str, parts: list[Fact]) -> Fact:
-    known = [f.value for f in parts if f.value_status == OK]
-    guess = sum(known) if len(known) == len(parts) else None  # type: ignore[arg-type]
-    last = row.values[-1]
-    return Fact(
-        table=REQUESTS,
-        row_key=row_key,
-        column_key="total",
-        value=guess,
-        unit=_TOTAL.unit,
-        raw_text="",
-        value_status=AMBIGUOUS,
-        template_version=layout,
-        row_label=row.raw_label,
-        column_label=_TOTAL.labels[V2019],
-        locator=row.grid.locator,
-        page=last.page if last.page is not None else row.grid.page,
-        grid_row=last.row,
-        grid_col=None,
-        note="cell missing: the row prints 6 of 7 cells; value is the sum of the six (row identity), not printed",
-    )
