@@ -23,6 +23,7 @@ from lxml.html import HtmlElement
 
 from xxgk.extractors.base import ExtractionError, RawDocument
 from xxgk.extractors.decoding import decode_bytes
+from xxgk.schemas import lexicon as lx
 from xxgk.schemas.grid import Cell, Grid
 
 FORMAT = "html"
@@ -133,60 +134,13 @@ _SPAN_RE = re.compile(r"\s*(\d+)")
 _MAX_COLSPAN = 1000
 _MAX_ROWSPAN = 65534
 
-#: Words that only the statistical tables of a report print (national and pre-2019 formats).
-_REPORT_MARKERS = (
-    "信息内容",
-    "第二十条",
-    "本年新收",
-    "上年结转",
-    "申请人情况",
-    "自然人",
-    "法人或其他组织",
-    "予以公开",
-    "不予公开",
-    "结转下年度",
-    "本年制发",
-    "本年新制作",
-    "处理决定",
-    "行政复议",
-    "行政诉讼",
-    "当面申请",
-    "同意公开",
-    "历年累计",
-    "指标名称",
-)
-#: Labels of the metadata box a CMS prints above an article (索引号/发布机构/...).
-_METADATA_LABELS = (
-    "索引号",
-    "发布机构",
-    "发文机关",
-    "发文日期",
-    "成文日期",
-    "发布日期",
-    "生效日期",
-    "废止日期",
-    "文号",
-    "主题分类",
-    "组配分类",
-    "体裁分类",
-    "信息分类",
-    "主题词",
-    "关键词",
-    "信息来源",
-    "公开方式",
-    "公开范围",
-    "有效性",
-    "所属机构",
-    "内容概述",
-    "公开时限",
-)
 #: A table cell holding more text than this is a page-layout cell wrapping prose, not a statistic.
 _LAYOUT_CELL_CHARS = 300
 #: The content root is the deepest element holding at least this share of the page's non-link CJK text.
 _CONTENT_SHARE = 0.5
 #: A table with less than this share of its CJK text outside links is a table of links.
 _LINK_TABLE_SHARE = 0.3
-_TITLE_WORDS = ("年度报告", "年报")
+_TITLE_WORDS = (lx.ANNUAL_REPORT, lx.ANNUAL_REPORT_SHORT)
 _YEAR_RE = re.compile(r"20\d\d")
 _XML_DECL_TEXT_RE = re.compile(r"<\?xml[^>]*\?>")
 
@@ -486,7 +440,7 @@ class _Page:
         text = self.table_text(table)
         if _has_marker(text):
             return False
-        if sum(1 for label in _METADATA_LABELS if label in text) >= 2:
+        if sum(1 for label in lx.METADATA_LABELS if label in text) >= 2:
             return True
         cjk = len(_CJK_RE.findall(_element_text(table)))
         return cjk > 0 and self.totals.get(id(table), 0) < _LINK_TABLE_SHARE * cjk
@@ -525,7 +479,7 @@ class _Page:
 
 
 def _has_marker(text: str) -> bool:
-    return any(m in text for m in _REPORT_MARKERS)
+    return any(m in text for m in lx.TABLE_ONLY_WORDS)
 
 
 def _lowest_common_ancestor(nodes: list[HtmlElement]) -> HtmlElement:
@@ -597,18 +551,18 @@ def _find_title(page: _Page, content_text: str) -> str:
     ]
     headings = [h for h in headings if len(h) <= 120]
     for text in headings:
-        if "年度报告" in text:
+        if lx.ANNUAL_REPORT in text:
             return text
     for meta in page.metas:
         key = (meta.get("name") or meta.get("property") or "").lower()
         content = meta.get("content") or ""
-        if key in ("articletitle", "og:title", "title") and "年度报告" in content:
+        if key in ("articletitle", "og:title", "title") and lx.ANNUAL_REPORT in content:
             return _WS_RE.sub(" ", content).strip()
     for line in content_text.split("\n")[:20]:
-        if "年度报告" in line and len(line) <= 80:
+        if lx.ANNUAL_REPORT in line and len(line) <= 80:
             return line.strip()
     for text in headings:
-        if "年报" in text and _YEAR_RE.search(text):
+        if lx.ANNUAL_REPORT_SHORT in text and _YEAR_RE.search(text):
             return text
     title = page.doc.find(".//title")
     if title is not None:

@@ -23,13 +23,6 @@ pytest.importorskip("grimp")
 
 ROOT = Path(__file__).resolve().parents[1]
 
-#: Import loops known and being fixed elsewhere, by name. Each entry must still be a loop (the
-#: test below fails once it is gone, so the exception is deleted with the fix).
-KNOWN_CYCLES: dict[str, frozenset[str]] = {
-    # TEMPORARY: the lead is splitting extractors/text.py; delete this entry with that change.
-    "text-markdown (extractors/text.py split pending)": frozenset({"xxgk.extractors.text", "xxgk.extractors.markdown"}),
-}
-
 _GRAPH = textwrap.dedent(
     """
     import json, sys, grimp
@@ -127,15 +120,7 @@ def test_cycle_finder_finds_a_loop() -> None:
 
 
 def test_no_import_cycles_between_modules(imports: dict[str, list[str]]) -> None:
-    known = set(KNOWN_CYCLES.values())
-    unexpected = [sorted(c) for c in _cycles(imports) if c not in known]
-    assert unexpected == [], f"import cycles: {unexpected}"
-
-
-@pytest.mark.parametrize("name", sorted(KNOWN_CYCLES))
-def test_known_cycle_exceptions_are_still_needed(imports: dict[str, list[str]], name: str) -> None:
-    """A known loop that is gone must be deleted from KNOWN_CYCLES, so it cannot come back unseen."""
-    assert KNOWN_CYCLES[name] in _cycles(imports), f"{name} is fixed: remove it from KNOWN_CYCLES"
+    assert [sorted(c) for c in _cycles(imports)] == []
 
 
 @pytest.mark.parametrize("package", ["xxgk.extractors", "xxgk.schemas"])

@@ -504,11 +504,11 @@ def test_artifacts_per_source_from_a_flow_run(prefect_server: str, published: Pa
         created = state.result()
         run_id = state.state_details.flow_run_id
         with get_client(sync_client=True) as client:
-            artifacts = client.read_artifacts(
+            stored = client.read_artifacts(
                 artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
             )
     assert sorted(created) == ["changsha-chengdong", "gone", "kunming-gaoxin"]
-    by_key = {a.key: a for a in artifacts}
+    by_key = {a.key: a for a in stored}
     assert sorted(by_key) == ["xxgk-changsha-chengdong", "xxgk-gone", "xxgk-kunming-gaoxin", "xxgk-validation-index"]
     assert by_key["xxgk-gone"].description == "gone: 0 report(s), 0 failed check(s); harvest layout_changed"
     assert "**Harvest**: layout_changed — listing changed" in str(by_key["xxgk-gone"].data)
