@@ -34,6 +34,7 @@ from xxgk.harvest.archive import (
 from xxgk.harvest.discovery import DOC_EXTENSIONS, Link, ListingParse, ReportPageParse, decode_page
 from xxgk.harvest.fetch import Attempt, Fetcher, FetchError, FetchResult, charset_of, host_allowed
 from xxgk.harvest.registry import Source
+from xxgk.schemas import lexicon as lx
 
 # SourceHarvest.status values.
 HARVEST_OK = "ok"
@@ -471,7 +472,7 @@ def adapter_fingerprint(adapter: Any) -> str:
         known = _fingerprints.get(cls)
     if known is not None:
         return known
-    files = {Path(__file__).with_name("discovery.py")}
+    files = {Path(__file__).with_name("discovery.py"), Path(lx.__file__)}
     for klass in cls.__mro__:
         if klass is object:
             continue

@@ -255,6 +255,29 @@ REPORT_TITLE = re.compile(
 REPORT_LINK_TITLE = re.compile(
     r"(政府|政务)?信息公开.{0,16}(年度报告|年报|年度工作报告|工作报告)|政务公开.{0,10}年度报告|信息公开年报"
 )
+#: Listing items that name a report but are not it (解读, 图解, 通知 …, a bare 统计表).
+REPORT_LINK_EXCLUDED = re.compile(r"解读|图解|一图|图说|读懂|视频|问答|通知|指南|目录|意见|方案|统计表$")
+#: A year in a title (2023年, 2023年度; the bare 2023 ranks after these).
+LINK_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)\s*(年|年度)?")
+#: A year written in numerals (二〇二三年), with the forms old fonts and OCR give 〇.
+CN_YEAR = re.compile(r"([二一][〇零○Ｏ O一二三四五六七八九]{3})\s*年")
+CN_YEAR_DIGITS = {"〇": "0", "零": "0", "○": "0", "Ｏ": "0", "O": "0", "一": "1", "二": "2", "三": "3", "四": "4",
+                  "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"}  # fmt: skip
+#: The anchor text of a listing's next-page link.
+NEXT_PAGE_TEXTS = ("下一页", "下页", "下一頁", "next", "›", "»", ">", ">>")
+#: Words whose presence on a page says it holds a report's tables (not just a link to it).
+REPORT_PAGE_WORDS = (
+    "主动公开",
+    "依申请",
+    "申请人",
+    "行政复议",
+    "行政诉讼",
+    "信息公开",
+    "第二十条",
+    "规章",
+    "行政许可",
+    "行政处罚",
+)
 #: A label before the title in converted text (标题：…).
 TITLE_LABEL = re.compile(r"^\s*(?:#+\s*)?(?:标题|题目|title)\s*[:：]\s*", re.IGNORECASE)
 
