@@ -112,6 +112,7 @@ def map_document(raw: RawDocument) -> DocumentResult:
         unmapped=mapped.unmapped,
         grids=[g.texts() for g in raw.grids],
         grid_locators=[g.locator for g in raw.grids],
+        grid_spans=[g.spans() for g in raw.grids],
         narrative=raw.text,
         warnings=list(raw.warnings) + mapped.warnings,
     )

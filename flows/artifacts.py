@@ -69,7 +69,7 @@ def _source_reports(data_dir: Path, wanted: set[str] | None) -> dict[str, list[t
     by_source: dict[str, list[tuple[Path, dict[str, Any]]]] = {}
     vdir = data_dir / "validation"
     if wanted is not None:
-        from xxgk.warehouse.validation_report import source_dir_name
+        from xxgk.warehouse.validation import source_dir_name
 
         paths = sorted(p for s in wanted for p in (vdir / source_dir_name(s)).glob("*.json"))
     else:
@@ -379,7 +379,7 @@ def _stored_harvest(entry: Mapping[str, Any]) -> dict[str, Any] | None:
 
 def _sources_of_changed_reports(data_dir: Path, changed: Iterable[str], sources: set[str]) -> set[str]:
     """The sources (of ``sources``) whose ``validation/<dir>/<year>.json`` is among the changed files."""
-    from xxgk.warehouse.validation_report import source_dir_name
+    from xxgk.warehouse.validation import source_dir_name
 
     dirs = {parts[1] for c in changed if len(parts := c.split("/")) == 3 and parts[0] == "validation"}
     return {s for s in sources if source_dir_name(s) in dirs}

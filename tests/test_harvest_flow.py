@@ -181,7 +181,20 @@ def test_harvest_flow_end_to_end(tmp_path: Path) -> None:
         # beyond the 2023 partition, at most the neighbouring years' cross-year checks move
         neighbours = {f"warehouse/checks/year={y}/part-0.parquet" for y in (2022, 2024)}
         assert all("/year=2023/" in k or k in neighbours for k in tables), tables
-        assert all(k.startswith(("validation/demo-county/", "validation/index")) for k in rewritten - tables)
+        assert all(
+            k.startswith(("validation/demo-county/", "validation/index"))
+            for k in rewritten
+            - tables
+            - {
+                "validation/history.json",
+                "validation/history.js",
+            }
+        )
+        history = json.loads((data / "validation" / "history.json").read_text(encoding="utf-8"))
+        # the run history says what changed: the report, and the next year's through its cross-year checks
+        assert "demo-county/2023" in history["runs"][-1]["changed"]
+        assert all(k.startswith("demo-county/") for k in history["runs"][-1]["changed"])
+        assert history["runs"][-1]["counts"]["new"] == 0
         new = next(o for o in outcomes if o.action == "extracted")
         result = load_staged(new.staged).result
         assert _facts(result) == _expected(portal.expected_reports()[("county", 2023)])
