@@ -125,6 +125,8 @@ def source_markdown(
     harvest: Any = None,
 ) -> str:
     """The markdown of one source's artifact: its harvest (if any), a row per year, failed checks."""
+    from xxgk.warehouse.validation.wording import check_comparison
+
     docs = [d for _, r in reports for d in r["documents"]]
     publisher = next((d.get("publisher") for d in docs if d.get("publisher")), "") or _field(harvest, "publisher", "")
     failed = sum(int(r.get("failed_checks") or 0) for _, r in reports)
@@ -164,8 +166,8 @@ def source_markdown(
             for check in doc.get("failed_checks", []):
                 checks.append(
                     f"- {_cell(year)} `{_cell(check.get('check_id'))}` {_cell(check.get('table'))} "
-                    f"{_cell(check.get('row_key'))} / {_cell(check.get('column_key'))}: expected "
-                    f"{_number(check.get('expected'))}, printed {_number(check.get('actual'))} ({_cell(check.get('severity'))})"
+                    f"{_cell(check.get('row_key'))} / {_cell(check.get('column_key'))}: "
+                    f"{_cell(check_comparison(check))} ({_cell(check.get('severity'))})"
                 )
     if notes:
         lines += ["", "**Reasons**", "", *notes]
