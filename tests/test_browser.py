@@ -1,8 +1,10 @@
 """The validation pages in a real browser: the system's headless Chromium, driven by Selenium.
 
-Chromium and its driver come from the Debian packages ``chromium`` and ``chromium-driver`` (with
-``fonts-noto-cjk`` for the Chinese text), which ``.ci/run`` installs where apt is available;
-elsewhere these tests are skipped with the reason. Nothing is downloaded: Selenium is pointed at
+Chromium and its driver come from the Debian packages ``chromium`` and ``chromium-driver``, which
+``.ci/run`` installs where apt is available; elsewhere these tests are skipped with the reason.
+CJK fonts for the screenshots (``fonts-noto-cjk``) are unpacked by ``.ci/run`` under ``build/fonts``
+and handed to Chromium alone through ``FONTCONFIG_FILE``: installed system-wide they change how
+PDFium reads the synthetic PDFs' non-embedded CJK font (8 PDF tests then fail). Nothing is downloaded: Selenium is pointed at
 the installed executables. Pages are opened from ``file://`` as a reader opens them. Screenshots
 go to ``build/test-artifacts/browser/`` (or ``$XXGK_TEST_ARTIFACTS/browser/``).
 """
@@ -24,6 +26,7 @@ from xxgk.warehouse import write_validation_reports
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[1]
+FONTS = REPO / "build" / "fonts"
 CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser")) if p), None)
 DRIVER = shutil.which("chromedriver")
 
@@ -35,8 +38,23 @@ def artifacts_dir() -> Path:
     return out
 
 
+def _font_env(tmp: Path) -> dict[str, str]:
+    """The environment of Chromium: the system's fonts plus those unpacked under build/fonts."""
+    env = dict(os.environ)
+    if FONTS.is_dir():
+        conf = tmp / "fonts.conf"
+        conf.write_text(
+            '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
+            '<include ignore_missing="yes">/etc/fonts/fonts.conf</include>\n'
+            f"<dir>{FONTS}</dir>\n<cachedir>{tmp / 'fontcache'}</cachedir>\n</fontconfig>\n",
+            encoding="utf-8",
+        )
+        env["FONTCONFIG_FILE"] = str(conf)
+    return env
+
+
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     if CHROMIUM is None or DRIVER is None:
         pytest.skip(
             "headless Chromium not installed (Debian packages chromium, chromium-driver, fonts-noto-cjk; "
@@ -56,7 +74,8 @@ def browser() -> Iterator[object]:
     ):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=DRIVER), options=options)
+    service = Service(executable_path=DRIVER, env=_font_env(tmp_path_factory.mktemp("chromium")))
+    driver = webdriver.Chrome(service=service, options=options)
     driver.set_page_load_timeout(60)
     try:
         yield driver

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -45,19 +46,25 @@ def consistency_of(result: DocumentResult) -> str:
 
 
 def document_href(path: str | None, documents_root: Path | None) -> str | None:
-    """A link from ``validation/<source>/<year>.html`` to the archived document.
+    """A link from ``validation/<source>/<year>.html`` to the archived document; None when not found.
 
-    Relative (``../../archive/raw/...``) when the file is inside the data directory, so the link
-    works wherever the data directory is mounted; a ``file:`` URL otherwise; None when not found.
+    A relative path (inside the data directory, or from the working directory) gives a relative
+    link (``../../archive/raw/...``), so the link works wherever the data directory and its
+    neighbours are mounted and two checkouts write the same bytes; an absolute path a ``file:`` URL.
     """
     if not path:
         return None
     p = Path(path)
     if p.is_absolute():
-        return p.as_uri() if p.exists() else None
+        return p.as_uri() if p.is_file() else None
     if documents_root is not None and (documents_root / p).is_file():
         return "../../" + quote(p.as_posix())
-    return p.resolve().as_uri() if p.is_file() else None
+    if not p.is_file():
+        return None
+    if documents_root is None:
+        return p.resolve().as_uri()
+    page_dir = (documents_root / "validation" / "source").resolve()
+    return quote(Path(os.path.relpath(p.resolve(), page_dir)).as_posix())
 
 
 def document_report(
