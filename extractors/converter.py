@@ -33,7 +33,7 @@ from pathlib import Path
 import olefile
 
 from xxgk.extractors.base import ExtractionError
-from xxgk.extractors.sniff import CONVERTED_FORMATS, DOC, ODT, OLE2_MAGIC, RTF, WORDML, WPS, office_format
+from xxgk.extractors.sniff import CONVERTED_FORMATS, DOC, DOCX, ODT, OLE2_MAGIC, RTF, WORDML, WPS, office_format
 from xxgk.schemas.records import STATUS_FAILED, STATUS_NEEDS_CONVERTER
 
 SOFFICE_ENV = "XXGK_SOFFICE"
@@ -96,7 +96,7 @@ def _suffix(data: bytes, fmt: str) -> str:
                 return ".doc" if ole.exists("WordDocument") else ".wps"
         except (OSError, ValueError, IndexError, TypeError):
             return ".wps"
-    return {DOC: ".doc", WPS: ".wps", RTF: ".rtf", ODT: ".odt", WORDML: ".xml"}.get(fmt, ".doc")
+    return {DOC: ".doc", DOCX: ".docx", WPS: ".wps", RTF: ".rtf", ODT: ".odt", WORDML: ".xml"}.get(fmt, ".doc")
 
 
 class _Profiles:
@@ -133,7 +133,13 @@ _CACHE: OrderedDict[str, bytes | ExtractionError] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 
 
-def _run_soffice(soffice: str, profile: Path, files: list[Path], outdir: Path, timeout: float) -> tuple[int | None, str]:
+#: Export filters by target extension (``docx`` is what the DOCX reader reads; ``doc`` makes test files).
+_FILTERS = {"docx": "docx:MS Word 2007 XML", "doc": "doc:MS Word 97", "rtf": "rtf:Rich Text Format", "odt": "odt"}
+
+
+def _run_soffice(
+    soffice: str, profile: Path, files: list[Path], outdir: Path, timeout: float, target: str = "docx"
+) -> tuple[int | None, str]:
     """Run one conversion call; (exit code or None on timeout, the tail of what it printed)."""
     cmd = [
         soffice,
@@ -145,7 +151,7 @@ def _run_soffice(soffice: str, profile: Path, files: list[Path], outdir: Path, t
         "--nolockcheck",
         f"-env:UserInstallation={profile.as_uri()}",
         "--convert-to",
-        "docx:MS Word 2007 XML",
+        _FILTERS[target],
         "--outdir",
         str(outdir),
         *(str(f) for f in files),
@@ -168,18 +174,23 @@ def _run_soffice(soffice: str, profile: Path, files: list[Path], outdir: Path, t
     return proc.returncode, out.decode("utf-8", "replace")[-400:].strip()
 
 
-def convert_many(items: Sequence[tuple[bytes, str]], soffice: str | None = None) -> list[bytes | ExtractionError]:
-    """DOCX bytes (or the error) for each (data, format), converted in as few soffice calls as possible."""
+def convert_many(
+    items: Sequence[tuple[bytes, str]], soffice: str | None = None, target: str = "docx"
+) -> list[bytes | ExtractionError]:
+    """The converted bytes (or the error) for each (data, format), in as few soffice calls as possible.
+
+    ``target`` is ``docx`` for reading; ``doc``/``rtf``/``odt`` make test documents.
+    """
     soffice = soffice or find_soffice()
     if soffice is None:
         return [missing_converter(fmt) for _, fmt in items]
     results: list[bytes | ExtractionError] = []
     for start in range(0, len(items), MAX_BATCH):
-        results += _convert_chunk(items[start : start + MAX_BATCH], soffice)
+        results += _convert_chunk(items[start : start + MAX_BATCH], soffice, target)
     return results
 
 
-def _convert_chunk(items: Sequence[tuple[bytes, str]], soffice: str) -> list[bytes | ExtractionError]:
+def _convert_chunk(items: Sequence[tuple[bytes, str]], soffice: str, target: str) -> list[bytes | ExtractionError]:
     timeout = _timeout(len(items))
     with tempfile.TemporaryDirectory(prefix="xxgk-convert-") as tmp, _PROFILES.borrow() as profile:
         indir, outdir = Path(tmp, "in"), Path(tmp, "out")
@@ -191,13 +202,13 @@ def _convert_chunk(items: Sequence[tuple[bytes, str]], soffice: str) -> list[byt
             path.write_bytes(data)
             files.append(path)
         try:
-            code, said = _run_soffice(soffice, profile, files, outdir, timeout)
+            code, said = _run_soffice(soffice, profile, files, outdir, timeout, target)
         except OSError as err:
             return [ExtractionError(STATUS_FAILED, f"LibreOffice ({soffice}) could not be started: {err}")] * len(items)
-        outputs = [outdir / f"d{i}.docx" for i in range(len(items))]
+        outputs = [outdir / f"d{i}.{target}" for i in range(len(items))]
         if len(items) > 1 and (code is None or not all(p.exists() for p in outputs)):
             # one document broke or hung the call: convert each alone, so only it fails
-            return [_convert_chunk([item], soffice)[0] for item in items]
+            return [_convert_chunk([item], soffice, target)[0] for item in items]
         results: list[bytes | ExtractionError] = []
         for (_, fmt), out in zip(items, outputs, strict=True):
             if code is None:

@@ -380,10 +380,6 @@ class _Reader:
             return True
         return any(len(texts[id(tc)]) > _LAYOUT_CELL_CHARS for tc in cells)
 
-    def _prop(self, tc: lxml.etree._Element, tag: str) -> lxml.etree._Element | None:
-        tcpr = tc.find(self.n.tcpr)
-        return tcpr.find(tag) if tcpr is not None else None
-
     def _count(self, n: int) -> None:
         self.cells_used += n
         if self.cells_used > MAX_EXPANDED_CELLS:
@@ -416,10 +412,12 @@ class _Reader:
             c = _int(before.get(n.val) if before is not None else None, 0, _MAX_GRID_SPAN)
             last: tuple[int, int] | None = None
             for tc in tcs:
-                span = _int(_val(self._prop(tc, n.grid_span), n), 1, _MAX_GRID_SPAN)
+                tcpr = tc.find(n.tcpr)
+                props = {} if tcpr is None else {child.tag: child for child in tcpr}
+                span = _int(_val(props.get(n.grid_span), n), 1, _MAX_GRID_SPAN)
                 self._count(span)
-                vmerge = self._prop(tc, n.vmerge)
-                hmerge = self._prop(tc, n.hmerge)
+                vmerge = props.get(n.vmerge)
+                hmerge = props.get(n.hmerge)
                 above = owner.get((r - 1, c))
                 if vmerge is not None and vmerge.get(n.val, "continue") != "restart" and above in vertical:
                     anchor = above

@@ -138,6 +138,8 @@ def _sheet_grids(
     grids: list[Grid] = []
     for rows in blocks:
         top, bottom = rows[0], rows[-1]
+        if _is_prose(rows, texts, owner):
+            continue
         used = [c for r in rows for c in range(width) if texts[r][c].strip() or (r, c) in owner]
         left, right = min(used), max(used)
         grid_rows: list[list[Cell]] = []
@@ -155,6 +157,17 @@ def _sheet_grids(
         grid.meta.update({"sheet": name, "origin": first})
         grids.append(grid)
     return grids, [line for line in lines if line]
+
+
+def _is_prose(rows: list[int], texts: list[list[str]], owner: dict[tuple[int, int], tuple[int, int]]) -> bool:
+    """A block of lines typed into one column (a title, a paragraph): text, not a table.
+
+    A table has text in more than one column or cells merged over rows, even when all its
+    values are blank.
+    """
+    columns = {c for r in rows for c, t in enumerate(texts[r]) if t.strip() and owner.get((r, c), (r, c)) == (r, c)}
+    merged_down = any(owner.get((r, c), (r, c))[0] != r for r in rows for c in range(len(texts[r])))
+    return len(columns) <= 1 and not merged_down
 
 
 def extract_sheets(data: bytes, fmt: str) -> RawDocument:

@@ -125,12 +125,14 @@ def _table(container: docx.document.Document | _Cell, table: PrintedTable, marku
     rows = len(table.rows)
     out = container.add_table(rows=rows, cols=table.ncols)
     out.style = "Table Grid"
+    cells = out._cells  # once: Table.cell() rescans the whole table on every call
+    ncols = table.ncols
     for r, placed in enumerate(_positions(table)):
         for c, span in placed:
-            cell = out.cell(r, c)
+            cell = cells[r * ncols + c]
             if span.rowspan > 1 or span.colspan > 1:
                 bottom = min(r + span.rowspan, rows) - 1
-                cell = cell.merge(out.cell(bottom, c + span.colspan - 1))
+                cell = cell.merge(cells[bottom * ncols + c + span.colspan - 1])
             _fill(cell, span, markup, seed=100 + r * 20 + c * 3)
     return out
 
