@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -105,7 +106,7 @@ def read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo | str, what: str) -> 
     try:
         with zf.open(info) as member:
             data = member.read(info.file_size + 1)
-    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError) as err:
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, NotImplementedError, EOFError) as err:
         raise ExtractionError(STATUS_FAILED, f"{what}: member {info.filename!r} cannot be read ({err})") from err
     if len(data) > info.file_size:
         raise ExtractionError(STATUS_FAILED, f"{what}: member {info.filename!r} is larger than its directory says")

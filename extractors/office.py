@@ -57,7 +57,9 @@ def read_office(
     if fmt == ENCRYPTED:
         raise ExtractionError(STATUS_FAILED, "password-protected (encrypted) Office document: unreadable without its password")
     if fmt == OLE_OTHER:
-        raise ExtractionError(STATUS_FAILED, "OLE2 compound file that is no Word or Excel document (e.g. PowerPoint)")
+        from xxgk.extractors.sniff import describe_ole
+
+        raise ExtractionError(STATUS_FAILED, describe_ole(data))
     raise ExtractionError(STATUS_FAILED, f"unsupported format: {fmt}")
 
 

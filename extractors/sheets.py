@@ -29,6 +29,7 @@ import python_calamine
 from xxgk.extractors.archive import open_zip
 from xxgk.extractors.base import ExtractionError, RawDocument
 from xxgk.extractors.docx import MAX_EXPANDED_CELLS
+from xxgk.extractors.sheet_bounds import workbook_area
 from xxgk.extractors.sniff import ODS, XLSX
 from xxgk.schemas.grid import Cell, Grid
 from xxgk.schemas.records import STATUS_FAILED
@@ -92,8 +93,16 @@ def cell_ref(row: int, col: int) -> str:
 
 
 def _open(data: bytes, fmt: str) -> python_calamine.CalamineWorkbook:
+    """The workbook, once its size is known to be safe for calamine (see ``sheet_bounds``)."""
     if fmt in (XLSX, ODS):
         open_zip(data, f"{fmt.upper()} package").close()  # the archive limits, before calamine inflates it
+    area = workbook_area(data, fmt)
+    if area > MAX_EXPANDED_CELLS:
+        raise ExtractionError(
+            STATUS_FAILED,
+            f"{fmt.upper()} workbook spans {area} cells from its first to its last filled cell (sheets together): "
+            f"more than the bound of {MAX_EXPANDED_CELLS}; refused as a hostile or broken file",
+        )
     try:
         return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except python_calamine.PasswordError as err:

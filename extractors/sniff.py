@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 
 import olefile
 
@@ -90,6 +91,17 @@ def ole_format(data: bytes) -> str:
     return OLE_OTHER
 
 
+def describe_ole(data: bytes) -> str:
+    """Why an OLE2 file is not read: damaged, or the streams it holds instead of a document."""
+    try:
+        with olefile.OleFileIO(data) as ole:
+            streams = sorted("/".join(p) for p in ole.listdir())
+    except (OSError, ValueError, IndexError, TypeError) as err:
+        return f"damaged OLE2 compound file (truncated or corrupt: {err})"
+    shown = ", ".join(repr(s) for s in streams[:6]) or "none"
+    return f"OLE2 compound file that is no Word or Excel document (streams: {shown})"
+
+
 def _written_by_wps(ole: olefile.OleFileIO) -> bool:
     """Whether the summary information names WPS Office (Kingsoft) as the creating program."""
     try:
@@ -109,12 +121,14 @@ def zip_format(data: bytes) -> str:
             mimetype = b""
             if "mimetype" in names and zf.getinfo("mimetype").file_size < 200:
                 mimetype = zf.read("mimetype").strip()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, NotImplementedError):
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, OSError, ValueError, NotImplementedError, EOFError):
         return ZIP  # the zip reader says why it cannot be opened
     if "word/document.xml" in names or _main_part(names, "word/"):
         return DOCX
-    if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
+    if "xl/workbook.xml" in names:
         return XLSX
+    if "xl/workbook.bin" in names:
+        return "xlsb"  # binary Excel 2007: not read (its cells cannot be bounded before loading)
     if mimetype == b"application/vnd.oasis.opendocument.text":
         return ODT
     if mimetype == b"application/vnd.oasis.opendocument.spreadsheet":
@@ -154,6 +168,7 @@ __all__ = [
     "XLS",
     "XLSX",
     "ZIP",
+    "describe_ole",
     "is_mhtml",
     "office_format",
 ]
