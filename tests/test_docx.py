@@ -216,7 +216,7 @@ def test_alt_chunk_html_is_read_in_place() -> None:
 def test_external_entities_are_not_resolved() -> None:
     doc = (
         '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/hostname">]>'
-        f'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
+        '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
         "<w:p><w:r><w:t>报告&x;</w:t></w:r></w:p></w:body></w:document>"
     )
     data = make_docx("", parts={})
