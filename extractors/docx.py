@@ -22,13 +22,30 @@ file cannot blow memory. No page numbers: a DOCX has no pages until it is laid o
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 import lxml.etree
 
 from xxgk.extractors.archive import open_zip, read_member
 from xxgk.extractors.base import ExtractionError, RawDocument
+from xxgk.extractors.wordml import (
+    MC,
+    R_ID,
+    REL,
+    W_STRICT,
+    W_TRANSITIONAL,
+    M,
+    Names,
+    bounded_int,
+    chosen_branch,
+    clean_line,
+    hidden_styles,
+    is_on,
+    parse_xml,
+    symbol,
+    text_boxes,
+    val,
+)
 from xxgk.schemas.grid import Cell, Grid
 from xxgk.schemas.records import STATUS_FAILED
 
@@ -39,111 +56,11 @@ _MAX_GRID_SPAN = 1000  # Word's own limit is 63 columns
 #: A table cell holding more text than this wraps prose: the table is layout, not a statistic.
 _LAYOUT_CELL_CHARS = 300
 
-_W_TRANSITIONAL = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-_W_STRICT = "http://purl.oclc.org/ooxml/wordprocessingml/main"
-_MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
-_M = "{http://schemas.openxmlformats.org/officeDocument/2006/math}"
-_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-_R_ID = (
-    "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id",
-    "{http://purl.oclc.org/ooxml/officeDocument/relationships}id",
-)
-_OFF = frozenset({"0", "false", "off", "none"})
-_INVISIBLE = str.maketrans("", "", "\u00ad\u200b\u200c\u200d\u2060\ufeff")
-_SPACES = re.compile(r"[ \r\f\v\u00a0\u3000\u2002\u2003\u2009]+")
-_TAB_SPACES = re.compile(r" ?\t ?")
-
-
-def _xml(data: bytes, what: str) -> lxml.etree._Element:
-    parser = lxml.etree.XMLParser(
-        resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True, remove_pis=True
-    )
-    try:
-        return lxml.etree.fromstring(data, parser=parser)
-    except lxml.etree.XMLSyntaxError as err:
-        raise ExtractionError(STATUS_FAILED, f"{what} is not well-formed XML ({err})") from err
-
-
-def clean_line(text: str) -> str:
-    """One line as shown: invisible characters (soft hyphens, zero-width spaces) dropped, spaces collapsed."""
-    return _TAB_SPACES.sub("\t", _SPACES.sub(" ", text.translate(_INVISIBLE))).strip()
-
-
-class _Names:
-    """Qualified tag names in the document's WordprocessingML namespace (transitional or strict)."""
-
-    def __init__(self, ns: str) -> None:
-        w = f"{{{ns}}}"
-        self.w = w
-        self.body, self.p, self.r, self.t, self.tbl, self.tr, self.tc = (
-            w + n for n in ("body", "p", "r", "t", "tbl", "tr", "tc")
-        )
-        self.sdt, self.sdt_content, self.custom_xml, self.smart_tag = (
-            w + n for n in ("sdt", "sdtContent", "customXml", "smartTag")
-        )
-        self.ins, self.dele, self.move_to, self.move_from = (w + n for n in ("ins", "del", "moveTo", "moveFrom"))
-        self.hyperlink, self.fld_simple, self.fld_char, self.dir, self.bdo = (
-            w + n for n in ("hyperlink", "fldSimple", "fldChar", "dir", "bdo")
-        )
-        self.rpr, self.ppr, self.trpr, self.tcpr = (w + n for n in ("rPr", "pPr", "trPr", "tcPr"))
-        self.vanish, self.rstyle, self.pstyle = (w + n for n in ("vanish", "rStyle", "pStyle"))
-        self.tab, self.ptab, self.br, self.cr = (w + n for n in ("tab", "ptab", "br", "cr"))
-        self.no_break_hyphen, self.sym = w + "noBreakHyphen", w + "sym"
-        self.txbx_content, self.alt_chunk = w + "txbxContent", w + "altChunk"
-        self.grid_span, self.vmerge, self.hmerge, self.grid_before = (
-            w + n for n in ("gridSpan", "vMerge", "hMerge", "gridBefore")
-        )
-        self.cell_del, self.val, self.type, self.char, self.font = (
-            w + n for n in ("cellDel", "val", "fldCharType", "char", "font")
-        )
-        self.style, self.style_id, self.based_on = w + "style", w + "styleId", w + "basedOn"
-        self.inline_containers = frozenset(
-            {self.hyperlink, self.smart_tag, self.custom_xml, self.ins, self.move_to, self.fld_simple, self.dir, self.bdo}
-        )
-        self.block_containers = frozenset({self.custom_xml, self.ins, self.move_to, self.smart_tag})
-
-
-def _on(el: lxml.etree._Element | None, names: _Names) -> bool | None:
-    """A Word toggle property: None when absent, else whether it is switched on."""
-    if el is None:
-        return None
-    return (el.get(names.val) or "true").lower() not in _OFF
-
-
-def hidden_styles(styles_xml: bytes | None, names: _Names) -> frozenset[str]:
-    """Ids of paragraph and character styles whose text is hidden (``w:vanish``, inherited via basedOn)."""
-    if not styles_xml:
-        return frozenset()
-    root = _xml(styles_xml, "DOCX styles part")
-    own: dict[str, bool | None] = {}
-    parent: dict[str, str] = {}
-    for style in root.iter(names.style):
-        sid = style.get(names.style_id)
-        if not sid:
-            continue
-        rpr = style.find(names.rpr)
-        own[sid] = _on(rpr.find(names.vanish), names) if rpr is not None else None
-        based = style.find(names.based_on)
-        if based is not None and based.get(names.val):
-            parent[sid] = based.get(names.val)  # type: ignore[assignment]
-    hidden: set[str] = set()
-    for sid in own:
-        seen: set[str] = set()
-        cur: str | None = sid
-        while cur is not None and cur not in seen:
-            seen.add(cur)
-            if own.get(cur) is not None:
-                if own[cur]:
-                    hidden.add(sid)
-                break
-            cur = parent.get(cur)
-    return frozenset(hidden)
-
 
 class _Reader:
     """One pass over the body: lines of text in reading order and the grids of the tables."""
 
-    def __init__(self, names: _Names, hidden: frozenset[str], fmt: str) -> None:
+    def __init__(self, names: Names, hidden: frozenset[str], fmt: str) -> None:
         self.n = names
         self.hidden = hidden
         self.fmt = fmt
@@ -170,8 +87,8 @@ class _Reader:
                     self.blocks(content)
             elif tag in n.block_containers:
                 self.blocks(child)
-            elif tag == _MC + "AlternateContent":
-                branch = _branch(child)
+            elif tag == MC + "AlternateContent":
+                branch = chosen_branch(child)
                 if branch is not None:
                     self.blocks(branch)
             elif tag == n.alt_chunk:
@@ -197,7 +114,7 @@ class _Reader:
     def alt_chunk(self, chunk: lxml.etree._Element) -> None:
         """``w:altChunk``: content imported whole from another part (HTML pasted by a CMS export),
         read by the HTML reader in place; a chunk of any other kind is named in a warning."""
-        rid = next((chunk.get(a) for a in _R_ID if chunk.get(a)), "")
+        rid = next((chunk.get(a) for a in R_ID if chunk.get(a)), "")
         body = self.chunk_source(rid) if rid else None
         if body is None:
             self.warnings.append(f"altChunk {rid or '(no id)'}: part missing; not read")
@@ -235,12 +152,12 @@ class _Reader:
                 content = child.find(n.sdt_content)
                 if content is not None:
                     self.inline(content, out, boxes, para_hidden)
-            elif tag == _MC + "AlternateContent":
-                branch = _branch(child)
+            elif tag == MC + "AlternateContent":
+                branch = chosen_branch(child)
                 if branch is not None:
                     self.inline(branch, out, boxes, para_hidden)
-            elif tag in (_M + "oMath", _M + "oMathPara") and not self._in_code():
-                out.append("".join(t.text or "" for t in child.iter(_M + "t")))
+            elif tag in (M + "oMath", M + "oMathPara") and not self._in_code():
+                out.append("".join(t.text or "" for t in child.iter(M + "t")))
             # w:del / w:moveFrom (deleted revisions), proofing marks, bookmarks, comments: no text
 
     def _in_code(self) -> bool:
@@ -254,7 +171,7 @@ class _Reader:
             style = rpr.find(n.rstyle)
             if style is not None and style.get(n.val) in self.hidden:
                 hidden = True
-            own = _on(rpr.find(n.vanish), n)
+            own = is_on(rpr.find(n.vanish), n)
             if own is not None:
                 hidden = own
         for child in r:
@@ -279,13 +196,13 @@ class _Reader:
             elif tag == n.no_break_hyphen:
                 out.append("-")
             elif tag == n.sym:
-                out.append(_symbol(child.get(n.char)))
-            elif tag == _MC + "AlternateContent":
-                branch = _branch(child)
+                out.append(symbol(child.get(n.char)))
+            elif tag == MC + "AlternateContent":
+                branch = chosen_branch(child)
                 if branch is not None:
-                    boxes.extend(_text_boxes(branch, n))
+                    boxes.extend(text_boxes(branch, n))
             elif tag in (n.w + "drawing", n.w + "pict", n.w + "object"):
-                boxes.extend(_text_boxes(child, n))
+                boxes.extend(text_boxes(child, n))
             # w:delText, w:instrText, w:softHyphen, footnote and comment references: nothing shown
 
     # --- tables ----------------------------------------------------------------------------
@@ -367,8 +284,8 @@ class _Reader:
                     self._cell_lines(content, lines)
             elif tag in n.block_containers:
                 self._cell_lines(child, lines)
-            elif tag == _MC + "AlternateContent":
-                branch = _branch(child)
+            elif tag == MC + "AlternateContent":
+                branch = chosen_branch(child)
                 if branch is not None:
                     self._cell_lines(branch, lines)
 
@@ -409,12 +326,12 @@ class _Reader:
         for r, (tr, tcs) in enumerate(rows):
             trpr = tr.find(n.trpr)
             before = trpr.find(n.grid_before) if trpr is not None else None
-            c = _int(before.get(n.val) if before is not None else None, 0, _MAX_GRID_SPAN)
+            c = bounded_int(before.get(n.val) if before is not None else None, 0, _MAX_GRID_SPAN)
             last: tuple[int, int] | None = None
             for tc in tcs:
                 tcpr = tc.find(n.tcpr)
                 props = {} if tcpr is None else {child.tag: child for child in tcpr}
-                span = _int(_val(props.get(n.grid_span), n), 1, _MAX_GRID_SPAN)
+                span = bounded_int(val(props.get(n.grid_span), n), 1, _MAX_GRID_SPAN)
                 self._count(span)
                 vmerge = props.get(n.vmerge)
                 hmerge = props.get(n.hmerge)
@@ -452,49 +369,6 @@ class _Reader:
         return Grid(rows=grid_rows, locator=locator)
 
 
-def _val(el: lxml.etree._Element | None, names: _Names) -> str | None:
-    return el.get(names.val) if el is not None else None
-
-
-def _int(value: str | None, default: int, limit: int) -> int:
-    try:
-        n = int(value) if value is not None else default
-    except ValueError:
-        return default
-    return max(default if default > 0 else 0, min(n, limit))
-
-
-def _symbol(code: str | None) -> str:
-    """A ``w:sym`` character; symbol-font code points (U+F000-F0FF) have no Unicode meaning."""
-    try:
-        point = int(code or "", 16)
-    except ValueError:
-        return ""
-    return "" if point >= 0xF000 or point < 0x20 else chr(point)
-
-
-def _branch(alternate: lxml.etree._Element) -> lxml.etree._Element | None:
-    """The one branch of ``mc:AlternateContent`` to read: its first Choice, else the Fallback.
-    Reading both would print every text box twice (DrawingML and its VML copy)."""
-    choice = alternate.find(_MC + "Choice")
-    return choice if choice is not None else alternate.find(_MC + "Fallback")
-
-
-def _text_boxes(el: lxml.etree._Element, names: _Names) -> list[lxml.etree._Element]:
-    """The outermost ``w:txbxContent`` elements under a drawing, one branch of each AlternateContent."""
-    out: list[lxml.etree._Element] = []
-    for child in el:
-        if child.tag == names.txbx_content:
-            out.append(child)
-        elif child.tag == _MC + "AlternateContent":
-            branch = _branch(child)
-            if branch is not None:
-                out.extend(_text_boxes(branch, names))
-        elif isinstance(child.tag, str):
-            out.extend(_text_boxes(child, names))
-    return out
-
-
 # --- the package -------------------------------------------------------------------------------
 
 
@@ -516,7 +390,7 @@ class _Package:
         if not data:
             return {}
         out: dict[str, tuple[str, str]] = {}
-        for rel in _xml(data, "DOCX relationships part").iter(_REL + "Relationship"):
+        for rel in parse_xml(data, "DOCX relationships part").iter(REL + "Relationship"):
             target = rel.get("Target") or ""
             if rel.get("TargetMode") == "External":
                 continue
@@ -546,9 +420,9 @@ def extract_docx(data: bytes, *, fmt: str = FORMAT) -> RawDocument:
     package = _Package(data, fmt)
     with package.zf:
         main = package.main_part()
-        root = _xml(package.get(main) or b"", "DOCX main document part")
-        ns = _W_STRICT if root.tag.startswith(f"{{{_W_STRICT}}}") else _W_TRANSITIONAL
-        names = _Names(ns)
+        root = parse_xml(package.get(main) or b"", "DOCX main document part")
+        ns = W_STRICT if root.tag.startswith(f"{{{W_STRICT}}}") else W_TRANSITIONAL
+        names = Names(ns)
         rels = package.rels(main)
         styles = next((t for k, t in rels.values() if k.endswith("/styles")), None)
         reader = _Reader(names, hidden_styles(package.get(styles) if styles else None, names), fmt)
