@@ -6,7 +6,8 @@ billion cells, and the allocation aborts the whole process (a Rust abort, not an
 So the cells are located first, cheaply, from the file itself: the ``r`` references of XLSX
 cells that hold something (self-closing ``<c/>`` elements are formatting only and calamine skips
 them), the row/column of every BIFF cell record of an XLS/ET ``Workbook`` stream, the repeat
-counts of ODS cells that hold something. The sum of the sheets' bounding boxes is what calamine
+counts of ODS cells that hold something (and the ODS merged ranges, which calamine does
+not report). The sum of the sheets' bounding boxes is what calamine
 would allocate.
 """
 
@@ -89,32 +90,49 @@ def _xls_area(data: bytes) -> int:
     return total + box.area
 
 
-def _ods_area(data: bytes) -> int:
+Merge = tuple[tuple[int, int], tuple[int, int]]
+
+
+def ods_scan(data: bytes) -> tuple[int, dict[str, list[Merge]]]:
+    """Cells of an ODS workbook's sheets, and each sheet's merged ranges (calamine gives none for ODS)."""
     with open_zip(data, "ODS package") as zf:
         try:
             content = read_member(zf, "content.xml", "ODS package")
         except KeyError:
-            return 0
-    total = 0
+            return 0, {}
     parser = lxml.etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
     try:
         root = lxml.etree.fromstring(content, parser=parser)
     except lxml.etree.XMLSyntaxError:
-        return 0  # calamine says why it cannot read the file
-    repeat_rows, repeat_cols = f"{_ODS_TABLE}number-rows-repeated", f"{_ODS_TABLE}number-columns-repeated"
-    for table in root.iter(f"{_ODS_TABLE}table"):
+        return 0, {}  # calamine says why it cannot read the file
+    t = _ODS_TABLE
+    total = 0
+    merges: dict[str, list[Merge]] = {}
+    for table in root.iter(f"{t}table"):
         box, row = _Box(), 0
-        for tr in table.iter(f"{_ODS_TABLE}table-row"):
-            rows = int(tr.get(repeat_rows, "1") or 1)
+        sheet_merges = merges.setdefault(table.get(f"{t}name", ""), [])
+        for tr in table.iter(f"{t}table-row"):
+            rows = _count(tr.get(f"{t}number-rows-repeated"))
             col = 0
             for cell in tr:
-                cols = int(cell.get(repeat_cols, "1") or 1)
+                cols = _count(cell.get(f"{t}number-columns-repeated"))
                 if len(cell) or cell.get(f"{_ODS_OFFICE}value-type"):
                     box.add(row, col, rows, cols)
+                down = _count(cell.get(f"{t}number-rows-spanned"))
+                across = _count(cell.get(f"{t}number-columns-spanned"))
+                if down > 1 or across > 1:
+                    sheet_merges.append(((row, col), (row + down - 1, col + across - 1)))
                 col += cols
             row += rows
         total += box.area
-    return total
+    return total, merges
+
+
+def _count(value: str | None) -> int:
+    try:
+        return max(int(value or 1), 1)
+    except ValueError:
+        return 1
 
 
 def workbook_area(data: bytes, fmt: str) -> int:
@@ -123,10 +141,10 @@ def workbook_area(data: bytes, fmt: str) -> int:
         if fmt == XLSX:
             return _xlsx_area(data)
         if fmt == ODS:
-            return _ods_area(data)
+            return ods_scan(data)[0]
         return _xls_area(data)
     except (zipfile.BadZipFile, ValueError, struct.error):
         return 0
 
 
-__all__ = ["workbook_area"]
+__all__ = ["Merge", "ods_scan", "workbook_area"]

@@ -29,7 +29,7 @@ import python_calamine
 from xxgk.extractors.archive import open_zip
 from xxgk.extractors.base import ExtractionError, RawDocument
 from xxgk.extractors.docx import MAX_EXPANDED_CELLS
-from xxgk.extractors.sheet_bounds import workbook_area
+from xxgk.extractors.sheet_bounds import ods_scan, workbook_area
 from xxgk.extractors.sniff import ODS, XLSX
 from xxgk.schemas.grid import Cell, Grid
 from xxgk.schemas.records import STATUS_FAILED
@@ -186,6 +186,7 @@ def extract_sheets(data: bytes, fmt: str) -> RawDocument:
     lines: list[str] = []
     warnings: list[str] = []
     budget = MAX_EXPANDED_CELLS
+    ods_merges = ods_scan(data)[1] if fmt == ODS else {}
     try:
         for meta in workbook.sheets_metadata:
             if meta.typ != python_calamine.SheetTypeEnum.WorkSheet:
@@ -206,7 +207,7 @@ def extract_sheets(data: bytes, fmt: str) -> RawDocument:
                     f"the bound of {MAX_EXPANDED_CELLS} cells; refused as a hostile or broken file",
                 )
             values = sheet.to_python(skip_empty_area=True)
-            merges = list(sheet.merged_cell_ranges or [])
+            merges = list(sheet.merged_cell_ranges or ods_merges.get(meta.name, []))
             sheet_grids, sheet_lines = _sheet_grids(meta.name, values, sheet.start or (0, 0), merges, fmt)
             grids += sheet_grids
             lines += sheet_lines

@@ -122,3 +122,20 @@ def render_xls(report: SyntheticReport | PrintedDocument, **options: Any) -> byt
     out = io.BytesIO()
     book.book.save(out)
     return out.getvalue()
+
+
+def make_ods(rows_xml: str) -> bytes:
+    """A minimal OpenDocument spreadsheet whose one sheet (表) holds ``rows_xml``."""
+    content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+      'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+      f'<office:body><office:spreadsheet><table:table table:name="表">{rows_xml}</table:table></office:spreadsheet></office:body></office:document-content>')
+    manifest = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+      '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+      '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>')
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        mimetype = "application/vnd.oasis.opendocument.spreadsheet"  # first and stored, as ODF requires
+        zf.writestr(zipfile.ZipInfo("mimetype"), mimetype, compress_type=zipfile.ZIP_STORED)
+        zf.writestr("content.xml", content)
+        zf.writestr("META-INF/manifest.xml", manifest)
+    return out.getvalue()

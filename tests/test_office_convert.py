@@ -16,6 +16,7 @@ from xxgk.extractors import converter, extract_document
 from xxgk.extractors.base import ExtractionError
 from xxgk.schemas.model import V2019, V2021
 from xxgk.synth import office
+from xxgk.synth.docx import render_docx
 from xxgk.synth.generate import generate_report
 from xxgk.synth.ole import compound_file
 
@@ -113,8 +114,6 @@ def _copying_soffice(tmp_path: Path, docx: bytes) -> tuple[Path, Path]:
 
 def test_a_batch_is_converted_in_one_call_and_each_read_reuses_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     report = generate_report(3, versions=V2021)
-    from xxgk.synth.docx import render_docx
-
     script, log = _copying_soffice(tmp_path, render_docx(report))
     monkeypatch.setenv(converter.SOFFICE_ENV, str(script))
     converter._CACHE.clear()
@@ -158,3 +157,13 @@ def test_wps_named_file_that_is_a_word_binary_goes_in_as_doc() -> None:
     converter._CACHE.clear()
     result = extract_document(data, "报告.wps")
     assert (result.status, result.format) == ("ok", "doc"), result.reason  # by content, not by name
+
+
+@needs_soffice
+def test_odt_is_converted_too() -> None:
+    report = generate_report(10, versions=V2021)
+    (odt,) = converter.convert_many([(render_docx(report), "docx")], target="odt")
+    assert isinstance(odt, bytes)
+    result = extract_document(odt, "report.odt")
+    assert (result.status, result.format) == ("ok", "odt"), result.reason
+    assert printed_facts(result) == expected_facts(report)

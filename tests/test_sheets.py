@@ -11,7 +11,7 @@ import python_calamine
 import xlsxwriter
 
 from tests.facts import expected_facts, printed_facts
-from tests.office_docs import render_xls
+from tests.office_docs import make_ods, render_xls
 from xxgk.extractors import extract_document
 from xxgk.extractors.base import ExtractionError
 from xxgk.extractors.sheets import cell_ref, cell_text, extract_sheets, number_text
@@ -212,3 +212,27 @@ def test_legacy_workbook_gets_its_status() -> None:
     doc = generate_legacy(0)
     result = extract_document(render_xlsx(doc), "old.xlsx")
     assert result.status == "legacy", result.reason
+
+
+_ODS_ROWS = (
+    '<table:table-row><table:table-cell table:number-rows-spanned="2" office:value-type="string">'
+    "<text:p>三、本年度办理结果</text:p></table:table-cell>"
+    '<table:table-cell office:value-type="float" office:value="3119"><text:p>3119</text:p></table:table-cell></table:table-row>'
+    '<table:table-row><table:covered-table-cell/><table:table-cell office:value-type="float" office:value="7730.28">'
+    "<text:p>7730.28</text:p></table:table-cell></table:table-row>"
+    '<table:table-row table:number-rows-repeated="1048570"><table:table-cell table:number-columns-repeated="1024"/></table:table-row>'
+)
+
+
+def test_ods_merges_come_from_the_spans_calamine_does_not_report() -> None:
+    raw = extract_sheets(make_ods(_ODS_ROWS), "ods")
+    (grid,) = raw.grids
+    assert grid.locator == "ods sheet 表!A1:B2"
+    assert grid.texts() == [["三、本年度办理结果", "3119"], ["三、本年度办理结果", "7730.28"]]
+    assert grid.rows[1][0].span_of == (0, 0)
+
+
+def test_ods_repeated_filled_cell_past_the_bound_is_refused() -> None:
+    rows = '<table:table-row table:number-rows-repeated="100000"><table:table-cell table:number-columns-repeated="100" office:value-type="float" office:value="1"><text:p>1</text:p></table:table-cell></table:table-row>'
+    result = extract_document(make_ods(rows), "a.ods")
+    assert result.status == "failed" and "10000000 cells" in result.reason
