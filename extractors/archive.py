@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from xxgk.extractors.base import ExtractionError, RawDocument
+from xxgk.schemas.lexicon import ANNUAL_REPORT, ANNUAL_REPORT_SHORT
 from xxgk.schemas.records import STATUS_FAILED
 
 FORMAT = "zip"
@@ -55,7 +56,7 @@ _READABLE_RANK = {
     "markdown": 3,
     "text": 3,
 }
-_REPORT_WORDS = ("年度报告", "年报")
+_REPORT_WORDS = (ANNUAL_REPORT, ANNUAL_REPORT_SHORT)
 
 
 def open_zip(data: bytes, what: str, limits: ZipLimits = DEFAULT_LIMITS) -> zipfile.ZipFile:
