@@ -299,6 +299,8 @@ def document_report(
         "source_url": info.source_url,
         "fetched_at": info.fetched_at.isoformat() if info.fetched_at else None,
         "path": info.path,
+        "chosen_because": info.chosen_because,
+        "alternatives": list(info.alternatives or []),
         "extractor_version": extractor_version,
         "template_versions": dict(sorted(result.template_versions.items())),
         "warnings": list(result.warnings),
