@@ -416,7 +416,7 @@ def _choice(job: DocumentJob, reads: list[_Read]) -> tuple[int, DocumentInfo]:
                 "format": cand.info.format,
                 "document_sha256": cand.info.document_sha256,
                 "status": tried[i].status if i < len(tried) else None,
-                "reason": not_chosen_because(tried[i] if i < len(tried) else None, tried[chosen].label),
+                "reason": not_chosen_because(tried[i] if i < len(tried) else None, tried[chosen]),
             }
         )
     info = replace(

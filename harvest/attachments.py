@@ -88,6 +88,11 @@ def format_of(content_type: str | None, name: str) -> str:
     return "html" if not ctype or ctype not in _GENERIC_TYPES else "bin"
 
 
+def is_picture(fmt: str) -> bool:
+    """True for an image format (a scanned page: read by OCR, the costliest and least certain reading)."""
+    return fmt in _IMAGE_FORMATS
+
+
 def candidate_order(fmt: str) -> int:
     """Rank of a file of format ``fmt`` among a report's attachments (lower is tried first)."""
     if fmt in _IMAGE_FORMATS:
@@ -95,4 +100,4 @@ def candidate_order(fmt: str) -> int:
     return _FORMAT_ORDER.get(fmt, 6)
 
 
-__all__ = ["candidate_order", "disposition_file_name", "format_of"]
+__all__ = ["candidate_order", "disposition_file_name", "format_of", "is_picture"]

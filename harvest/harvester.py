@@ -31,7 +31,7 @@ from xxgk.harvest.archive import (
     UrlState,
     utc_now,
 )
-from xxgk.harvest.attachments import candidate_order, disposition_file_name, format_of
+from xxgk.harvest.attachments import candidate_order, disposition_file_name, format_of, is_picture
 from xxgk.harvest.discovery import Link, ListingParse, ReportPageParse, decode_page, file_name_of
 from xxgk.harvest.fetch import Attempt, Fetcher, FetchError, FetchResult, charset_of, host_allowed
 from xxgk.harvest.registry import Source
@@ -153,16 +153,17 @@ class HarvestedReport:
         """Documents to try as the report, best first.
 
         A page with report tables comes first; a page without them (a short notice linking the
-        files) goes after its attachments. Attachments go structured files first (Word, WPS,
-        spreadsheets: exact cells), then PDFs, archives, text, pictures (``candidate_order``),
-        in the page's order within a kind.
+        files) goes after its attachments but before pictures (OCR costs most). Attachments go
+        structured files first (Word, WPS, spreadsheets: exact cells), then PDFs, archives, text,
+        pictures (``candidate_order``), in the page's order within a kind.
         """
         atts = sorted(self.attachments, key=lambda d: candidate_order(d.format))
         if self.page is None:
             return atts
         if not self.page.is_html or self.has_tables:
             return [self.page, *atts]
-        return [*atts, self.page]
+        files = [d for d in atts if not is_picture(d.format)]
+        return [*files, self.page, *atts[len(files) :]]
 
 
 @dataclass(slots=True)

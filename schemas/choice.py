@@ -77,10 +77,10 @@ def chosen_because(tried: Sequence[Tried], chosen: int, total: int) -> str:
     return f"best of the {len(tried)} documents read ({this.status}, {this.facts} facts) of {total}"
 
 
-def not_chosen_because(tried: Tried | None, chosen_label: str) -> str:
+def not_chosen_because(tried: Tried | None, chosen: Tried) -> str:
     """Why a candidate is not the report: what it gave, or that it was not read at all."""
     if tried is None:
-        return f"not read: {chosen_label} came earlier in order and was read in full"
+        return f"not read: {chosen.label} came before it and read {chosen.status}"
     reason = f" ({tried.reason})" if tried.reason else ""
     return f"{tried.status}{reason}, {tried.facts} facts"
 

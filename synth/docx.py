@@ -19,7 +19,9 @@ None of these changes what is printed: ``SyntheticReport.expected_facts()`` stay
 
 from __future__ import annotations
 
+import datetime
 import io
+import zipfile
 
 import docx
 from docx.enum.style import WD_STYLE_TYPE
@@ -222,9 +224,27 @@ def render_docx(
             else:
                 _table(document, part, word_markup)
     document.core_properties.title = doc.title
+    document.core_properties.created = document.core_properties.modified = FIXED_TIME
     out = io.BytesIO()
     document.save(out)
+    return reproducible_zip(out.getvalue())
+
+
+#: The time stamped on every rendered file: the same report renders to the same bytes (the demo
+#: portal's documents keep their sha256 from one run to the next).
+FIXED_TIME = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+
+
+def reproducible_zip(data: bytes) -> bytes:
+    """A ZIP package again with every member dated 1980-01-01 (python-docx stamps the current time)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            member = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            member.compress_type = zipfile.ZIP_DEFLATED
+            member.external_attr = info.external_attr
+            dst.writestr(member, src.read(info.filename))
     return out.getvalue()
 
 
-__all__ = ["render_docx"]
+__all__ = ["FIXED_TIME", "render_docx", "reproducible_zip"]

@@ -24,6 +24,7 @@ import xlsxwriter
 
 from xxgk.extractors.sheets import number_text
 from xxgk.schemas.model import REQUESTS, REVIEW_LITIGATION
+from xxgk.synth.docx import FIXED_TIME
 from xxgk.synth.generate import PrintedDocument, PrintedTable, Span, printed_document
 from xxgk.synth.html import _positions, _requests_cut, split_table
 from xxgk.synth.report import SyntheticReport
@@ -101,6 +102,7 @@ def render_xlsx(
     """The report as the bytes of an XLSX workbook (see the module docstring for the options)."""
     out = io.BytesIO()
     workbook = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False})
+    workbook.set_properties({"created": FIXED_TIME.replace(tzinfo=None)})  # the same report, the same bytes
     fill_workbook(
         report, workbook, split_requests=split_requests, sheet_per_table=sheet_per_table, hidden_sheet=hidden_sheet
     )
