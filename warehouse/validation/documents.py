@@ -120,6 +120,8 @@ def document_report(
         "source_url": info.source_url,
         "fetched_at": info.fetched_at.isoformat() if info.fetched_at else None,
         "path": info.path,
+        "chosen_because": info.chosen_because,
+        "alternatives": list(info.alternatives or []),
         "document_href": document_href(info.path, Path(documents_root) if documents_root is not None else None),
         "extractor_version": extractor_version,
         "template_versions": dict(sorted(result.template_versions.items())),
