@@ -190,10 +190,15 @@ def doc_warnings(doc: dict[str, Any]) -> int:
     return int(counts.get("failed_warnings", 0)) + int(counts.get("cross_year_failed", 0))
 
 
-def source_report(source_id: str, year: int, docs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The report of one source/year around its documents' entries (sorted by sha256)."""
+def source_report(
+    source_id: str, year: int, docs: list[dict[str, Any]], trend: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The report of one source/year around its documents' entries (sorted by sha256).
+
+    ``trend``: the source's key numbers over the years (``Trends.for_source``), when known.
+    """
     docs.sort(key=lambda d: d["document_sha256"])
-    return {
+    report = {
         "validation_format": VALIDATION_FORMAT,
         "source_id": source_id,
         "year": year,
@@ -203,3 +208,6 @@ def source_report(source_id: str, year: int, docs: list[dict[str, Any]]) -> dict
         "warnings": sum(doc_warnings(d) for d in docs),
         "documents": docs,
     }
+    if trend is not None:
+        report["trend"] = trend
+    return report

@@ -126,7 +126,7 @@ def render_source_html(report: dict[str, Any]) -> str:
                 },
             }
         )
-    return _ENV.get_template("source_report.html.j2").render(report=report, documents=docs)
+    return _ENV.get_template("source_report.html.j2").render(report=report, documents=docs, trend=trend_view(report))
 
 
 # --------------------------------------------------------------------------- charts
@@ -211,3 +211,79 @@ def render_index_html(model: dict[str, Any]) -> str:
         years=_years(entries),
         statuses=sorted({e["status"] for e in entries}),
     )
+
+
+# --------------------------------------------------------------------------- trend of a source page
+
+
+def _trend_chart(key_number: dict[str, Any], current_year: int) -> Markup:
+    """One key number over the years as a small inline SVG line: a point and its value per year, gaps left open.
+
+    The current report's year is shaded and its label bold; every year has a hover ``<title>``
+    saying what was printed (or why there is no value). No chart for a number no year has.
+    """
+    values = key_number["values"]
+    if all(v["value"] is None for v in values):
+        return Markup("")
+    slot, left, top_pad, plot, base_pad = 46, 6, 18, 60, 22
+    width, height = left * 2 + slot * len(values), top_pad + plot + base_pad
+    base = top_pad + plot
+    top = max([v["value"] for v in values if v["value"] is not None] + [0]) or 1
+    title = f"{key_number['name']} ({key_number['label']}), {values[0]['year']}–{values[-1]['year']}"
+    parts = [
+        f'<svg class="trend" role="img" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}"><title>{escape(title)}</title>',
+        f'<line x1="{left}" y1="{base}" x2="{width - left}" y2="{base}" stroke="#bbb"/>',
+    ]
+    points: list[tuple[float, float] | None] = []
+    for i, v in enumerate(values):
+        x = left + slot * i + slot / 2
+        current = v["year"] == current_year
+        if current:
+            parts.append(
+                f'<rect class="current" x="{left + slot * i}" y="0" width="{slot}" height="{height}" fill="#e3ecf7"/>'
+            )
+        if v["value"] is None:
+            points.append(None)
+            said = f"{v['year']}: no value ({v['value_status']}" + (
+                f", printed “{v['printed']}”)" if v["printed"] else ")"
+            )
+        else:
+            points.append((x, round(base - plot * v["value"] / top, 1)))
+            said = f"{v['year']}: {number(v['value'])} (printed “{v['printed']}”)"
+        weight = ' font-weight="700"' if current else ""
+        parts.append(
+            f'<text x="{x}" y="{base + 15}" text-anchor="middle" font-size="10"{weight}>{v["year"]}</text>'
+            f'<rect x="{left + slot * i}" y="0" width="{slot}" height="{height}" fill="transparent">'
+            f"<title>{escape(said)}</title></rect>"
+        )
+    segment: list[str] = []
+    for point in [*points, None]:
+        if point is not None:
+            segment.append(f"{point[0]},{point[1]}")
+            continue
+        if len(segment) > 1:
+            parts.append(f'<polyline points="{" ".join(segment)}" fill="none" stroke="#1d4f86" stroke-width="1.5"/>')
+        segment = []
+    for v, point in zip(values, points, strict=True):
+        if point is None:
+            continue
+        parts.append(
+            f'<circle cx="{point[0]}" cy="{point[1]}" r="{3.5 if v["year"] == current_year else 2.5}" fill="#1d4f86"/>'
+            f'<text x="{point[0]}" y="{point[1] - 6}" text-anchor="middle" font-size="10">'
+            f"{escape(number(v['value']))}</text>"
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def trend_view(report: dict[str, Any]) -> dict[str, Any] | None:
+    """What the source page's trend section shows: a chart per key number, the years, the multi-document years."""
+    trend = report.get("trend")
+    if not trend or not trend.get("years"):
+        return None
+    return {
+        "years": trend["years"],
+        "numbers": [{**n, "chart": _trend_chart(n, report["year"])} for n in trend["numbers"]],
+        "several": [d for d in trend.get("documents", []) if d["n_documents"] > 1],
+    }

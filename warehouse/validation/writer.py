@@ -13,6 +13,7 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pyarrow.dataset as ds
 
@@ -34,6 +35,7 @@ from xxgk.warehouse.validation.documents import document_report, source_report
 from xxgk.warehouse.validation.index import UNREAD, dumps, index_model, merge_harvest, record_run
 from xxgk.warehouse.validation.naming import VALIDATION_FORMAT, crops_dir_name, source_dir_name, year_file_stem
 from xxgk.warehouse.validation.render import render_index_html, render_source_html
+from xxgk.warehouse.validation.trend import Trends
 
 
 class _Run:
@@ -96,6 +98,7 @@ def write_validation_reports(
     vdir = validation_dir(data_dir)
     root = Path(documents_root) if documents_root is not None else Path(data_dir)
     cross = CrossYearChecks(data_dir)
+    trends = Trends(data_dir)
     run = _Run()
     written: dict[tuple[str, int], tuple[Path, Path]] = {}
     pending: dict[tuple[str, int], list[dict[str, Any]]] = {}
@@ -110,20 +113,22 @@ def write_validation_reports(
             seen.add((info.source_id, info.document_sha256))
             if info.source_id != current:
                 if current is not None:
-                    _flush(vdir, pending, written, root, run)
+                    _flush(vdir, pending, written, root, run, trends)
                 current = info.source_id
                 current_rows = cross.for_source(current)
             year, _ = effective_year(info, result)
             rows = current_rows.get((year, info.document_sha256), [])
             doc = document_report(info, result, version, rows, documents_root=root)
             pending.setdefault((info.source_id, doc["year"]), []).append(doc)
-        _flush(vdir, pending, written, root, run)
+        _flush(vdir, pending, written, root, run, trends)
         paths = [p for key in sorted(written) for p in written[key]]
-        for source in sorted({s for s, _ in written}):
-            _refresh_source(Path(data_dir), vdir, source, {y for s, y in written if s == source}, cross)
-        merge_harvest(vdir, Path(harvest_file) if harvest_file is not None else None)
+        pruned: set[str] = set()
         if prune:
-            run.removed = _prune_locked(Path(data_dir), vdir)
+            run.removed, pruned = _prune_locked(Path(data_dir), vdir)
+        for source in sorted({s for s, _ in written} | pruned):
+            years = {y for s, y in written if s == source}
+            _refresh_source(Path(data_dir), vdir, source, years, cross, trends)
+        merge_harvest(vdir, Path(harvest_file) if harvest_file is not None else None)
         run.record(vdir)
         paths.append(_write_index_locked(vdir))
     return paths
@@ -173,6 +178,7 @@ def _flush(
     written: dict[tuple[str, int], tuple[Path, Path]],
     documents_root: Path,
     run: _Run,
+    trends: Trends,
 ) -> None:
     """Write the pending source/year reports (merging with one this call already wrote)."""
     for (source_id, year), docs in sorted(pending.items()):
@@ -184,28 +190,31 @@ def _flush(
             for bucket in (run.new, run.changed, run.unchanged, run.failed):
                 if key in bucket:
                     bucket.remove(key)
-        written[(source_id, year)] = _write_report(vdir, source_report(source_id, year, docs), documents_root, run)
+        report = source_report(source_id, year, docs, trends.for_source(source_id))
+        written[(source_id, year)] = _write_report(vdir, report, documents_root, run)
     pending.clear()
 
 
 def _refresh_source(
-    data_dir: Path, vdir: Path, source_id: str, written_years: set[int], cross: CrossYearChecks
+    data_dir: Path, vdir: Path, source_id: str, written_years: set[int], cross: CrossYearChecks, trends: Trends
 ) -> None:
-    """Bring the cross-year section of a source's other reports on disk up to date with the warehouse.
+    """Bring the cross-year section and the trend of a source's other reports on disk up to date with the warehouse.
 
-    Republishing year N changes the cross-year checks of N+1 (whose report this call did not
-    write); a report is rewritten only when its cross-year checks differ from the warehouse's.
+    Republishing year N changes the cross-year checks of N+1 and the trend of every year (whose
+    reports this call did not write); a report is rewritten only when its cross-year checks or
+    its trend differ from the warehouse's.
     """
     directory = vdir / source_dir_name(source_id)
     if not directory.is_dir():
         return
     rows = cross.for_source(source_id)
+    trend = trends.for_source(source_id)
     for path in sorted(directory.glob("*.json")):
         report = json.loads(path.read_text(encoding="utf-8"))
         if report.get("validation_format") != VALIDATION_FORMAT or report["year"] in written_years:
             continue
         year = report["year"]
-        changed = False
+        changed = report.get("trend") != trend
         for doc in report["documents"]:
             wanted = rows.get((year, doc["document_sha256"]), [])
             if without_cells(cross_entries(wanted, None, [], {})) == without_cells(doc.get("cross_year_checks", [])):
@@ -219,7 +228,7 @@ def _refresh_source(
             doc["counts"].update(cross_counts(doc["cross_year_checks"]))
             changed = True
         if changed:
-            _write_report(vdir, source_report(source_id, year, report["documents"]))
+            _write_report(vdir, source_report(source_id, year, report["documents"], trend))
 
 
 def _published_pairs(data_dir: Path) -> set[tuple[str, str]]:
@@ -233,19 +242,21 @@ def _published_pairs(data_dir: Path) -> set[tuple[str, str]]:
     return {(source_dir_name(s), year_file_stem(y)) for s, y in set(pairs)}
 
 
-def _prune_locked(data_dir: Path, vdir: Path) -> list[str]:
-    """Remove the reports (and crops) of source/years not in the warehouse; their ``source/year`` keys."""
+def _prune_locked(data_dir: Path, vdir: Path) -> tuple[list[str], set[str]]:
+    """Remove the reports (and crops) of source/years not in the warehouse; their ``source/year`` keys and sources."""
     published = _published_pairs(data_dir)
     removed: list[str] = []
+    sources: set[str] = set()
     for path in sorted(vdir.glob("*/*")):
         is_report = path.suffix in (".json", ".html") and (path.stem.isdigit() or path.stem == "unknown")
         if is_report and path.is_file() and (path.parent.name, path.stem) not in published:
             if path.suffix == ".json":
                 try:
-                    report = json.loads(path.read_text(encoding="utf-8"))
-                    removed.append(f"{report['source_id']}/{path.stem}")
+                    source = str(json.loads(path.read_text(encoding="utf-8"))["source_id"])
                 except (OSError, ValueError, KeyError):
-                    removed.append(f"{path.parent.name}/{path.stem}")
+                    source = unquote(path.parent.name)
+                removed.append(f"{source}/{path.stem}")
+                sources.add(source)
             path.unlink()
             crops = path.parent / f"{path.stem}-crops"
             if crops.is_dir():
@@ -253,7 +264,7 @@ def _prune_locked(data_dir: Path, vdir: Path) -> list[str]:
     for directory in sorted({p.parent for p in vdir.glob("*/*")} | set(vdir.glob("*/"))):
         if directory.is_dir() and directory != vdir and not any(directory.iterdir()):
             directory.rmdir()
-    return removed
+    return removed, sources
 
 
 def prune_validation_reports(data_dir: Path | str) -> list[Path]:
@@ -269,8 +280,11 @@ def prune_validation_reports(data_dir: Path | str) -> list[Path]:
         return []
     with file_lock(vdir / ".lock"):
         before = set(vdir.glob("*/*.*"))
-        removed = _prune_locked(Path(data_dir), vdir)
+        removed, sources = _prune_locked(Path(data_dir), vdir)
         gone = sorted(p for p in before if not p.exists())
+        cross, trends = CrossYearChecks(data_dir), Trends(data_dir)
+        for source in sorted(sources):  # the source's other years lose the removed one from their trend
+            _refresh_source(Path(data_dir), vdir, source, set(), cross, trends)
         if removed:
             record_run(vdir, new=[], changed=[], unchanged=[], failed=[], removed=removed)
             _write_index_locked(vdir)
