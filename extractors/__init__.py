@@ -9,6 +9,7 @@ cannot be read gets a status and a reason instead of an exception.
 from __future__ import annotations
 
 from xxgk.extractors.base import ExtractionError, RawDocument
+from xxgk.extractors.ocr.images import image_kind
 from xxgk.schemas.checks import derive_subtotals, run_checks
 from xxgk.schemas.classify import identify, legacy_reason, looks_like_report
 from xxgk.schemas.mapping import map_grids
@@ -16,6 +17,7 @@ from xxgk.schemas.model import TABLES
 from xxgk.schemas.records import (
     STATUS_FAILED,
     STATUS_LEGACY,
+    STATUS_NEEDS_OCR,
     STATUS_NOT_A_REPORT,
     STATUS_OK,
     STATUS_PARTIAL,
@@ -28,11 +30,11 @@ from xxgk.schemas.values import UNPARSEABLE
 #: are keyed by (document sha256, EXTRACTOR_VERSION), so a bump re-extracts everything.
 EXTRACTOR_VERSION = "1.0.0"
 
-FORMATS = ("pdf", "html", "markdown", "text")
+FORMATS = ("pdf", "html", "markdown", "text", "pdf-ocr", "image-ocr")
 
 
 def detect_format(data: bytes, name: str = "") -> str:
-    """pdf, html, markdown, text, or an unsupported container (docx, doc, zip, image)."""
+    """pdf, html, markdown, text, image (PNG/JPEG/GIF/TIFF/BMP/WebP), or an unsupported container (docx, doc, zip)."""
     head = data[:4096].lstrip()
     if head.startswith(b"%PDF") or b"%PDF-" in data[:1024]:
         return "pdf"
@@ -40,7 +42,7 @@ def detect_format(data: bytes, name: str = "") -> str:
         return "doc"
     if head.startswith(b"PK\x03\x04"):
         return "docx" if b"word/" in data[:65536] else "zip"
-    if head[:8] in (b"\x89PNG\r\n\x1a\n",) or head.startswith(b"\xff\xd8\xff") or head.startswith(b"GIF8"):
+    if image_kind(data) is not None:
         return "image"
     lower = head.lower()
     if lower.startswith((b"<!doctype", b"<html", b"<?xml")) or any(
@@ -64,7 +66,14 @@ def read_document(
     if fmt == "pdf":
         from xxgk.extractors.pdf import extract_pdf
 
-        return extract_pdf(data)
+        try:
+            return extract_pdf(data)
+        except ExtractionError as err:
+            if err.status != STATUS_NEEDS_OCR:
+                raise
+            return _read_by_ocr(data, name, fmt, err.reason)
+    if fmt == "image":
+        return _read_by_ocr(data, name, fmt, "")
     if fmt == "html":
         from xxgk.extractors.html import extract_html
 
@@ -74,6 +83,20 @@ def read_document(
 
         return extract_text(data, encoding=encoding or http_charset)
     raise ExtractionError(STATUS_FAILED, f"unsupported format: {fmt} (not yet read by xxgk)")
+
+
+def _read_by_ocr(data: bytes, name: str, fmt: str, why: str) -> RawDocument:
+    """A scanned PDF (``why``: the text reader's reason) or an image file, read by OCR; what OCR
+    cannot read stays ``needs_ocr`` with both reasons."""
+    from xxgk.extractors.ocr import read_image_document, read_scanned_pdf
+    from xxgk.extractors.ocr.engine import OcrUnavailable
+
+    try:
+        return read_scanned_pdf(data) if fmt == "pdf" else read_image_document(data, name or "image")
+    except ExtractionError as err:
+        raise ExtractionError(err.status, f"{why}; OCR: {err.reason}" if why else err.reason) from err
+    except OcrUnavailable as exc:
+        raise ExtractionError(STATUS_NEEDS_OCR, f"{why}; OCR unavailable: {exc}" if why else f"OCR unavailable: {exc}") from exc
 
 
 def extract_document(
