@@ -42,7 +42,7 @@ def suspects(tables: list[Any]) -> dict[tuple[str, int, int], str]:
 
 def proofread(tables: list[Any], settings: OcrSettings) -> list[str]:
     """Read suspect cells again and rebuild the grids; returns warnings saying what was done."""
-    from xxgk.extractors.ocr.reading import THIRD, second_reading, to_grid
+    from xxgk.extractors.ocr.reading import SECOND, THIRD, second_reading, to_grid
 
     found = suspects(tables)
     if not found:
@@ -65,7 +65,7 @@ def proofread(tables: list[Any], settings: OcrSettings) -> list[str]:
             continue
         for reason in sorted(set(todo.values())):
             group = [table.readings[i] for i, r in todo.items() if r == reason]
-            second_reading(table.reader, group, reason, kind=THIRD)
+            second_reading(table.reader, group, reason, (SECOND, THIRD), unanimous=True)
         reread += len(todo)
         touched.add(table.grid.locator)
     for locator in touched:

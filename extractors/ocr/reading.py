@@ -13,6 +13,7 @@ numbers: the shared mapper does that for every format.
 from __future__ import annotations
 
 import itertools
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,14 +23,16 @@ import numpy as np
 
 from xxgk.extractors.ocr.engine import OcrEngine, Reading
 from xxgk.extractors.ocr.geometry import Box, PageImage, TableCell, TableFrame, rules_mask
+from xxgk.schemas import lexicon as lx
 from xxgk.schemas.grid import BOX_PIXELS, BOX_POINTS, Cell, Grid
-from xxgk.schemas.values import AMBIGUOUS, clean_cell_text, looks_like_value
+from xxgk.schemas.values import AMBIGUOUS, clean_cell_text, looks_like_value, prints_only_values
 
 TABLE_EM_PT = 10.0  # font size of table text; ink smaller than a quarter of it is a speck
 #: Below this, a reading is not trusted even when a second reading agrees with it.
 UNREADABLE = 0.5
-#: Views (``PageReader.view``) of the first and second readings; proofreading uses the third.
-FIRST, SECOND, THIRD = 1, 2, 0
+#: Views (``PageReader.view``) of the first, second and third readings: grey and enlarged (reads
+#: Chinese best), binarised (reads a lone ``0`` best: grey crops of it read ``o``), the plain crop.
+FIRST, SECOND, THIRD = 2, 1, 0
 _SPECK_TEXT = set(".,·'`\"。，、:;：；_")
 
 
@@ -175,9 +178,9 @@ class PageReader:
         return cv2.copyMakeBorder(crop, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=255)
 
     def view(self, box: Box, limit: Box | None, kind: int = 1) -> Any:
-        """One view of a region: 0 = the grey crop; 1 = binarised (Otsu) and enlarged 1.5x (the
-        first reading: noise and JPEG ringing gone); 2 = grey, wider margins, enlarged 2x and
-        slightly sharpened (the second reading)."""
+        """One view of a region: 0 = the grey crop; 1 = binarised (Otsu) and enlarged 1.5x (noise
+        and JPEG ringing gone: lone digits read best); 2 = grey, wider margins, enlarged 2x and
+        slightly sharpened (Chinese reads best: binarising a 150-dpi scan breaks its strokes)."""
         if kind == 0:
             return self.crop(box, limit)
         if kind == 1:
@@ -235,13 +238,27 @@ def _union(boxes: list[Box]) -> Box:
 
 
 def _bands(reader: PageReader, boxes: list[Box]) -> list[Box]:
-    """Ink boxes of one cell grouped into text lines (by vertical overlap)."""
+    """Ink boxes of one cell grouped into text lines: boxes that overlap vertically are one line,
+    and a band much lower than a line (a glyph's detached stroke) joins its nearest neighbour."""
     out: list[Box] = []
     for b in sorted(boxes, key=lambda b: b[1]):
-        if out and b[1] < out[-1][3] - 0.2 * reader.em:
+        if out and b[1] < out[-1][3] - 1:
             out[-1] = _union([out[-1], b])
         else:
             out.append(b)
+    while len(out) > 1:
+        small = [i for i, b in enumerate(out) if b[3] - b[1] < 0.45 * reader.em]
+        if not small:
+            break
+        i = small[0]
+        gaps = []
+        if i > 0:
+            gaps.append((out[i][1] - out[i - 1][3], i - 1))
+        if i + 1 < len(out):
+            gaps.append((out[i + 1][1] - out[i][3], i + 1))
+        _gap, j = min(gaps)
+        a, b = sorted((i, j))
+        out[a : b + 1] = [_union([out[a], out[b]])]
     return out
 
 
@@ -251,9 +268,11 @@ def read_cells(reader: PageReader, frame: TableFrame, pieces: dict[int, list[Pie
     jobs: list[tuple[Piece, Any]] = []
     for cr in readings:
         limit = inner_box(cr.cell, reader.page.scale)
-        cr.pieces = [q for p in cr.pieces for q in reader.split_lines(p, limit)]
-        for p in cr.pieces:
-            jobs.append((p, reader.view(p.box, limit, FIRST)))
+        bands = _bands(reader, reader.ink_boxes(limit)) if cr.pieces else []
+        if len(bands) > 1:
+            # several lines: detection (at reduced scale) blurs their vertical extents, the ink does not
+            cr.pieces = [Piece(b) for b in bands]
+        jobs += [(p, reader.view(p.box, box, FIRST)) for p, box in _line_limits(cr.pieces, limit)]
     _recognise(reader, jobs)
     # cells with ink that detection did not find (or whose pieces read as nothing)
     jobs = []
@@ -267,7 +286,7 @@ def read_cells(reader: PageReader, frame: TableFrame, pieces: dict[int, list[Pie
             cr.pieces = []
             continue
         cr.pieces = [Piece(b) for b in _bands(reader, ink)]
-        jobs += [(p, reader.view(p.box, limit, FIRST)) for p in cr.pieces]
+        jobs += [(p, reader.view(p.box, box, FIRST)) for p, box in _line_limits(cr.pieces, limit)]
     _recognise(reader, jobs)
     for cr in readings:
         cr.text, cr.confidence = _join_pieces(cr.pieces)
@@ -277,8 +296,34 @@ def read_cells(reader: PageReader, frame: TableFrame, pieces: dict[int, list[Pie
             cr.text, cr.confidence, cr.note = "", None, f"speck read as {cr.text!r} ignored"
         if cr.text == "" and cr.pieces:
             cr.hint, cr.note = AMBIGUOUS, cr.note or "ink in the cell, but nothing readable"
-    second_reading(reader, [cr for cr in readings if cr.confidence is not None and cr.confidence < reader.low_confidence])
+    low = [cr for cr in readings if cr.confidence is not None and cr.confidence < reader.low_confidence]
+    odd = [cr for cr in readings if cr not in low and cr.hint is None and misfit(cr.text)]
+    second_reading(reader, low)
+    second_reading(reader, odd, "reads as neither a label nor a value")
     return readings
+
+
+def _line_limits(pieces: list[Piece], limit: Box) -> list[tuple[Piece, Box]]:
+    """Each piece with the part of its cell it may be cropped from: a cell of several lines is
+    cut halfway between them, so the padding of one line's crop never takes in glyphs of the
+    next (a wrapped label read as one garbled line)."""
+    bands: list[list[Piece]] = []
+    for p in sorted(pieces, key=lambda p: p.box[1]):
+        if bands and p.box[1] < max(q.box[3] for q in bands[-1]) and p.box[3] > min(q.box[1] for q in bands[-1]):
+            bands[-1].append(p)
+        else:
+            bands.append([p])
+    out: list[tuple[Piece, Box]] = []
+    for i, band in enumerate(bands):
+        top = limit[1] if i == 0 else (min(q.box[1] for q in band) + max(q.box[3] for q in bands[i - 1])) // 2
+        bottom = limit[3] if i == len(bands) - 1 else (max(q.box[3] for q in band) + min(q.box[1] for q in bands[i + 1])) // 2
+        out += [(p, (limit[0], max(limit[1], top), limit[2], min(limit[3], bottom))) for p in band]
+    return out
+
+
+def _one_line(cr: CellReading) -> bool:
+    """True when every piece of the cell sits on one line (a second reading reads its crop whole)."""
+    return len({b for _, b in _line_limits(cr.pieces, (0, 0, 1 << 30, 1 << 30))}) <= 1
 
 
 def _tiny(reader: PageReader, cr: CellReading) -> bool:
@@ -295,40 +340,100 @@ def _recognise(reader: PageReader, jobs: list[tuple[Piece, Any]]) -> None:
 
 
 def second_reading(
-    reader: PageReader, cells: list[CellReading], reason: str = "low confidence", kind: int = SECOND
+    reader: PageReader,
+    cells: list[CellReading],
+    reason: str = "low confidence",
+    kinds: tuple[int, ...] = (SECOND, THIRD),
+    *,
+    unanimous: bool = False,
 ) -> None:
-    """Read ``cells`` again from another view of their crop (``PageReader.variant``);
-    disagreement makes a cell ambiguous."""
-    cells = [cr for cr in cells if cr.crop_box is not None]
-    if not cells:
-        return
-    crops = [reader.view(cr.crop_box, inner_box(cr.cell, reader.page.scale), kind) for cr in cells]  # type: ignore[arg-type]
-    for cr, again in zip(cells, reader.engine.recognize(crops), strict=True):
-        settle(cr, again, reason)
+    """Read ``cells`` again from other views of their crop (``PageReader.view``) and settle
+    each by its readings (``settle``): a cell whose readings do not settle is ambiguous.
+
+    The next view is read only for the cells the readings so far leave unsettled, so a cell
+    whose second reading agrees with its first costs one more recognition, not two."""
+    cells = [cr for cr in cells if cr.crop_box is not None and _one_line(cr)]
+    votes = {id(cr): [Reading(cr.text, cr.confidence or 0.0)] for cr in cells}
+    pending = cells
+    for kind in kinds:
+        if not pending:
+            break
+        crops = [reader.view(cr.crop_box, inner_box(cr.cell, reader.page.scale), kind) for cr in pending]  # type: ignore[arg-type]
+        for cr, again in zip(pending, reader.engine.recognize(crops), strict=True):
+            votes[id(cr)].append(again)
+        pending = [cr for cr in pending if _winner(votes[id(cr)], unanimous=True) is None]
+    for cr in cells:
+        settle(cr, votes[id(cr)], reason, unanimous=unanimous)
 
 
 def _norm(text: str) -> str:
     return clean_cell_text(unicodedata.normalize("NFKC", text))
 
 
-def settle(cr: CellReading, again: Reading, reason: str) -> None:
-    """Compare a second reading with the first: agree → settled, else ambiguous with both."""
-    first = Reading(cr.text, cr.confidence or 0.0)
-    if _norm(first.text) == _norm(again.text):
-        cr.confidence = max(first.score, again.score)
-        if cr.confidence < UNREADABLE:
-            cr.hint = AMBIGUOUS
-            cr.note = f"{reason}: read {first.text!r} twice, confidence {cr.confidence:.2f}"
+_DIGIT_FOLD = str.maketrans({**lx.OCR_DIGIT_CONFUSIONS, **dict.fromkeys(lx.OCR_ZERO_LOOKALIKES, "0")})
+
+
+def _key(text: str) -> str:
+    """What a reading says once OCR's letter-for-digit confusions are folded, when that makes a
+    value (``o`` → ``0``); a reading that is a label or a value already is compared as it is."""
+    t = _norm(text) or text.strip()
+    if t and not _CJK.search(t) and not prints_only_values(t):
+        folded = t.translate(_DIGIT_FOLD)
+        if prints_only_values(folded):
+            return folded
+    return t
+
+
+def _printed(group: list[Reading]) -> Reading:
+    """The reading of an agreeing group that prints the text (``0`` rather than ``o``)."""
+    fit = [r for r in group if not misfit(r.text)]
+    return max(fit or group, key=lambda r: r.score)
+
+
+def _winner(votes: list[Reading], *, unanimous: bool) -> Reading | None:
+    """The reading the votes settle on: all of them agree (``unanimous``, or only two read),
+    else at least two of three; the agreed text must be a label or a value."""
+    groups: dict[str, list[Reading]] = {}
+    for r in votes:
+        groups.setdefault(_key(r.text), []).append(r)
+    key, group = max(groups.items(), key=lambda kv: (len(kv[1]), max(r.score for r in kv[1])))
+    need = len(votes) if unanimous or len(votes) < 3 else 2
+    if len(group) < need or len(votes) < 2 or misfit(key) or max(r.score for r in group) < UNREADABLE:
+        return None
+    if all(misfit(r.text) for r in group):
+        return None  # they agree only once folded: no reading printed the digits
+    return _printed(group)
+
+
+def settle(cr: CellReading, votes: list[Reading], reason: str, *, unanimous: bool = False) -> None:
+    """Settle a cell by its readings, or make it ambiguous with all of them in the note.
+
+    A text that reads as neither a label nor a value (``Q`` for a ``0``) is never kept as printed
+    text: an unsettled cell keeps its best reading that is a value (the mapper then places it
+    among the row's values, ambiguous, never a silent number), else it is empty.
+    """
+    shown = " / ".join(f"{r.text!r} ({r.score:.2f})" for r in votes)
+    won = _winner(votes, unanimous=unanimous)
+    if won is not None:
+        cr.text, cr.confidence = won.text, won.score
+        if len({_norm(r.text) for r in votes}) > 1:
+            cr.note = f"{reason}: readings {shown}; settled on {won.text!r}"
         return
-    candidates = sorted([first, again], key=lambda r: -r.score)
-    # the cell keeps the text that reads as a value when one candidate does, so the mapper
-    # places it among the values (it is ambiguous there, never a silent number)
-    value_like = [r for r in candidates if r.text.strip() and looks_like_value(r.text)]
-    chosen = (value_like or candidates)[0]
-    cr.text = chosen.text
-    cr.confidence = min(first.score, again.score)
+    value_like = sorted((r for r in votes if r.text.strip() and looks_like_value(r.text)), key=lambda r: -r.score)
+    cr.text = value_like[0].text if value_like else ("" if all(misfit(r.text) or not r.text.strip() for r in votes) else max(votes, key=lambda r: r.score).text)
+    cr.confidence = min(r.score for r in votes)
     cr.hint = AMBIGUOUS
-    cr.note = f"{reason}: OCR readings disagree: " + " / ".join(f"{r.text!r} ({r.score:.2f})" for r in candidates)
+    cr.note = f"{reason}: OCR readings do not settle: {shown}"
+
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def misfit(text: str) -> bool:
+    """A reading that is neither a label (every label of these tables prints Chinese) nor a
+    value: a misread, e.g. ``Q`` or ``l0`` for digits."""
+    t = text.strip()
+    return bool(t) and not _CJK.search(t) and not prints_only_values(t)
 
 
 def to_grid(
