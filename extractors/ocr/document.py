@@ -90,7 +90,9 @@ def read_page(
     if not frames and not want_text:
         return [], "", warnings
     engine = get_engine(settings.threads)
-    lines = detect_lines(engine, page, settings.det_scale)
+    # detection places text lines; on a table page read only for its tables, the cells are found
+    # from their own ink, so detection is needed only for the text around them
+    lines = detect_lines(engine, page, settings.det_scale) if want_text else []
     pieces, outside = assign_lines(lines, frames, page.scale)
     reader = PageReader(engine, page, settings.low_confidence, frames)
     tables: list[TableRead] = []
@@ -99,7 +101,9 @@ def read_page(
         name = f"{locator} table {i + 1}"
         grid = to_grid(frame, readings, page, page_number=page_number, locator=name, dpi=dpi if points else None, origin=origin)
         tables.append(TableRead(grid, frame, readings, reader, page_number, dpi if points else None, origin))
-    text = read_text_lines(reader, outside) if want_text or frames else ""
+    # the text around the tables of a later page (headings, notes) is not needed by the mapper,
+    # which finds tables by their labels: recognising it would double the cost of a table page
+    text = read_text_lines(reader, outside) if want_text else ""
     return tables, text, warnings
 
 

@@ -29,7 +29,7 @@ class OcrSettings:
     max_page_pixels: int = 40_000_000
     max_seconds: float = 180.0
     min_scan_dpi: int = 100
-    text_pages: int = 2
+    text_pages: int = 1
     det_scale: float = 0.5
     low_confidence: float = 0.92
     threads: int = 0
