@@ -9,6 +9,7 @@ cannot be read gets a status and a reason instead of an exception.
 from __future__ import annotations
 
 from xxgk.extractors.base import ExtractionError, RawDocument
+from xxgk.extractors.ocr.bundle import is_pack
 from xxgk.extractors.ocr.images import image_kind
 from xxgk.schemas.checks import derive_subtotals, run_checks
 from xxgk.schemas.classify import identify, legacy_reason, listing_reason, looks_like_report
@@ -31,7 +32,9 @@ from xxgk.schemas.values import UNPARSEABLE
 #: are keyed by (document sha256, EXTRACTOR_VERSION), so a bump re-extracts everything.
 EXTRACTOR_VERSION = "1.0.0"
 
-FORMATS = ("pdf", "html", "markdown", "text", "pdf-ocr", "image-ocr")
+#: ``*-ocr``: read by OCR (``extractors.ocr``): a scanned PDF, an image file, a report page whose
+#: tables are images (harvested as a ``table-images`` pack: ``extractors.ocr.bundle``).
+FORMATS = ("pdf", "html", "markdown", "text", "pdf-ocr", "image-ocr", "html-ocr")
 
 
 def detect_format(data: bytes, name: str = "") -> str:
@@ -41,6 +44,8 @@ def detect_format(data: bytes, name: str = "") -> str:
         return "pdf"
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         return "doc"
+    if is_pack(data):
+        return "table-images"
     if head.startswith(b"PK\x03\x04"):
         return "docx" if b"word/" in data[:65536] else "zip"
     if image_kind(data) is not None:
@@ -75,6 +80,8 @@ def read_document(
             return _read_by_ocr(data, name, fmt, err.reason)
     if fmt == "image":
         return _read_by_ocr(data, name, fmt, "")
+    if fmt == "table-images":
+        return _read_table_image_page(data)
     if fmt == "html":
         from xxgk.extractors.html import extract_html
 
@@ -98,6 +105,29 @@ def _read_by_ocr(data: bytes, name: str, fmt: str, why: str) -> RawDocument:
         raise ExtractionError(err.status, f"{why}; OCR: {err.reason}" if why else err.reason) from err
     except OcrUnavailable as exc:
         raise ExtractionError(STATUS_NEEDS_OCR, f"{why}; OCR unavailable: {exc}" if why else f"OCR unavailable: {exc}") from exc
+
+
+def _read_table_image_page(data: bytes) -> RawDocument:
+    """A report page whose tables are images: its text from the HTML, its tables by OCR."""
+    from xxgk.extractors.html import extract_html
+    from xxgk.extractors.ocr import read_table_images
+    from xxgk.extractors.ocr.bundle import unpack
+    from xxgk.extractors.ocr.engine import OcrUnavailable
+
+    page = unpack(data)
+    try:
+        html = extract_html(page.page, http_charset=page.charset)
+    except ExtractionError as err:
+        html = RawDocument("html", [], "", "", [f"page: {err.status}: {err.reason}"])
+    names = [url for url, _ in page.images]
+    try:
+        ocr = read_table_images([body for _, body in page.images], names=names, fmt="html-ocr", read_text=False)
+    except OcrUnavailable as exc:
+        raise ExtractionError(STATUS_NEEDS_OCR, f"report page with {len(names)} table image(s); OCR unavailable: {exc}") from exc
+    except ExtractionError as err:
+        raise ExtractionError(err.status, f"report page with {len(names)} table image(s): {err.reason}") from err
+    warnings = [*html.warnings, *ocr.warnings]
+    return RawDocument("html-ocr", html.grids + ocr.grids, html.text or ocr.text, html.title or ocr.title, warnings)
 
 
 def extract_document(

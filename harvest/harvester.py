@@ -324,13 +324,14 @@ class _Run:
     def parse_report_page(self, adapter: Any, doc: ArchivedDoc, data: bytes) -> ReportPageParse:
         """The adapter's reading of a report page; for bytes already read, what it read then."""
         cached = self._parsed(adapter, doc, "report")
-        if cached is not None:
+        if cached is not None and "images" in cached:
             return ReportPageParse(
                 title=cached["title"],
                 year=cached["year"],
                 attachments=[Link(*link) for link in cached["attachments"]],
                 has_tables=bool(cached["has_tables"]),
                 table_count=int(cached["table_count"]),
+                images=list(cached["images"]),
             )
         parsed = adapter.parse_report_page(_decode(doc, data, self.source), doc.final_url, self.source)
         record = {
@@ -339,6 +340,7 @@ class _Run:
             "attachments": [[link.url, link.title, link.year] for link in parsed.attachments],
             "has_tables": parsed.has_tables,
             "table_count": parsed.table_count,
+            "images": parsed.images,
         }
         self._remember(adapter, doc, "report", record)
         return parsed
@@ -638,8 +640,53 @@ def _harvest_report(run: _Run, adapter: Any, link: Link, listing_url: str, fetch
                     got_att = run.fetch(att.url, KIND_ATTACHMENT, year=rep.year, parent=page.url, title=att.title)
                     if got_att is not None:
                         rep.attachments.append(got_att[0])
+            if not parsed.has_tables and parsed.images:
+                pack = table_image_pack(run, page, data, parsed.images, rep.year)
+                if pack is not None:
+                    rep.attachments.append(pack)
     rep.problems = run.problems[n_before:]
     return rep
+
+
+def table_image_pack(
+    run: _Run, page: ArchivedDoc, data: bytes, urls: list[str], year: int | None
+) -> ArchivedDoc | None:
+    """A report page without tables but with images in its body: the images fetched (allowed
+    hosts, limits, archived like every body) and packed with the page into one document for OCR
+    (``extractors.ocr.bundle``); None when no image could be fetched."""
+    from xxgk.extractors.ocr.bundle import MAX_IMAGES, TableImagePage, pack
+    from xxgk.extractors.ocr.images import image_kind
+
+    images: list[tuple[str, bytes]] = []
+    docs: list[ArchivedDoc] = []
+    for url in urls[:MAX_IMAGES]:
+        if not host_allowed(url, run.source.allowed_hosts):
+            run.problems.append(
+                HarvestProblem(PROBLEM_OFFSITE_LINK, url, "image outside allowed hosts", year=year, doc_kind=KIND_ATTACHMENT)
+            )
+            continue
+        got = run.fetch(url, KIND_ATTACHMENT, year=year, parent=page.url, title="table image")
+        if got is not None and image_kind(got[1]) is not None:
+            docs.append(got[0])
+            images.append((url, got[1]))
+    if not images:
+        return None
+    body = pack(TableImagePage(page.url, data, page.charset, tuple(images)))
+    sha, _new = run.archive.put(body)
+    return ArchivedDoc(
+        f"{page.url}#table-images",
+        f"{page.final_url}#table-images",
+        KIND_ATTACHMENT,
+        sha,
+        page.status,
+        "application/zip",
+        None,
+        len(body),
+        max(d.fetched_at for d in (page, *docs)),
+        changed=any(d.changed for d in (page, *docs)),
+        not_modified=all(d.not_modified for d in (page, *docs)),
+        title=f"{page.title} (table images)",
+    )
 
 
 def _source_status(

@@ -211,6 +211,30 @@ def scanned_report_images(
     return scanned_pages(report, level, seed=seed, fmt=fmt, **render_options)
 
 
+def table_image_page(
+    report: SyntheticReport,
+    level: Degradation | str = "light",
+    *,
+    seed: int = 0,
+    image_names: str = "table-{n}.jpg",
+) -> tuple[bytes, list[tuple[str, bytes]]]:
+    """A report page whose tables are pictures: the HTML page (UTF-8) with every ``<table>``
+    taken out and the printed pages, scanned at ``level``, as ``<img>`` elements of its body in
+    their place; returns the page and the (relative URL, JPEG bytes) of each image."""
+    import re
+
+    from xxgk.synth.html import render_html
+
+    page = render_html(report).decode("utf-8")
+    images = [(image_names.format(n=i), data) for i, data in enumerate(scanned_pages(report, level, seed=seed), 1)]
+    tags = "".join(f'<p><img src="{name}" width="1240" alt=""></p>' for name, _ in images)
+    tables = list(re.finditer(r"<table\b.*?</table>", page, flags=re.S | re.I))
+    if not tables:
+        raise ValueError("the rendered page has no table to replace")
+    page = page[: tables[0].start()] + tags + re.sub(r"<table\b.*?</table>", "", page[tables[0].start() :], flags=re.S | re.I)
+    return page.encode("utf-8"), images
+
+
 def with_dpi(level: Degradation | str, dpi: int) -> Degradation:
     """The same degradation at another resolution."""
     base = LEVELS[level] if isinstance(level, str) else level
@@ -230,5 +254,6 @@ __all__ = [
     "scanned_pages",
     "scanned_report_images",
     "scanned_report_pdf",
+    "table_image_page",
     "with_dpi",
 ]

@@ -217,10 +217,13 @@ def read_table_images(
     settings: OcrSettings | None = None,
     names: list[str] | None = None,
     fmt: str = FORMAT_IMAGE,
+    read_text: bool = True,
 ) -> RawDocument:
     """Several image files read as one document, in order (a report page whose tables are
     ``<img>`` elements, or a scan delivered as one file per page). Each image (or TIFF frame) is
-    one page of the result, numbered from 1; cell boxes are in pixels of their image."""
+    one page of the result, numbered from 1; cell boxes are in pixels of their image. Text
+    around the tables is recognised on the first ``settings.text_pages`` page(s) when
+    ``read_text`` (a report page's own HTML already gives its text)."""
     from xxgk.extractors.ocr.images import decode_image, guess_dpi
 
     settings = settings or DEFAULT_OCR_SETTINGS
@@ -237,7 +240,7 @@ def read_table_images(
         def render(r: Any = raster) -> tuple[Any, float]:
             return r.image, guess_dpi(r)
 
-        plan.append((number, render, True))
+        plan.append((number, render, read_text and number <= settings.text_pages))
     read = _read_all(plan, settings, deadline, "image", points=False)
     return _finish(read, fmt, settings, [f"image(s) read by OCR: {read.pages_read} page(s)"])
 
