@@ -33,8 +33,9 @@ from xxgk.schemas.values import UNPARSEABLE
 EXTRACTOR_VERSION = "1.0.0"
 
 #: ``*-ocr``: read by OCR (``extractors.ocr``): a scanned PDF, an image file, a report page whose
-#: tables are images (harvested as a ``table-images`` pack: ``extractors.ocr.bundle``).
-FORMATS = ("pdf", "html", "markdown", "text", "pdf-ocr", "image-ocr", "html-ocr")
+#: tables are images (harvested as a ``table-images`` pack: ``extractors.ocr.bundle``);
+#: ``pdf+ocr``: a text PDF with tables printed as pictures, those read by OCR.
+FORMATS = ("pdf", "html", "markdown", "text", "pdf-ocr", "pdf+ocr", "image-ocr", "html-ocr")
 
 
 def detect_format(data: bytes, name: str = "") -> str:
@@ -70,14 +71,16 @@ def read_document(
     if not data.strip():
         raise ExtractionError(STATUS_FAILED, "empty document")
     if fmt == "pdf":
+        from xxgk.extractors.ocr.pdf_regions import with_image_tables
         from xxgk.extractors.pdf import extract_pdf
 
         try:
-            return extract_pdf(data)
+            raw = extract_pdf(data)
         except ExtractionError as err:
             if err.status != STATUS_NEEDS_OCR:
                 raise
             return _read_by_ocr(data, name, fmt, err.reason)
+        return with_image_tables(data, raw)
     if fmt == "image":
         return _read_by_ocr(data, name, fmt, "")
     if fmt == "table-images":

@@ -235,6 +235,28 @@ def table_image_page(
     return page.encode("utf-8"), images
 
 
+def partly_scanned_pdf(
+    report: SyntheticReport, level: Degradation | str = "light", *, scanned: tuple[int, ...] = (3,), seed: int = 0
+) -> bytes:
+    """The report's text-layer PDF with the pages numbered in ``scanned`` replaced by their
+    scans (image-only pages inside a text PDF, as when a signed page is scanned back in)."""
+    import pypdfium2 as pdfium
+
+    text = pdfium.PdfDocument(render_pdf(report))
+    scan = pdfium.PdfDocument(scanned_report_pdf(report, level, seed=seed))
+    out = pdfium.PdfDocument.new()
+    try:
+        for i in range(len(text)):
+            out.import_pages(scan if i + 1 in scanned else text, [i])
+        buf = io.BytesIO()
+        out.save(buf)
+        return buf.getvalue()
+    finally:
+        out.close()
+        scan.close()
+        text.close()
+
+
 def with_dpi(level: Degradation | str, dpi: int) -> Degradation:
     """The same degradation at another resolution."""
     base = LEVELS[level] if isinstance(level, str) else level
@@ -249,6 +271,7 @@ __all__ = [
     "degrade",
     "encode",
     "images_to_pdf",
+    "partly_scanned_pdf",
     "printable_pdf",
     "rasterise",
     "scanned_pages",
