@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import threading
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -60,7 +61,10 @@ def _pil_limit(pixels: int) -> Iterator[None]:
     """Pillow's own decompression-bomb guard set to our limit while we decode."""
     from PIL import Image
 
-    with _PIL_LOCK:
+    with _PIL_LOCK, warnings.catch_warnings():
+        # Pillow only warns between the limit and twice it; the explicit size check that follows
+        # every open turns that range into a status too
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         saved = Image.MAX_IMAGE_PIXELS
         Image.MAX_IMAGE_PIXELS = pixels
         try:
