@@ -11,6 +11,7 @@ from __future__ import annotations
 from xxgk.extractors.base import ExtractionError, RawDocument
 from xxgk.extractors.ocr.bundle import is_pack
 from xxgk.extractors.ocr.images import image_kind
+from xxgk.extractors.sniff import ENCRYPTED, OFFICE_FORMATS, OLE_OTHER, office_format
 from xxgk.schemas.checks import derive_subtotals, run_checks
 from xxgk.schemas.classify import identify, legacy_reason, listing_reason, looks_like_report
 from xxgk.schemas.labels import fold_label, row_printed
@@ -30,25 +31,26 @@ from xxgk.schemas.values import UNPARSEABLE
 
 #: Bumped whenever a change can alter what is extracted from the same bytes; staged results
 #: are keyed by (document sha256, EXTRACTOR_VERSION), so a bump re-extracts everything.
-EXTRACTOR_VERSION = "1.0.0"
+EXTRACTOR_VERSION = "1.2.0"
 
 #: ``*-ocr``: read by OCR (``extractors.ocr``): a scanned PDF, an image file, a report page whose
 #: tables are images (harvested as a ``table-images`` pack: ``extractors.ocr.bundle``);
 #: ``pdf+ocr``: a text PDF with tables printed as pictures, those read by OCR.
-FORMATS = ("pdf", "html", "markdown", "text", "pdf-ocr", "pdf+ocr", "image-ocr", "html-ocr")
+OCR_FORMATS = ("pdf-ocr", "pdf+ocr", "image-ocr", "html-ocr")
+FORMATS = ("pdf", "html", "markdown", "text", *OFFICE_FORMATS, *OCR_FORMATS)
 
 
 def detect_format(data: bytes, name: str = "") -> str:
-    """pdf, html, markdown, text, image (PNG/JPEG/GIF/TIFF/BMP/WebP), or an unsupported container (docx, doc, zip)."""
+    """pdf, html, markdown, text, an office format (``extractors.sniff``), image (PNG, JPEG, GIF,
+    TIFF, BMP, WebP) or table-images (a report page packed with its table images)."""
     head = data[:4096].lstrip()
     if head.startswith(b"%PDF") or b"%PDF-" in data[:1024]:
         return "pdf"
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        return "doc"
-    if is_pack(data):
+    if is_pack(data):  # a ZIP too: asked before the office sniffer
         return "table-images"
-    if head.startswith(b"PK\x03\x04"):
-        return "docx" if b"word/" in data[:65536] else "zip"
+    office = office_format(data)  # OLE2, ZIP packages, RTF, MHTML, Word XML: by content
+    if office is not None:
+        return office
     if image_kind(data) is not None:
         return "image"
     lower = head.lower()
@@ -93,6 +95,10 @@ def read_document(
         from xxgk.extractors.text import extract_text
 
         return extract_text(data, encoding=encoding or http_charset)
+    if fmt in (*OFFICE_FORMATS, ENCRYPTED, OLE_OTHER):
+        from xxgk.extractors.office import read_office
+
+        return read_office(fmt, data, detect=detect_format, read=read_document)
     raise ExtractionError(STATUS_FAILED, f"unsupported format: {fmt} (not yet read by xxgk)")
 
 
@@ -168,6 +174,7 @@ def map_document(raw: RawDocument) -> DocumentResult:
         unmapped=mapped.unmapped,
         grids=[g.texts() for g in raw.grids],
         grid_locators=[g.locator for g in raw.grids],
+        grid_spans=[g.spans() for g in raw.grids],
         narrative=raw.text,
         warnings=list(raw.warnings) + mapped.warnings,
     )
