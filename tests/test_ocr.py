@@ -36,6 +36,7 @@ from xxgk.synth.scan import (
     images_to_pdf,
     partly_scanned_pdf,
     rasterise,
+    scanned_report_images,
     scanned_report_pdf,
     table_image_page,
     with_dpi,
@@ -292,3 +293,41 @@ def test_text_pdf_and_html_never_import_the_ocr_stack() -> None:
         """
     )
     assert out == {"formats": ["pdf", "html"], "heavy": []}
+
+
+def test_report_published_as_linked_scan_pictures_is_read_as_one_document(tmp_path: Path) -> None:
+    """A page that only links its scanned pages (one JPEG per page): each picture alone holds a
+    part of the tables, so the harvester also packs them with the page and that pack is the report."""
+    from xxgk.demo import PortalSpec, serve_portal
+    from xxgk.harvest.archive import RawArchive
+    from xxgk.harvest.fetch import FetchConfig, Fetcher
+    from xxgk.harvest.harvester import extract_report, harvest_source
+    from xxgk.harvest.registry import source_from_dict
+
+    report = generate_report(6, versions="v2021", defects=())
+    scans = scanned_report_images(report, "light", seed=6)
+    links = "".join(f'<p><a href="/r/scan-{n}.jpg">scan {n}</a></p>' for n in range(1, len(scans) + 1))
+    page = f"<html><head><title>{report.title}</title></head><body><h1>{report.title}</h1>{links}</body></html>"
+    listing = f'<html><body><ul><li><a href="/r/2024.html">{report.title}</a></li></ul></body></html>'
+    static = {
+        "/r/index.html": ("text/html; charset=utf-8", listing.encode()),
+        "/r/2024.html": ("text/html; charset=utf-8", page.encode()),
+    }
+    static.update({f"/r/scan-{n}.jpg": ("image/jpeg", data) for n, data in enumerate(scans, 1)})
+    with serve_portal(PortalSpec(static=static)) as (_, base), Fetcher(FetchConfig.for_tests()) as fetcher:
+        src = source_from_dict(
+            {"source_id": "scans", "publisher": report.publisher, "listing_urls": ["{portal}/r/index.html"]}
+        )
+        archive = RawArchive(tmp_path)
+        harvest = harvest_source(src.resolve_portal(base), archive, fetcher)
+    (rep,) = harvest.reports
+    packs = [d for d in rep.attachments if d.url.endswith("#scanned-pages")]
+    assert len(packs) == 1 and len(unpack(archive.get(packs[0].sha256)).images) == len(scans) >= 2
+    assert rep.candidates()[0] is packs[0]  # before the pictures one by one and the page without tables
+    extracted = extract_report(rep, archive)
+    assert extracted is not None and extracted.document.sha256 == packs[0].sha256
+    result = extracted.result
+    assert result.status == STATUS_OK and result.format == "html-ocr", result.reason
+    assert result.year == report.year
+    cells = score(report.expected_facts(), result)
+    assert cells["wrong"] == [] and len(cells["exact"]) >= 0.97 * len(report.expected_facts())
