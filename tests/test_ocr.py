@@ -331,3 +331,36 @@ def test_report_published_as_linked_scan_pictures_is_read_as_one_document(tmp_pa
     assert result.year == report.year
     cells = score(report.expected_facts(), result)
     assert cells["wrong"] == [] and len(cells["exact"]) >= 0.97 * len(report.expected_facts())
+
+
+@pytest.mark.parametrize("missing", ["package", "model"])
+def test_missing_ocr_engine_gives_needs_ocr_with_the_reason(missing: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without rapidocr (or with a wheel that lacks a model) an image, a scanned PDF and a page of
+    table images are needs_ocr, and the reason says why (never an exception, never empty and ok)."""
+    from xxgk.extractors.ocr import engine
+
+    monkeypatch.setattr(engine, "_ENGINES", {})
+    if missing == "package":
+        monkeypatch.setitem(sys.modules, "rapidocr", None)
+        why = "OCR stack cannot be imported"
+    else:
+        monkeypatch.setattr(engine, "DET_MODEL", "no-such-model.onnx")
+        why = "no-such-model.onnx"
+    blank = _png(400, 300)
+    result = extract_document(blank, "scan.png")
+    assert result.status == STATUS_NEEDS_OCR and "OCR unavailable" in result.reason and why in result.reason
+    import numpy as np
+
+    page = encode(np.full((1200, 1700), 255, dtype=np.uint8), "png", dpi=200)
+    result = extract_document(images_to_pdf([page]), "scan.pdf")
+    assert result.status == STATUS_NEEDS_OCR and result.reason.count("OCR unavailable") == 1, result.reason
+    assert why in result.reason and "text" in result.reason  # the text reader's reason is kept too
+    ruled = np.full((1200, 1700), 255, dtype=np.uint8)  # an empty ruled table: the page needs recognition
+    for y in range(200, 1001, 100):
+        ruled[y : y + 3, 200:1500] = 0
+    for x in range(200, 1501, 260):
+        ruled[200:1003, x : x + 3] = 0
+    table = encode(ruled, "png", dpi=200)
+    pack_data = pack(TableImagePage("http://x/a.html", b"<html><body>x</body></html>", "utf-8", (("http://x/1.png", table),)))
+    result = extract_document(pack_data, "page")
+    assert result.status == STATUS_NEEDS_OCR and why in result.reason and "1 table image" in result.reason
