@@ -20,6 +20,7 @@ import pytest
 
 from tests.corpus import corpus_path
 from xxgk.bench.corpus import cell_difference, expected_rows
+from xxgk.bench.ocr import cell_outcomes
 from xxgk.extractors import detect_format, extract_document
 from xxgk.extractors.base import ExtractionError
 from xxgk.extractors.ocr import OcrSettings, read_scanned_pdf, read_table_images
@@ -45,24 +46,6 @@ from xxgk.synth.scan import (
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def score(report_facts: list[dict[str, object]], result: DocumentResult) -> dict[str, list[str]]:
-    """Every expected cell as exact, ambiguous or wrong (missing counts as wrong)."""
-    got = {(f.table, f.row_key, f.column_key): f for f in result.facts}
-    out: dict[str, list[str]] = {"exact": [], "ambiguous": [], "wrong": []}
-    for e in report_facts:
-        key = (e["table"], e["row_key"], e["column_key"])
-        f = got.get(key)  # type: ignore[arg-type]
-        name = ".".join(map(str, key))
-        if f is not None and f.value_status == AMBIGUOUS:
-            out["ambiguous"].append(f"{name}: printed {e['raw_text']!r}, {f.note}")
-        elif f is not None and f.raw_text == e["raw_text"] and f.value == e["value"] and f.value_status == e["status"]:
-            out["exact"].append(name)
-        else:
-            shown = "missing" if f is None else f"{f.raw_text!r} ({f.value_status})"
-            out["wrong"].append(f"{name}: printed {e['raw_text']!r}, read {shown}")
-    return out
-
-
 @cache
 def scanned(version: str, level: str, seed: int) -> tuple[list[dict[str, object]], DocumentResult]:
     report = generate_report(seed, versions=version, defects=())
@@ -79,7 +62,7 @@ def test_scanned_report_cells_are_exact_or_ambiguous_never_wrong(version: str, l
     assert result.status == STATUS_OK, result.reason
     assert result.format == "pdf-ocr"
     assert result.template_versions and set(result.template_versions.values()) == {version}
-    cells = score(expected, result)
+    cells = cell_outcomes(expected, result)
     assert cells["wrong"] == []
     assert len(cells["exact"]) >= 0.97 * len(expected), cells["ambiguous"]
     for line in cells["ambiguous"]:
@@ -130,7 +113,7 @@ def test_page_scanned_into_a_text_pdf_is_read_by_ocr() -> None:
     report = generate_report(4, versions="v2019", defects=())
     result = extract_document(partly_scanned_pdf(report, "light", scanned=(3,)), "mixed.pdf")
     assert result.status == STATUS_OK and result.format == "pdf+ocr", result.reason
-    cells = score(report.expected_facts(), result)
+    cells = cell_outcomes(report.expected_facts(), result)
     assert cells["wrong"] == [] and len(cells["exact"]) >= 0.97 * len(report.expected_facts())
     assert any("p.3: page without a text layer read by OCR" in w for w in result.warnings)
 
@@ -161,7 +144,7 @@ def test_report_page_with_table_images_is_read_as_html_ocr(tmp_path: Path) -> No
     result = extracted.result
     assert result.status == STATUS_OK and result.format == "html-ocr", result.reason
     assert result.year == report.year and result.publisher == report.publisher
-    cells = score(report.expected_facts(), result)
+    cells = cell_outcomes(report.expected_facts(), result)
     assert cells["wrong"] == [] and len(cells["exact"]) >= 0.97 * len(report.expected_facts())
     assert {f.box_unit for f in result.facts if f.bbox is not None} == {"px"}
 
@@ -329,7 +312,7 @@ def test_report_published_as_linked_scan_pictures_is_read_as_one_document(tmp_pa
     result = extracted.result
     assert result.status == STATUS_OK and result.format == "html-ocr", result.reason
     assert result.year == report.year
-    cells = score(report.expected_facts(), result)
+    cells = cell_outcomes(report.expected_facts(), result)
     assert cells["wrong"] == [] and len(cells["exact"]) >= 0.97 * len(report.expected_facts())
 
 
