@@ -347,3 +347,22 @@ def test_missing_ocr_engine_gives_needs_ocr_with_the_reason(missing: str, monkey
     pack_data = pack(TableImagePage("http://x/a.html", b"<html><body>x</body></html>", "utf-8", (("http://x/1.png", table),)))
     result = extract_document(pack_data, "page")
     assert result.status == STATUS_NEEDS_OCR and why in result.reason and "1 table image" in result.reason
+
+
+def test_zip_of_scanned_page_pictures_is_read_as_one_document() -> None:
+    """A zipped report that holds only its scanned pages (scan-1.jpg ... ): read by OCR together,
+    in natural name order, instead of 'no document in a report format'."""
+    import zipfile
+
+    report = generate_report(7, versions="v2019", defects=())
+    scans = scanned_report_images(report, "light", seed=7)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for n, data in reversed(list(enumerate(scans, 1))):  # stored out of order on purpose
+            zf.writestr(f"scan-{n}.jpg", data)
+    result = extract_document(buf.getvalue(), "report.zip")
+    assert result.status == STATUS_OK and result.format == "zip", result.reason
+    assert any("picture(s) by OCR" in w for w in result.warnings)
+    assert all(loc.startswith("zip:scan-") for loc in result.grid_locators)
+    cells = cell_outcomes(report.expected_facts(), result)
+    assert cells["wrong"] == [] and len(cells["exact"]) >= 0.97 * len(report.expected_facts())
