@@ -11,7 +11,9 @@ towards memory):
 - parallel: all documents over a process pool of ``workers`` (docs per minute, all cores);
 - peak RSS of the serial worker (after our extraction, before the baseline) and of the pool;
 - DOC and WPS through LibreOffice, apart (``bench.office``: seconds per document, one soffice
-  call per document vs one per batch), when soffice is installed.
+  call per document vs one per batch), when soffice is installed;
+- scanned reports through OCR, apart (``bench.ocr``: cells exact / ambiguous / wrong per
+  degradation level, seconds per report and per page, peak RSS), when ``ocr_docs`` > 0.
 
 Workers import everything, then ``gc.freeze()`` (DESIGN.md: ~30% of pdfplumber time is GC).
 Results go to ``bench.json`` and ``bench.md``; ``python -m bench.run --help`` for options.
@@ -61,6 +63,8 @@ DOCX_VARIANTS: tuple[dict[str, Any], ...] = (
 XLSX_VARIANTS: tuple[dict[str, Any], ...] = ({}, {"split_requests": True}, {"sheet_per_table": True, "hidden_sheet": True})
 #: Reports rendered as DOC and as WPS for the LibreOffice measurement (each costs ~1 s or more).
 OFFICE_DOCS = 8
+#: Reports scanned (every level, both forms) for the OCR measurement by the command (~10-25 s each).
+OCR_DOCS = 2
 TARGET_RATIO = 0.6
 
 
@@ -246,6 +250,7 @@ def run(
     warmup: int = 2,
     log: Callable[[str], None] | None = None,
     office_docs: int = OFFICE_DOCS,
+    ocr_docs: int = 0,
 ) -> dict[str, Any]:
     """The benchmark figures as a dict (see the module docstring)."""
     say = log or (lambda _msg: None)
@@ -279,6 +284,12 @@ def run(
 
         office = measure(office_docs, seed, tuple(wanted_office))
         say("LibreOffice pass done" if office.get("available") else "LibreOffice not installed: DOC/WPS not measured")
+    scanned: dict[str, Any] | None = None
+    if ocr_docs > 0:
+        from xxgk.bench.ocr import measure as measure_ocr
+
+        scanned = measure_ocr(ocr_docs, seed)
+        say("OCR pass done" if scanned.get("available") else f"OCR not measured: {scanned.get('reason')}")
 
     naive = _stats(serial["naive"])
     ratio = None
@@ -318,6 +329,7 @@ def run(
             "office_median_met": {f: m <= TARGET_OFFICE_MEDIAN_MS for f, m in office_medians.items()},
         },
         "libreoffice": office,
+        "ocr": scanned,
         "elapsed_s": round(time.perf_counter() - t0, 1),
     }
 
@@ -380,6 +392,10 @@ def to_markdown(result: dict[str, Any]) -> str:
         from xxgk.bench.office import to_markdown as office_markdown
 
         lines += office_markdown(result["libreoffice"])
+    if result.get("ocr") is not None:
+        from xxgk.bench.ocr import to_markdown as ocr_markdown
+
+        lines += ocr_markdown(result["ocr"])
     return "\n".join(lines)
 
 
@@ -393,9 +409,19 @@ def main(
     warmup: int = 2,
     log: Callable[[str], None] | None = None,
     office_docs: int = OFFICE_DOCS,
+    ocr_docs: int = 0,
 ) -> dict[str, Any]:
     """Run the benchmark and write ``bench.json`` and ``bench.md`` (or ``out`` if it ends in .json)."""
-    result = run(n_docs, seed=seed, workers=workers, formats=formats, warmup=warmup, log=log, office_docs=office_docs)
+    result = run(
+        n_docs,
+        seed=seed,
+        workers=workers,
+        formats=formats,
+        warmup=warmup,
+        log=log,
+        office_docs=office_docs,
+        ocr_docs=ocr_docs,
+    )
     out = Path(out)
     if out.suffix == ".json":
         json_path, md_path = out, out.with_suffix(".md")
@@ -420,6 +446,9 @@ def _cli(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--office-docs", type=int, default=OFFICE_DOCS, help="reports rendered as DOC and WPS for LibreOffice (0: skip)"
     )
+    parser.add_argument(
+        "--ocr-docs", type=int, default=OCR_DOCS, help="reports scanned at every level for the OCR pass (0: skip)"
+    )
     parser.add_argument("--warmup", type=int, default=2)
     args = parser.parse_args(argv)
     formats = [f.strip() for f in args.formats.split(",") if f.strip()] or None
@@ -432,6 +461,7 @@ def _cli(argv: list[str] | None = None) -> int:
         warmup=args.warmup,
         log=lambda msg: print(msg, file=sys.stderr),
         office_docs=args.office_docs,
+        ocr_docs=args.ocr_docs,
     )
     print(to_markdown(result))
     print("written:", ", ".join(result["files"]), file=sys.stderr)

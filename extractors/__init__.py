@@ -9,6 +9,8 @@ cannot be read gets a status and a reason instead of an exception.
 from __future__ import annotations
 
 from xxgk.extractors.base import ExtractionError, RawDocument
+from xxgk.extractors.ocr.bundle import is_pack
+from xxgk.extractors.ocr.images import image_kind
 from xxgk.extractors.sniff import ENCRYPTED, OFFICE_FORMATS, OLE_OTHER, office_format
 from xxgk.schemas.checks import derive_subtotals, run_checks
 from xxgk.schemas.classify import identify, legacy_reason, listing_reason, looks_like_report
@@ -18,6 +20,7 @@ from xxgk.schemas.model import TABLES
 from xxgk.schemas.records import (
     STATUS_FAILED,
     STATUS_LEGACY,
+    STATUS_NEEDS_OCR,
     STATUS_NOT_A_REPORT,
     STATUS_OK,
     STATUS_PARTIAL,
@@ -28,20 +31,27 @@ from xxgk.schemas.values import UNPARSEABLE
 
 #: Bumped whenever a change can alter what is extracted from the same bytes; staged results
 #: are keyed by (document sha256, EXTRACTOR_VERSION), so a bump re-extracts everything.
-EXTRACTOR_VERSION = "1.1.0"
+EXTRACTOR_VERSION = "1.2.0"
 
-FORMATS = ("pdf", "html", "markdown", "text", *OFFICE_FORMATS)
+#: ``*-ocr``: read by OCR (``extractors.ocr``): a scanned PDF, an image file, a report page whose
+#: tables are images (harvested as a ``table-images`` pack: ``extractors.ocr.bundle``);
+#: ``pdf+ocr``: a text PDF with tables printed as pictures, those read by OCR.
+OCR_FORMATS = ("pdf-ocr", "pdf+ocr", "image-ocr", "html-ocr")
+FORMATS = ("pdf", "html", "markdown", "text", *OFFICE_FORMATS, *OCR_FORMATS)
 
 
 def detect_format(data: bytes, name: str = "") -> str:
-    """pdf, html, markdown, text, an office format (``extractors.sniff``), or image."""
+    """pdf, html, markdown, text, an office format (``extractors.sniff``), image (PNG, JPEG, GIF,
+    TIFF, BMP, WebP) or table-images (a report page packed with its table images)."""
     head = data[:4096].lstrip()
     if head.startswith(b"%PDF") or b"%PDF-" in data[:1024]:
         return "pdf"
+    if is_pack(data):  # a ZIP too: asked before the office sniffer
+        return "table-images"
     office = office_format(data)  # OLE2, ZIP packages, RTF, MHTML, Word XML: by content
     if office is not None:
         return office
-    if head[:8] in (b"\x89PNG\r\n\x1a\n",) or head.startswith(b"\xff\xd8\xff") or head.startswith(b"GIF8"):
+    if image_kind(data) is not None:
         return "image"
     lower = head.lower()
     if lower.startswith((b"<!doctype", b"<html", b"<?xml")) or any(
@@ -63,9 +73,20 @@ def read_document(
     if not data.strip():
         raise ExtractionError(STATUS_FAILED, "empty document")
     if fmt == "pdf":
+        from xxgk.extractors.ocr.pdf_regions import with_image_tables
         from xxgk.extractors.pdf import extract_pdf
 
-        return extract_pdf(data)
+        try:
+            raw = extract_pdf(data)
+        except ExtractionError as err:
+            if err.status != STATUS_NEEDS_OCR:
+                raise
+            return _read_by_ocr(data, name, fmt, err.reason)
+        return with_image_tables(data, raw)
+    if fmt == "image":
+        return _read_by_ocr(data, name, fmt, "")
+    if fmt == "table-images":
+        return _read_table_image_page(data)
     if fmt == "html":
         from xxgk.extractors.html import extract_html
 
@@ -79,6 +100,43 @@ def read_document(
 
         return read_office(fmt, data, detect=detect_format, read=read_document)
     raise ExtractionError(STATUS_FAILED, f"unsupported format: {fmt} (not yet read by xxgk)")
+
+
+def _read_by_ocr(data: bytes, name: str, fmt: str, why: str) -> RawDocument:
+    """A scanned PDF (``why``: the text reader's reason) or an image file, read by OCR; what OCR
+    cannot read stays ``needs_ocr`` with both reasons."""
+    from xxgk.extractors.ocr import read_image_document, read_scanned_pdf
+    from xxgk.extractors.ocr.engine import OcrUnavailable
+
+    try:
+        return read_scanned_pdf(data) if fmt == "pdf" else read_image_document(data, name or "image")
+    except ExtractionError as err:
+        raise ExtractionError(err.status, f"{why}; OCR: {err.reason}" if why else err.reason) from err
+    except OcrUnavailable as exc:
+        raise ExtractionError(STATUS_NEEDS_OCR, f"{why}; OCR unavailable: {exc}" if why else f"OCR unavailable: {exc}") from exc
+
+
+def _read_table_image_page(data: bytes) -> RawDocument:
+    """A report page whose tables are images: its text from the HTML, its tables by OCR."""
+    from xxgk.extractors.html import extract_html
+    from xxgk.extractors.ocr import read_table_images
+    from xxgk.extractors.ocr.bundle import unpack
+    from xxgk.extractors.ocr.engine import OcrUnavailable
+
+    page = unpack(data)
+    try:
+        html = extract_html(page.page, http_charset=page.charset)
+    except ExtractionError as err:
+        html = RawDocument("html", [], "", "", [f"page: {err.status}: {err.reason}"])
+    names = [url for url, _ in page.images]
+    try:
+        ocr = read_table_images([body for _, body in page.images], names=names, fmt="html-ocr", read_text=False)
+    except OcrUnavailable as exc:
+        raise ExtractionError(STATUS_NEEDS_OCR, f"report page with {len(names)} table image(s); OCR unavailable: {exc}") from exc
+    except ExtractionError as err:
+        raise ExtractionError(err.status, f"report page with {len(names)} table image(s): {err.reason}") from err
+    warnings = [*html.warnings, *ocr.warnings]
+    return RawDocument("html-ocr", html.grids + ocr.grids, html.text or ocr.text, html.title or ocr.title, warnings)
 
 
 def extract_document(

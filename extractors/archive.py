@@ -13,6 +13,7 @@ of that format; every grid's locator names the member, so each fact traces back 
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 
 from xxgk.extractors.base import ExtractionError, RawDocument
 from xxgk.schemas.lexicon import ANNUAL_REPORT, ANNUAL_REPORT_SHORT
-from xxgk.schemas.records import STATUS_FAILED
+from xxgk.schemas.records import STATUS_FAILED, STATUS_NEEDS_OCR
 
 FORMAT = "zip"
 
@@ -57,6 +58,8 @@ _READABLE_RANK = {
     "text": 3,
 }
 _REPORT_WORDS = (ANNUAL_REPORT, ANNUAL_REPORT_SHORT)
+#: Scanned pages read from a zip that holds only pictures (one image per page).
+MAX_PICTURES = 60
 
 
 def open_zip(data: bytes, what: str, limits: ZipLimits = DEFAULT_LIMITS) -> zipfile.ZipFile:
@@ -160,6 +163,7 @@ def extract_zip(
         members = _candidates(zf)
         found: list[tuple[int, int, zipfile.ZipInfo, str, str]] = []
         skipped: list[str] = []
+        pictures: list[tuple[str, bytes]] = []
         for order, (info, name) in enumerate(members):
             # detection needs the whole member for OLE2/ZIP (their directories sit anywhere)
             head = read_member(zf, info, what)
@@ -167,11 +171,15 @@ def extract_zip(
             rank = _READABLE_RANK.get(fmt)
             if rank is None:
                 skipped.append(f"{name} ({fmt})")
+                if fmt == "image" and len(pictures) < MAX_PICTURES:
+                    pictures.append((name, head))
                 continue
             named = 0 if any(w in name for w in _REPORT_WORDS) else 1
             found.append((named * 10 + rank, order, info, name, fmt))
+        listing = ", ".join(skipped[:8]) or "no files"
+        if not found and pictures:
+            return _read_pictures(pictures, len(members), listing)
         if not found:
-            listing = ", ".join(skipped[:8]) or "no files"
             raise ExtractionError(STATUS_FAILED, f"zip archive holds no document in a report format ({listing})")
         _, _, info, name, fmt = min(found, key=lambda f: (f[0], f[1]))
         member = read_member(zf, info, what)
@@ -184,6 +192,41 @@ def extract_zip(
         grid.meta["zip_member"] = name
     others = len(members) - 1
     raw.warnings.insert(0, f"read zip member {name!r} ({raw.format})" + (f"; {others} other member(s) not read" if others else ""))
+    raw.format = FORMAT
+    return raw
+
+
+def _page_order(name: str) -> list[int | str]:
+    """Natural order of page files: scan-2.jpg before scan-10.jpg."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+
+
+def _read_pictures(pictures: list[tuple[str, bytes]], members: int, listing: str) -> RawDocument:
+    """A zip of scanned pages (no document in a report format): its pictures read by OCR as one
+    document, in natural name order (``extractors.ocr.read_table_images``)."""
+    from xxgk.extractors.ocr import read_table_images
+    from xxgk.extractors.ocr.engine import OcrUnavailable
+
+    pictures = sorted(pictures, key=lambda p: _page_order(p[0]))
+    names = [name for name, _ in pictures]
+    try:
+        raw = read_table_images([body for _, body in pictures], names=names)
+    except OcrUnavailable as exc:
+        raise ExtractionError(
+            STATUS_NEEDS_OCR, f"zip archive holds no document in a report format ({listing}); OCR unavailable: {exc}"
+        ) from exc
+    except ExtractionError as err:
+        raise ExtractionError(
+            err.status,
+            f"zip archive holds no document in a report format ({listing}); its picture(s) by OCR: {err.reason}",
+        ) from err
+    for grid in raw.grids:  # page n is picture n (a multi-frame TIFF shifts this: then no name)
+        member = names[grid.page - 1] if grid.page and grid.page <= len(names) else "?"
+        grid.meta["zip_member"] = member
+        grid.locator = f"zip:{member} {grid.locator}"
+    others = members - len(names)
+    note = f"; {others} other member(s) not read" if others else ""
+    raw.warnings.insert(0, f"read {len(names)} zip member picture(s) by OCR as one scanned document{note}")
     raw.format = FORMAT
     return raw
 

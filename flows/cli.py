@@ -453,6 +453,9 @@ def bench(
     workers: Annotated[int, typer.Option("--workers", "-w", help="Processes for the parallel pass.")] = 2,
     formats: Annotated[str, typer.Option("--formats", help="Comma list of pdf,html,text (default: all).")] = "",
     warmup: Annotated[int, typer.Option("--warmup", help="Documents extracted before timing starts.")] = 2,
+    ocr_docs: Annotated[
+        int, typer.Option("--ocr-docs", help="Reports scanned at every degradation level and read by OCR (0: skip).")
+    ] = 2,
 ) -> None:
     """Benchmark extraction: time per document, throughput and memory, written to OUT as JSON and Markdown."""
     err = Console(stderr=True)
@@ -462,7 +465,14 @@ def bench(
         raise fail(err, f"the benchmark is not available here ({exc})", EXIT_RUN_FAILED) from None
     chosen = [f.strip() for f in formats.split(",") if f.strip()] or None
     result: dict[str, Any] = bench_run.main(
-        out, docs, seed=seed, workers=workers, formats=chosen, warmup=warmup, log=lambda msg: err.print(msg)
+        out,
+        docs,
+        seed=seed,
+        workers=workers,
+        formats=chosen,
+        warmup=warmup,
+        log=lambda msg: err.print(msg),
+        ocr_docs=ocr_docs,
     )
     to_markdown = getattr(bench_run, "to_markdown", None)
     if to_markdown is not None:

@@ -64,6 +64,10 @@ class ListingParse:
     links_seen: int = 0
 
 
+#: An image declared narrower or lower than this (pixels) is an icon or a spacer, not a table.
+MIN_IMAGE_SIDE = 120
+
+
 @dataclass(slots=True)
 class ReportPageParse:
     """What a report page yields: its title, year, attachments and whether it holds report tables."""
@@ -73,6 +77,7 @@ class ReportPageParse:
     attachments: list[Link] = field(default_factory=list)
     has_tables: bool = False
     table_count: int = 0
+    images: list[str] = field(default_factory=list)  # <img> of the article body, when it has no tables
 
 
 def decode_page(data: bytes, http_charset: str | None = None, override: str | None = None) -> Decoded:
@@ -243,6 +248,7 @@ class GenericAdapter:
             attachments=self.attachments(soup, html, url),
             has_tables=bool(tables),
             table_count=len(tables),
+            images=[] if tables else self.body_images(content, url),
         )
 
     def page_title(self, soup: BeautifulSoup) -> str:
@@ -265,6 +271,23 @@ class GenericAdapter:
             return False
         text = clean_text(table.get_text())
         return any(w in text for w in REPORT_TABLE_WORDS) and any(ch.isdigit() for ch in text)
+
+    def body_images(self, content: Tag | BeautifulSoup, url: str) -> list[str]:
+        """Absolute URLs of the article body's images, in page order: a report page without
+        tables may print them as pictures. Icons and spacers (declared smaller than
+        ``MIN_IMAGE_SIDE`` pixels) and inline ``data:`` images are left out."""
+        out: list[str] = []
+        for img in content.find_all("img"):
+            src = str(img.get("src") or img.get("data-src") or "").strip()
+            if not src or src.startswith("data:"):
+                continue
+            sides = [str(img.get(a) or "") for a in ("width", "height")]
+            if any(v.isdigit() and int(v) < MIN_IMAGE_SIDE for v in sides):
+                continue
+            target = absolute(url, src)
+            if target and target not in out:
+                out.append(target)
+        return out
 
     def attachments(self, soup: BeautifulSoup, html: str, url: str) -> list[Link]:
         """Files linked from the page: anchors, iframes/embeds of PDFs.

@@ -27,6 +27,10 @@ SIMPLIFIED_FORMS = "万业举于会传关内决况减出制办务动区单卷历
 OCR_LABEL_CONFUSIONS = {"己": "已", "巳": "已", "末": "未", "曰": "日"}
 #: Letters OCR reads for the digits of an enumerator (l.属于国家秘密, (O)): folded there only.
 OCR_DIGIT_CONFUSIONS = {"l": "1", "I": "1", "|": "1", "O": "0", "o": "0"}
+#: What OCR reads for a small printed 0 besides the digit (a circle: full stop, ring, letter o).
+#: Two readings of one value cell that differ only by these agree; the text kept is always a
+#: reading of the digit itself, never a folded one.
+OCR_ZERO_LOOKALIKES = ("。", "○", "〇", "o", "O", "°")
 #: Brackets that all fold to ASCII parentheses (NFKC already folds the full-width ones).
 BRACKET_FORMS = {
     "【": "(",

@@ -51,6 +51,26 @@ def _font() -> str:
     return FONT
 
 
+_embedded: dict[str, str] = {}
+
+
+def embedded_font(path: str) -> str:
+    """Register a TrueType font file to embed (``font_file``); returns its reportlab name.
+
+    PDFium draws no glyph for the non-embedded STSong-Light when no CJK system font is installed,
+    so a PDF meant to be rasterised (``synth.scan``) embeds a real font; layout widths stay those
+    of STSong-Light, so the page is laid out exactly as the text-layer PDF.
+    """
+    name = _embedded.get(path)
+    if name is None:
+        from reportlab.pdfbase import pdfmetrics
+        from reportlab.pdfbase.ttfonts import TTFont
+
+        name = _embedded[path] = f"Embedded{len(_embedded)}"
+        pdfmetrics.registerFont(TTFont(name, path))
+    return name
+
+
 _char_widths: dict[str, float] = {}
 
 
@@ -166,6 +186,7 @@ class _Writer:
         self.page = 1
         self.y = MARGIN_TOP
         self.size = float(options.get("font_size", 10.0))
+        self.font = embedded_font(str(options["font_file"])) if options.get("font_file") else _font()
 
     # coordinates: y grows downwards from the top of the page
     def _rl(self, y: float) -> float:
@@ -179,7 +200,7 @@ class _Writer:
 
     def _footer(self) -> None:
         if self.options.get("page_numbers", True):
-            self.canvas.setFont(_font(), 10.5)
+            self.canvas.setFont(self.font, 10.5)
             label = f"- {self.page} -"
             self.canvas.drawString((PAGE_W - _width(label, 10.5)) / 2, self._rl(PAGE_H - 40), label)
 
@@ -194,7 +215,7 @@ class _Writer:
         for line in wrap(text, TABLE_W - indent, size):
             if self.y + leading > PAGE_H - MARGIN_BOTTOM:
                 self.new_page()
-            self.canvas.setFont(_font(), size)
+            self.canvas.setFont(self.font, size)
             x = (PAGE_W - _width(line, size)) / 2 if centre else MARGIN_X + indent
             if len(line.strip()) == 1 and not line.isascii() and not self.options.get("lone_glyphs"):
                 line += " "  # see render_pdf: a lone glyph of this font has no extent in PDFium
@@ -296,7 +317,7 @@ class _Writer:
                 else:
                     cv.line(b, self._rl(a), c, self._rl(a))
         leading = size * 1.3
-        cv.setFont(_font(), size)
+        cv.setFont(self.font, size)
         for p, x0, top, x1, bottom in boxes:
             if p.r0 < start or not p.span.text:
                 continue  # text of a cell cut by the page break stays on the page where it starts
@@ -339,7 +360,8 @@ def render_pdf(report: SyntheticReport | PrintedDocument, **options: Any) -> byt
     ``font_size`` of the tables (10), ``page_numbers``, ``compress``, ``password`` (encrypt
     with this user password), ``owner_password`` (encrypted, but opens without a password:
     only permissions are restricted), ``break_before_tables`` (start every table on a new page),
-    ``lone_glyphs`` (draw a one-character line of a cell bare; by default a space follows it).
+    ``lone_glyphs`` (draw a one-character line of a cell bare; by default a space follows it),
+    ``font_file`` (a TrueType CJK font to embed and draw with, for PDFs that are rasterised).
 
     STSong-Light is not embedded, so PDFium gives its glyphs no extent and drops a text object
     that holds a single CJK character (real producers embed their fonts). The renderer adds a
@@ -362,6 +384,7 @@ def render_pdf(report: SyntheticReport | PrintedDocument, **options: Any) -> byt
         "lone_glyphs",
         "owner_password",
         "unruled_tables",
+        "font_file",
     }
     if unknown:
         raise ValueError(f"unknown render_pdf options: {sorted(unknown)}")
@@ -444,6 +467,7 @@ def bomb_pdf(inflated_bytes: int) -> bytes:
 __all__ = [
     "DEFAULT_REQUESTS_SPLIT",
     "bomb_pdf",
+    "embedded_font",
     "render_pdf",
     "scanned_pdf",
     "truncated_pdf",

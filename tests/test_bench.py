@@ -36,6 +36,22 @@ def test_bench_writes_json_and_markdown(tmp_path: Path) -> None:
 
 def test_cli_with_a_json_path(tmp_path: Path, capsys: object) -> None:
     out = tmp_path / "run1.json"
-    assert _cli(["--out", str(out), "--docs", "1", "--workers", "1", "--formats", "pdf", "--warmup", "0"]) == 0
+    args = ["--out", str(out), "--docs", "1", "--workers", "1", "--formats", "pdf", "--warmup", "0", "--ocr-docs", "0"]
+    assert _cli(args) == 0
     assert out.exists() and out.with_suffix(".md").exists()
     assert "# xxgk extraction benchmark" in capsys.readouterr().out  # type: ignore[attr-defined]
+
+
+def test_ocr_bench_scores_cells_and_times_pages(tmp_path: Path) -> None:
+    """One clean report page of table images: every cell exact, pages and seconds recorded."""
+    from xxgk.bench.ocr import _cli as ocr_cli
+    from xxgk.bench.ocr import to_markdown as ocr_markdown
+
+    out = tmp_path / "ocr.json"
+    assert ocr_cli(["--out", str(out), "--docs", "1", "--levels", "clean", "--forms", "html-ocr"]) == 0
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["available"] and data["scanned"]["documents"] == 1 and data["scanned"]["wrong"] == 0
+    assert data["scanned"]["exact"] == data["scanned"]["cells"] > 100 and data["scanned"]["pages_median"] >= 2
+    assert data["text_layer_pdf"]["exact_share"] == 1.0 and data["peak_rss_mb"] > 0
+    assert "| level clean | 1 |" in out.with_suffix(".md").read_text(encoding="utf-8")
+    assert "Not measured: no engine" in "\n".join(ocr_markdown({"available": False, "reason": "no engine"}))
