@@ -160,7 +160,8 @@ def test_pdfium_and_pdfminer_readers_give_the_same_grids(name: str) -> None:
 
 @pytest.mark.corpus
 def test_only_table_pages_are_parsed(hongze_2023: bytes) -> None:
-    from xxgk.extractors.pdf import _pdfium_open, scan_pages
+    from xxgk.extractors.pdf import open_document as _pdfium_open
+    from xxgk.extractors.pdf import scan_pages
 
     doc = _pdfium_open(hongze_2023)
     try:
@@ -512,7 +513,7 @@ def test_close_frames_adds_the_rule_a_page_break_left_out() -> None:
 
 def test_pdfium_is_used_by_one_thread_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
     """PDFium is not thread-safe (two PDFs in two threads crashed a run): the extractor holds a lock."""
-    import xxgk.extractors.pdf as pdf_module
+    import xxgk.extractors.pdf.reader as pdf_module
     held: list[bool] = []
     real_open = pdf_module._pdfium_open
 
