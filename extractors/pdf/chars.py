@@ -7,7 +7,7 @@ from xxgk.extractors.pdf.printed import clean_pdf_text
 from xxgk.extractors.pdf.settings import DEFAULT_SETTINGS, PdfSettings
 
 
-def _dedupe(chars: list[Char]) -> list[Char]:
+def dedupe(chars: list[Char]) -> list[Char]:
     """Drop characters painted twice at the same spot (fake bold), which would read ``总总计计``."""
     kept: list[Char] = []
     for ch in chars:
@@ -36,7 +36,7 @@ def cell_text(chars: list[Char], settings: PdfSettings = DEFAULT_SETTINGS) -> st
     if not chars:
         return ""
     out: list[str] = []
-    for line in text_lines(_dedupe(chars), settings.text_x_tolerance, settings.text_y_tolerance):
+    for line in text_lines(dedupe(chars), settings.text_x_tolerance, settings.text_y_tolerance):
         parts: list[str] = []
         last_x1: float | None = None
         for ch in line:
@@ -50,8 +50,14 @@ def cell_text(chars: list[Char], settings: PdfSettings = DEFAULT_SETTINGS) -> st
 
 def words_of(chars: list[Char], settings: PdfSettings = DEFAULT_SETTINGS) -> list[Char]:
     """Words: runs of characters on one line with gaps under ``text_x_tolerance``."""
-    words: list[Char] = []
+    return [word for line in word_lines(chars, settings) for word in line]
+
+
+def word_lines(chars: list[Char], settings: PdfSettings = DEFAULT_SETTINGS) -> list[list[Char]]:
+    """The words of each text line, top to bottom, each line left to right."""
+    lines: list[list[Char]] = []
     for line in text_lines(chars, settings.text_x_tolerance, settings.text_y_tolerance):
+        words: list[Char] = []
         current: list[Char] = []
         for ch in line:
             if current and ch["x0"] > current[-1]["x1"] + settings.text_x_tolerance:
@@ -60,7 +66,8 @@ def words_of(chars: list[Char], settings: PdfSettings = DEFAULT_SETTINGS) -> lis
             current.append(ch)
         if current:
             words.append(_word(current))
-    return words
+        lines.append(words)
+    return lines
 
 
 def _word(chars: list[Char]) -> Char:

@@ -12,6 +12,8 @@ from xxgk.extractors.pdf.settings import PdfSettings
 from xxgk.extractors.pdf.word_tables import grids_from_words
 from xxgk.schemas.grid import Grid
 
+_RULED_COLUMNS = "ruled_columns"
+
 
 def page_grids(
     content: PageContent,
@@ -21,17 +23,36 @@ def page_grids(
 ) -> list[Grid]:
     """Every report-like table of one page: ruled tables, else (optionally) word-position tables.
 
-    ``carry`` passes the columns of a word-position table on to the next page.
+    ``carry`` passes on to the next page the columns of the table at the foot of this one: the
+    value columns of a word-position table, the column rules of a ruled one.
     """
     page_no = content.number
+    previous_rules = carry.pop(_RULED_COLUMNS, None) if carry is not None else None
     edges = merge_rules(ruling_edges(content.paths, settings), settings)
     edges, frames = close_frames(edges, settings.intersection_tolerance)
     grids: list[Grid] = []
-    for cells in find_cell_groups(edges, settings):
-        grid = grid_from_cells(cells, content.chars, page_no, f"pdf p.{page_no} table {len(grids) + 1}", settings)
+    groups = sorted(find_cell_groups(edges, settings), key=lambda cells: min(c[1] for c in cells))
+    last_columns: list[float] = []
+    for i, cells in enumerate(groups):
+        bbox = (min(c[0] for c in cells), min(c[1] for c in cells), max(c[2] for c in cells), max(c[3] for c in cells))
+        carried: list[float] = []
+        if (
+            i == 0
+            and previous_rules
+            and abs(previous_rules[0] - bbox[0]) <= 4
+            and abs(previous_rules[-1] - bbox[2]) <= 4
+        ):
+            carried = previous_rules  # the table at the top continues the one at the foot of the last page
+        locator = f"pdf p.{page_no} table {len(grids) + 1}"
+        grid = grid_from_cells(cells, content.chars, page_no, locator, settings, carried)
         if not is_data_table(grid):
             continue
-        bbox = (min(c[0] for c in cells), min(c[1] for c in cells), max(c[2] for c in cells), max(c[3] for c in cells))
+        last_columns = sorted({c[0] for c in cells} | {c[2] for c in cells})
+        if grid.meta.get("unplaced_rows"):
+            warnings.append(
+                f"{locator}: row(s) {grid.meta['unplaced_rows']} print values that the table's rules do not "
+                "separate; their cells are marked ambiguous"
+            )
         grid.meta["method"] = "rules"
         grid.meta["bbox"] = ",".join(f"{v:.1f}" for v in bbox)
         for frame in frames:
@@ -45,6 +66,7 @@ def page_grids(
         grids.append(grid)
     if grids and carry is not None:
         carry.clear()
+        carry[_RULED_COLUMNS] = last_columns
     if not settings.word_fallback:
         return grids
     if not grids:

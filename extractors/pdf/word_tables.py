@@ -11,6 +11,7 @@ import bisect
 import itertools
 from typing import Any
 
+from xxgk.extractors.pdf.cells import mark_row_ambiguous
 from xxgk.extractors.pdf.printed import (
     BLOCK_CAPTION_WORD,
     PAGE_NUMBER,
@@ -20,6 +21,7 @@ from xxgk.extractors.pdf.printed import (
     marker_hits,
     norm,
 )
+from xxgk.extractors.pdf.rules import BBox
 from xxgk.extractors.pdf.settings import DEFAULT_SETTINGS, PdfSettings
 from xxgk.extractors.pdf.word_pieces import (
     Piece,
@@ -250,9 +252,28 @@ def _word_table(
         carry["cols"] = section_cols[-1]
     n_values = max(len(c) for c in section_cols)
 
-    # Label columns: where a row prints labels side by side (三、本年度办理结果 | （三）不予公开 |
-    # 1.属于国家秘密), the left edges of all but the first piece start new columns. Centred
-    # labels of one column start anywhere inside it, so nearby edges are one boundary.
+    sub_cols = _label_columns(rows, size)
+    placed = [p for r in rows for p in r["labels"] + r["values"]]
+    box = (
+        min(p.x0 for p in placed),
+        min(p.top for p in placed),
+        max(p.x1 for p in placed),
+        max(p.bottom for p in placed),
+    )
+    out = _grid_rows(sections, section_cols, sub_cols, n_values, box, page_no)
+    grid = Grid(rows=out, locator=locator, page=page_no)
+    grid.meta["method"] = "words"
+    grid.meta["bbox"] = ",".join(f"{v:.1f}" for v in box)
+    return grid
+
+
+def _label_columns(rows: list[dict[str, Any]], size: float) -> list[float]:
+    """Left edges of the label columns (the first is open to the left).
+
+    Where a row prints labels side by side (三、本年度办理结果 | （三）不予公开 | 1.属于国家秘密),
+    the left edges of all but the first piece start new columns. Centred labels of one column
+    start anywhere inside it, so nearby edges are one boundary.
+    """
     edges: list[float] = []
     for r in rows:
         if not r["header"]:
@@ -261,41 +282,87 @@ def _word_table(
     for x in sorted(edges):
         if len(sub_cols) == 1 or x - sub_cols[-1] > size * 4:
             sub_cols.append(x - size / 2)
+    return sub_cols
+
+
+def _union(pieces: list[Piece]) -> BBox:
+    return (
+        min(p.x0 for p in pieces),
+        min(p.top for p in pieces),
+        max(p.x1 for p in pieces),
+        max(p.bottom for p in pieces),
+    )
+
+
+def _grid_rows(
+    sections: list[list[dict[str, Any]]],
+    section_cols: list[list[float]],
+    sub_cols: list[float],
+    n_values: int,
+    table_box: BBox,
+    page_no: int,
+) -> list[list[Cell]]:
+    """The cells of every row: label columns, then value columns, each cell with its box.
+
+    A cell holding text has the box of that text; an empty one the box of its column and row. Two
+    values side by side in one value column do not fit the columns: the row's values are
+    ``ambiguous``, never joined into one number or moved to another column.
+    """
     n_label = len(sub_cols)
     out: list[list[Cell]] = []
     for sec, cols in zip(sections, section_cols, strict=True):
         bounds = [(a + b) / 2 for a, b in itertools.pairwise(cols)]
+        sec_values = [p for r in sec if not r["header"] for p in r["values"]]
+        half = bounds[0] - cols[0] if bounds else max(((p.x1 - p.x0) / 2 for p in sec_values), default=0.0)
+        col_edges = [cols[0] - half, *bounds, cols[-1] + half]
+        label_edges = [table_box[0], *sub_cols[1:], min(col_edges[0], table_box[2])]
         for r in sec:
             r_idx = len(out)
-            label_texts = [""] * n_label
+            band = _union(r["labels"] + r["values"])
+            label_pieces: list[list[Piece]] = [[] for _ in range(n_label)]
             for p in sorted(r["labels"], key=lambda p: (p.top, p.x0)):
-                k = max(bisect.bisect_right(sub_cols, p.x0) - 1, 0)
-                label_texts[k] = clean_pdf_text(label_texts[k] + "\n" + p.text) if label_texts[k] else p.text
-            slots = [""] * len(cols)
+                label_pieces[max(bisect.bisect_right(sub_cols, p.x0) - 1, 0)].append(p)
+            slot_pieces: list[list[Piece]] = [[] for _ in cols]
+            collision = ""
             for p in sorted(r["values"], key=lambda p: (p.top, p.x0)):
                 c = bisect.bisect_right(bounds, p.centre)
-                slots[c] = clean_pdf_text(slots[c] + "\n" + p.text) if slots[c] else p.text
-            cells = [Cell(t, r_idx, c_idx, page_no) for c_idx, t in enumerate(label_texts + slots)]
+                if not r["header"] and any(min(p.bottom, q.bottom) - max(p.top, q.top) > 0 for q in slot_pieces[c]):
+                    shown = " ".join(q.text for q in [*slot_pieces[c], p])
+                    collision = f"values printed side by side fall into one column ({shown!r}): the row's values cannot be placed"
+                slot_pieces[c].append(p)
+            cells: list[Cell] = []
+            for k, pieces in enumerate(label_pieces):
+                slot = (label_edges[k], band[1], label_edges[k + 1], band[3])
+                cells.append(_cell(pieces, r_idx, len(cells), page_no, slot, apart=False))
+            for c, pieces in enumerate(slot_pieces):
+                slot = (col_edges[c], band[1], col_edges[c + 1], band[3])
+                cells.append(_cell(pieces, r_idx, len(cells), page_no, slot, apart=not r["header"]))
             if r["header"]:
                 # A header label is centred over the columns it spans: carry it to the right
                 # over the empty header cells, as span copies (the ruled grid has them).
                 for c_idx in range(n_label + 1, len(cells)):
                     prev = cells[c_idx - 1]
                     if not cells[c_idx].text and prev.text:
-                        cells[c_idx] = Cell(prev.text, r_idx, c_idx, page_no, span_of=prev.span_of or (r_idx, prev.col))
+                        anchor = prev.span_of or (r_idx, prev.col)
+                        cells[c_idx] = Cell(prev.text, r_idx, c_idx, page_no, span_of=anchor, bbox=prev.bbox)
             # A section with fewer value columns: its last column spans the rest, as ruled.
             last = cells[-1]
             for extra in range(len(cells), n_label + n_values):
-                cells.append(Cell(last.text, r_idx, extra, page_no, span_of=(r_idx, last.col)))
+                cells.append(Cell(last.text, r_idx, extra, page_no, span_of=(r_idx, last.col), bbox=last.bbox))
+            if collision:
+                cells = mark_row_ambiguous(cells, collision, from_col=n_label)
             out.append(cells)
-    grid = Grid(rows=out, locator=locator, page=page_no)
-    grid.meta["method"] = "words"
-    placed = [p for r in rows for p in r["labels"] + r["values"]]
-    box = (
-        min(p.x0 for p in placed),
-        min(p.top for p in placed),
-        max(p.x1 for p in placed),
-        max(p.bottom for p in placed),
-    )
-    grid.meta["bbox"] = ",".join(f"{v:.1f}" for v in box)
-    return grid
+    return out
+
+
+def _cell(pieces: list[Piece], row: int, col: int, page_no: int, slot: BBox, *, apart: bool) -> Cell:
+    """One cell of the pieces placed in it, with their box (empty: the slot's box). Texts are
+    joined top to bottom as lines of one text (``773`` / ``0.28``); with ``apart``, pieces side by
+    side on one line keep a space between them (two values never read as one number)."""
+    if not pieces:
+        return Cell("", row, col, page_no, bbox=slot)
+    text = pieces[0].text
+    for prev, p in itertools.pairwise(pieces):
+        same_line = apart and min(p.bottom, prev.bottom) - max(p.top, prev.top) > 0
+        text = clean_pdf_text(text + (" " if same_line else "\n") + p.text)
+    return Cell(text, row, col, page_no, bbox=_union(pieces))
