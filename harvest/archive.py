@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from xxgk.warehouse.files import atomic_write_bytes
+from xxgk.storage.files import atomic_write_bytes
 
 KIND_LISTING = "listing"
 KIND_REPORT = "report"

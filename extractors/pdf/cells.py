@@ -20,11 +20,10 @@ from dataclasses import dataclass, field
 
 from xxgk.extractors.pdf.chars import cell_text, dedupe, word_lines
 from xxgk.extractors.pdf.content import Char
-from xxgk.extractors.pdf.printed import has_digit
 from xxgk.extractors.pdf.rules import BBox
 from xxgk.extractors.pdf.settings import DEFAULT_SETTINGS, PdfSettings
 from xxgk.schemas.grid import Cell, Grid
-from xxgk.schemas.values import AMBIGUOUS, looks_like_value
+from xxgk.schemas.values import AMBIGUOUS, has_digit, looks_like_value
 
 #: How far (points) a value's box may reach past the rule of its column and still sit inside it.
 _SLACK = 1.0

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from xxgk.extractors.base import ExtractionError
-from xxgk.extractors.pdf.printed import REPORT_PHRASE, TABLE_MARKERS, is_number_token, marker_hits, norm
+from xxgk.extractors.pdf.printed import TABLE_MARKERS, marker_hits, norm
 from xxgk.extractors.pdf.settings import DEFAULT_SETTINGS, PdfSettings
+from xxgk.schemas import lexicon as lx
 from xxgk.schemas.records import STATUS_FAILED, STATUS_NEEDS_OCR, STATUS_NOT_A_REPORT
+from xxgk.schemas.values import is_bare_number
 
 
 @dataclass(slots=True)
@@ -82,7 +84,7 @@ def table_pages(pages: list[PageScan], settings: PdfSettings = DEFAULT_SETTINGS)
 def starts_with_values(text: str) -> bool:
     """True when one of the first lines of a page is a row of numbers: a table cut by the page break."""
     lines = [ln for ln in text.split("\n") if ln.strip()][:4]
-    return any(sum(1 for tok in ln.split() if is_number_token(tok)) >= 3 for ln in lines)
+    return any(sum(1 for tok in ln.split() if is_bare_number(tok)) >= 3 for ln in lines)
 
 
 def choose_pages(pages: list[PageScan], text: str, settings: PdfSettings, warnings: list[str]) -> list[int]:
@@ -107,7 +109,7 @@ def choose_pages(pages: list[PageScan], text: str, settings: PdfSettings, warnin
             STATUS_NEEDS_OCR,
             f"no table text found; page(s) {', '.join(map(str, image_pages))} are images without a text layer",
         )
-    if REPORT_PHRASE not in norm(text):
-        raise ExtractionError(STATUS_NOT_A_REPORT, f"no {REPORT_PHRASE} report text and no table labels in the PDF")
+    if lx.REPORT_SUBJECT not in norm(text):
+        raise ExtractionError(STATUS_NOT_A_REPORT, f"no {lx.REPORT_SUBJECT} report text and no table labels in the PDF")
     warnings.append("no page carries the labels of the statistical tables")
     return []

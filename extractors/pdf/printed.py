@@ -1,39 +1,18 @@
-"""What the PDF reader knows of printed text: how a cell's text is cleaned, and the printed words
-that locate the tables (table labels, section headings, page numbers).
-
-Every printed-word list of the PDF reader is one module-level constant here, so that it can move
-into the project's lexicon as a whole: ``EXTRA_TABLE_LABELS``, ``TABLE_MARKERS`` (built from
-``schemas.model``), ``TABLE_HEADING_KEYS``, ``LABEL_NUMBERING``, ``SECTION_HEADING``,
-``PAGE_NUMBER``, ``BLOCK_CAPTION_WORD`` and ``REPORT_PHRASE``.
+"""What the PDF reader knows of printed text: how a cell's text is cleaned, and the table labels
+that locate the tables (``TABLE_MARKERS``, ``TABLE_HEADING_KEYS``), built from ``schemas.model``
+and ``schemas.lexicon`` (the one home of printed words).
 """
 
 from __future__ import annotations
 
 import re
 
+from xxgk.schemas import lexicon as lx
 from xxgk.schemas.model import PROACTIVE_BLOCK_CAPTIONS, SPECS, TABLE_HEADINGS
 from xxgk.schemas.values import clean_cell_text
 
-# --- printed words -----------------------------------------------------------------------------
-
-#: Table labels that no key of ``schemas.model`` prints whole: header cells of table 三 and 四.
-EXTRA_TABLE_LABELS = ("信息内容", "申请人情况", "法人或其他组织", "未经复议直接起诉", "复议后起诉")
-
 #: Numbering in front of a label (一、 / （三） / 2.), cut off before a label's core is taken.
-LABEL_NUMBERING = re.compile(r"^(?:[一二三四五六七八九十]+、|\([一二三四五六七八九十]+\)|\d+\.)")
-
-#: A report section heading (二、主动公开政府信息情况, 五、…改进情况, 六、…事项): a table ends there.
-#: Row labels of table 三 also start with 一、/二、/四、 but never end in 情况 or 事项.
-SECTION_HEADING = re.compile(r"^[一二三四五六七八九十]+、.*(?:情况|事项)")
-
-#: A page footer or header that only numbers the page: ``- 3 -``, ``第3页共5页``, ``3/5``.
-PAGE_NUMBER = re.compile(r"^(?:[-—–－]+\d+[-—–－]+|第\d+页(?:共\d+页)?|\d+/\d+)$")
-
-#: The caption of a block of table 二 (第二十条第（一）项) spans the table: it is a row of its own.
-BLOCK_CAPTION_WORD = "第二十条"
-
-#: Every report names the regulation's subject; a PDF without it and without table labels is no report.
-REPORT_PHRASE = "政府信息公开"
+_LABEL_NUMBERING = re.compile(rf"^(?:[{lx.CN_NUMERALS}]+、|\([{lx.CN_NUMERALS}]+\)|\d+\.)")
 
 
 def norm(text: str) -> str:
@@ -43,7 +22,7 @@ def norm(text: str) -> str:
 
 def label_core(label: str) -> str:
     """The first six characters of a label without its numbering or gloss: typos further on still match."""
-    core = LABEL_NUMBERING.sub("", norm(label))
+    core = _LABEL_NUMBERING.sub("", norm(label))
     core = re.sub(r"\(.*$", "", core)
     return core[:6]
 
@@ -66,7 +45,7 @@ def _build_markers() -> tuple[str, ...]:
                 core = label_core(label)
                 if len(core) >= 4:
                     markers.add(core)
-    markers.update(EXTRA_TABLE_LABELS)
+    markers.update(lx.TABLE_HEADER_LABELS)
     return tuple(sorted(markers))
 
 
@@ -83,29 +62,10 @@ def marker_hits(page_text: str, markers: tuple[str, ...] = TABLE_MARKERS) -> int
     return sum(1 for m in markers if m in text)
 
 
-# --- numbers in running text -------------------------------------------------------------------
-
-_NUMBER_TOKEN = re.compile(r"^[-+]?[\d０-９][\d０-９,.，]*$")
-
-
-def is_number_token(token: str) -> bool:
-    """A whitespace-separated token of page text that is a bare number (``3``, ``1,024``, ``１７``).
-
-    Narrower than ``schemas.values.looks_like_value`` on purpose: that test also accepts blanks,
-    dashes, slashes, 无 and 增/减, which running prose is full of; a line of page text counts as a
-    row of table values only on digits.
-    """
-    return bool(_NUMBER_TOKEN.match(token))
-
-
-def has_digit(text: str) -> bool:
-    """Whether a value-looking word carries a digit (a number, not a null token such as 无 or —)."""
-    return any(ch.isdigit() for ch in text)
-
-
 # --- cell text ---------------------------------------------------------------------------------
 
-_CJK = "\u2e80-\u2fff\u3000-\u303f\u3040-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
+#: CJK characters and punctuation (a character class body; escapes, as it is no printed word).
+_CJK = r"\u2e80-\u2fff\u3000-\u303f\u3040-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
 _CJK_GAP = re.compile(rf"(?<=[{_CJK}])[ \t\u00a0]+(?=[{_CJK}])")
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
 

@@ -12,15 +12,7 @@ import itertools
 from typing import Any
 
 from xxgk.extractors.pdf.cells import mark_row_ambiguous
-from xxgk.extractors.pdf.printed import (
-    BLOCK_CAPTION_WORD,
-    PAGE_NUMBER,
-    SECTION_HEADING,
-    TABLE_HEADING_KEYS,
-    clean_pdf_text,
-    marker_hits,
-    norm,
-)
+from xxgk.extractors.pdf.printed import TABLE_HEADING_KEYS, clean_pdf_text, marker_hits, norm
 from xxgk.extractors.pdf.rules import BBox
 from xxgk.extractors.pdf.settings import DEFAULT_SETTINGS, PdfSettings
 from xxgk.extractors.pdf.word_pieces import (
@@ -32,6 +24,7 @@ from xxgk.extractors.pdf.word_pieces import (
     stack_fragments,
     vertical_stacks,
 )
+from xxgk.schemas import lexicon as lx
 from xxgk.schemas.grid import Cell, Grid
 
 
@@ -60,7 +53,7 @@ def grids_from_words(
     pieces = vertical_stacks(pieces)
     size = sorted(p.size for p in pieces)[len(pieces) // 2]
     lines = piece_lines(pieces, size * 0.5)
-    lines = [line for line in lines if len(line) > 3 or not PAGE_NUMBER.match("".join(p.text for p in line))]
+    lines = [line for line in lines if len(line) > 3 or not lx.PAGE_NUMBER.match("".join(p.text for p in line))]
 
     regions: list[list[list[Piece]]] = [[]]
     for line in lines:
@@ -88,7 +81,7 @@ def _is_section_heading(line: list[Piece]) -> bool:
     if any(is_value(p) for p in line):
         return False
     joined = norm("".join(p.text for p in line))
-    return any(h in joined for h in TABLE_HEADING_KEYS) or bool(SECTION_HEADING.match(joined))
+    return any(h in joined for h in TABLE_HEADING_KEYS) or bool(lx.SECTION_HEADING_LINE.match(joined))
 
 
 def _merge_header_lines(rows: list[dict[str, Any]], size: float) -> list[dict[str, Any]]:
@@ -103,7 +96,7 @@ def _merge_header_lines(rows: list[dict[str, Any]], size: float) -> list[dict[st
             mine, theirs = r["labels"] + r["values"], prev["labels"] + prev["values"]
             apart = all(min(p.x1, q.x1) <= max(p.x0, q.x0) for p in mine for q in theirs)
             close = min(p.top for p in mine) - max(p.bottom for p in theirs) <= size * 1.5
-            captions = any(BLOCK_CAPTION_WORD in p.text for p in mine + theirs)
+            captions = any(lx.BLOCK_CAPTION_WORD in p.text for p in mine + theirs)
             if apart and close and not captions:
                 out[-1] = {
                     "mid": prev["mid"],
