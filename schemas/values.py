@@ -164,8 +164,11 @@ def parse_cell_value(
     return ParsedValue(None, unit, UNPARSEABLE, text, note="not a count")
 
 
+@lru_cache(maxsize=1 << 16)
 def looks_like_value(text: str | None) -> bool:
-    """True when a cell reads as a value (number, null token, 增/减, money), not as a label."""
+    """True when a cell reads as a value (number, null token, 增/减, money), not as a label.
+
+    Cached: a pure function of the printed text, asked of every cell and word of a table."""
     t = clean_cell_text(text)
     if t == "":
         return True
@@ -192,6 +195,15 @@ def is_bare_number(token: str) -> bool:
 def has_digit(text: str) -> bool:
     """Whether a value-looking word carries a digit (a number, not a null token such as 无 or —)."""
     return any(ch.isdigit() for ch in text)
+
+
+_NULL_MARKS = frozenset("".join((*lx.DASH_TOKENS, *lx.SLASH_TOKENS, *lx.NONE_WORDS, *lx.UNCHANGED_WORDS)))
+
+
+def may_print_a_value(text: str) -> bool:
+    """Cheap test before splitting a text into words: only a text with a digit or a character of
+    a null token (—, /, 无, 持平 …) can hold a value token."""
+    return has_digit(text) or not _NULL_MARKS.isdisjoint(text)
 
 
 # --- runs of values printed without separators (text exports: 规范性文件7777166) -------------

@@ -23,7 +23,7 @@ from xxgk.extractors.pdf.content import Char
 from xxgk.extractors.pdf.rules import BBox
 from xxgk.extractors.pdf.settings import DEFAULT_SETTINGS, PdfSettings
 from xxgk.schemas.grid import Cell, Grid
-from xxgk.schemas.values import AMBIGUOUS, has_digit, looks_like_value
+from xxgk.schemas.values import AMBIGUOUS, has_digit, looks_like_value, may_print_a_value
 
 #: How far (points) a value's box may reach past the rule of its column and still sit inside it.
 _SLACK = 1.0
@@ -272,7 +272,7 @@ def _may_hold_several(text: str, span: Span) -> bool:
     """Cheap test first: a cell spanning grid positions, one printing a gap, or one mixing digits
     with label text can hold two texts; a plain label or a plain value cannot."""
     r0, r1, c0, c1 = span
-    if not text:
+    if not text or not may_print_a_value(text):
         return False
     return r1 - r0 > 1 or c1 - c0 > 1 or " " in text or (has_digit(text) and not looks_like_value(text))
 
