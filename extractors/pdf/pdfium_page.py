@@ -55,6 +55,70 @@ def _is_white(rgba: tuple[int, int, int, int]) -> bool:
     return a == 0 or (r >= 242 and g >= 242 and b >= 242)
 
 
+class _PdfMetrics:
+    """Character boxes of non-embedded fonts from the PDF's own metrics, as pdfminer draws them.
+
+    A font that is not embedded is drawn with whatever font the machine offers (PDFium substitutes
+    one from the system's font folders). PDFium's boxes (loose and tight) take in the substitute's
+    glyph outlines, so the same file gave other boxes, other words and other cells where a CJK font
+    was installed. The origin, the advance (``/W``, ``/Widths``) and the descent (``/FontDescriptor``)
+    come from the file: the box runs from the origin over the advance, from the descent up one
+    font size, in the character's text matrix. Embedded fonts keep PDFium's boxes (their glyphs are
+    in the file). ``None`` when the metrics cannot be read: the caller falls back to PDFium's boxes.
+    """
+
+    def __init__(self) -> None:
+        import pypdfium2.raw as c
+
+        self.c = c
+        self.fonts: dict[int, tuple[Any, float] | None] = {}
+        self.ox, self.oy = ctypes.c_double(), ctypes.c_double()
+        self.matrix = c.FS_MATRIX()
+        self.value = ctypes.c_float()
+
+    def _font(self, raw_tp: Any, index: int) -> tuple[Any, float] | None:
+        """The non-embedded font of a character and its descent per point, or None (embedded / unknown)."""
+        c = self.c
+        obj = c.FPDFText_GetTextObject(raw_tp, index)
+        if not obj:
+            return None
+        font = c.FPDFTextObj_GetFont(obj)
+        key = ctypes.cast(font, ctypes.c_void_p).value or 0
+        if key not in self.fonts:
+            found: tuple[Any, float] | None = None
+            if font and not c.FPDFFont_GetIsEmbedded(font) and c.FPDFFont_GetDescent(font, 1.0, self.value):
+                found = (font, self.value.value)
+            self.fonts[key] = found
+        return self.fonts[key]
+
+    def box(self, raw_tp: Any, index: int, char: str) -> tuple[float, float, float, float] | None:
+        """(left, right, upper, lower) in PDF page space, or None to keep PDFium's box."""
+        c = self.c
+        found = self._font(raw_tp, index)
+        if found is None:
+            return None
+        font, descent = found
+        size = c.FPDFText_GetFontSize(raw_tp, index)
+        if size <= 0 or not c.FPDFFont_GetGlyphWidth(font, ord(char), size, self.value):
+            return None
+        advance = self.value.value
+        if advance <= 0:
+            return None
+        if not (
+            c.FPDFText_GetCharOrigin(raw_tp, index, self.ox, self.oy)
+            and c.FPDFText_GetMatrix(raw_tp, index, self.matrix)
+        ):
+            return None
+        m = self.matrix
+        ox, oy = self.ox.value, self.oy.value
+        bottom, top = descent * size, (descent + 1.0) * size
+        xs, ys = [], []
+        for tx, ty in ((0.0, bottom), (advance, bottom), (0.0, top), (advance, top)):
+            xs.append(ox + m.a * tx + m.c * ty)
+            ys.append(oy + m.b * tx + m.d * ty)
+        return min(xs), max(xs), max(ys), min(ys)
+
+
 def open_document(data: bytes) -> Any:
     """An open pypdfium2 document; encrypted and corrupt files raise ExtractionError (failed)."""
     import pypdfium2 as pdfium
@@ -84,22 +148,27 @@ def pdfium_content(doc: Any, number: int, settings: PdfSettings = DEFAULT_SETTIN
             rect = c.FS_RECTF()
             tl, tr, tb, tt = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
             raw_tp = textpage.raw
+            metrics = _PdfMetrics()
             for i in range(max(n, 0)):
                 ch = chr(c.FPDFText_GetUnicode(raw_tp, i) or 32) if per_char else text[i]
                 if ch.isspace() or ch == "\x00":
                     continue
-                if not c.FPDFText_GetLooseCharBox(raw_tp, i, rect):
-                    continue
-                left, right, upper, lower = rect.left, rect.right, rect.top, rect.bottom
-                # PDFium's loose box ignores the text matrix for some vertical-writing glyphs
-                # (a 199-pt box for a 10-pt character); the tight glyph box is right there.
-                if c.FPDFText_GetCharBox(raw_tp, i, tl, tr, tb, tt):
-                    tw, th = tr.value - tl.value, tt.value - tb.value
-                    cx, cy = (tl.value + tr.value) / 2, (tb.value + tt.value) / 2
-                    oversized = right - left > 3 * tw + 8 and upper - lower > 3 * th + 8
-                    if oversized or not (left <= cx <= right and lower <= cy <= upper):
-                        half = max(tw, th) / 2
-                        left, right, upper, lower = cx - half, cx + half, cy + half, cy - half
+                box = metrics.box(raw_tp, i, ch)
+                if box is not None:
+                    left, right, upper, lower = box
+                else:
+                    if not c.FPDFText_GetLooseCharBox(raw_tp, i, rect):
+                        continue
+                    left, right, upper, lower = rect.left, rect.right, rect.top, rect.bottom
+                    # PDFium's loose box ignores the text matrix for some vertical-writing glyphs
+                    # (a 199-pt box for a 10-pt character); the tight glyph box is right there.
+                    if c.FPDFText_GetCharBox(raw_tp, i, tl, tr, tb, tt):
+                        tw, th = tr.value - tl.value, tt.value - tb.value
+                        cx, cy = (tl.value + tr.value) / 2, (tb.value + tt.value) / 2
+                        oversized = right - left > 3 * tw + 8 and upper - lower > 3 * th + 8
+                        if oversized or not (left <= cx <= right and lower <= cy <= upper):
+                            half = max(tw, th) / 2
+                            left, right, upper, lower = cx - half, cx + half, cy + half, cy - half
                 ax, ay = xf(left, upper)
                 bx, by = xf(right, lower)
                 x0, x1 = (ax, bx) if ax <= bx else (bx, ax)
