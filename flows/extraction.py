@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from xxgk.extractors import EXTRACTOR_VERSION, extract_document
+from xxgk.flows.conversion import preconvert_batch
 from xxgk.flows.inputs import (
     DocumentJob,
     InputError,
@@ -265,14 +266,21 @@ def extract_documents(
     if its provenance changed (publisher, year, URL... in the documents file) it is restaged with
     the new provenance and the stored result. Paths are staged in their portable form (relative
     to ``data_dir``, default the staging directory's parent), so two checkouts stage the same.
-    ``extractor_version`` defaults to the current one.
+    ``extractor_version`` defaults to the current one. The documents LibreOffice must convert
+    are converted first, in one call (``flows.conversion``).
     """
     extractor_version = extractor_version or current_extractor_version()
     base = Path(data_dir) if data_dir is not None else Path(staging_dir).parent
+    jobs = [as_job(item, base) for item in batch]
+    preconvert_batch(
+        jobs,
+        lambda cand: (
+            force or not is_staged(staging_dir, cand.info.document_sha256, extractor_version, cand.info.source_id)
+        ),
+    )
     outcomes: list[DocumentOutcome] = []
-    for item in batch:
+    for job in jobs:
         start = time.perf_counter()
-        job = as_job(item, base)
         if job.alternatives:
             outcomes.append(extract_report_job(job, staging_dir, extractor_version, base, force))
             continue

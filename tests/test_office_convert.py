@@ -3,6 +3,7 @@ and process-group kill, one soffice call per batch, and (with soffice) exact rou
 
 from __future__ import annotations
 
+import hashlib
 import stat
 import sys
 import time
@@ -167,3 +168,30 @@ def test_odt_is_converted_too() -> None:
     result = extract_document(odt, "report.odt")
     assert (result.status, result.format) == ("ok", "odt"), result.reason
     assert printed_facts(result) == expected_facts(report)
+
+
+def test_an_extraction_batch_converts_its_word_documents_in_one_call(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """flows.extraction: the batch's DOC files share one soffice call; staged ones are not converted again."""
+    from xxgk.flows.extraction import extract_documents
+    from xxgk.warehouse.documents import DocumentInfo
+
+    report = generate_report(3, versions=V2021)
+    script, log = _copying_soffice(tmp_path, render_docx(report))
+    monkeypatch.setenv(converter.SOFFICE_ENV, str(script))
+    converter._CACHE.clear()
+    infos = []
+    for i in range(3):
+        data = compound_file({"WordDocument": bytes([i]) * 8})
+        path = tmp_path / "docs" / f"report{i}.doc"
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(data)
+        sha = hashlib.sha256(data).hexdigest()
+        infos.append(DocumentInfo(sha, f"s{i}", None, 2023, "doc", None, None, str(path)))
+    staging = tmp_path / "staging"
+    outcomes = extract_documents(infos, staging, data_dir=tmp_path)
+    assert [(o.action, o.status) for o in outcomes] == [("extracted", "ok")] * 3
+    assert log.read_text().split() == ["3"]  # one call for the batch, none per document
+    again = extract_documents(infos, staging, data_dir=tmp_path)
+    assert [o.action for o in again] == ["reused"] * 3 and log.read_text().split() == ["3"]
