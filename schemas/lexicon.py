@@ -411,6 +411,14 @@ NARRATIVE_PROACTIVE_CLAIM = (
 #: Where a sentence ends.
 SENTENCE_END = re.compile(r"[。；;！!\n]")
 
+#: A report section heading as printed on one line (二、主动公开政府信息情况, 六、…事项): a table
+#: ends there. Row labels of table 三 also start with 一、/二、/四、 but never end in 情况 or 事项.
+SECTION_HEADING_LINE = re.compile(rf"^[{CN_NUMERALS}]+、.*(?:情况|事项)")
+#: The subject every report names (the regulation's): a PDF without it and without table labels is no report.
+REPORT_SUBJECT = "政府信息公开"
+#: Header cells of tables 二, 三 and 四 that no key's label prints whole: they mark a page as
+#: holding a statistical table.
+TABLE_HEADER_LABELS = (*PROACTIVE_HEADER_WORDS, *REQUEST_HEADER_GROUP_WORDS, "未经复议直接起诉", "复议后起诉")
 
 # --- page furniture ----------------------------------------------------------------------------
 

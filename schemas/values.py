@@ -164,8 +164,11 @@ def parse_cell_value(
     return ParsedValue(None, unit, UNPARSEABLE, text, note="not a count")
 
 
+@lru_cache(maxsize=1 << 16)
 def looks_like_value(text: str | None) -> bool:
-    """True when a cell reads as a value (number, null token, 增/减, money), not as a label."""
+    """True when a cell reads as a value (number, null token, 增/减, money), not as a label.
+
+    Cached: a pure function of the printed text, asked of every cell and word of a table."""
     t = clean_cell_text(text)
     if t == "":
         return True
@@ -174,6 +177,33 @@ def looks_like_value(text: str | None) -> bool:
     if re.fullmatch(r"[-－—–―─]+", t):
         return True
     return bool(_SIGNED.match(t) or _MONEY.match(t) or _COUNT.match(t))
+
+
+_BARE_NUMBER = re.compile(r"[-+]?\d[\d,.]*")
+
+
+def is_bare_number(token: str) -> bool:
+    """A whitespace-separated token of running text that is a bare number (``3``, ``1,024``, ``１７``).
+
+    Narrower than ``looks_like_value`` on purpose: that test also accepts blanks, dashes, slashes,
+    无 and 增/减, which running prose is full of; a line of page text counts as a row of table
+    values only on digits.
+    """
+    return bool(_BARE_NUMBER.fullmatch(unicodedata.normalize("NFKC", token)))
+
+
+def has_digit(text: str) -> bool:
+    """Whether a value-looking word carries a digit (a number, not a null token such as 无 or —)."""
+    return any(ch.isdigit() for ch in text)
+
+
+_NULL_MARKS = frozenset("".join((*lx.DASH_TOKENS, *lx.SLASH_TOKENS, *lx.NONE_WORDS, *lx.UNCHANGED_WORDS)))
+
+
+def may_print_a_value(text: str) -> bool:
+    """Cheap test before splitting a text into words: only a text with a digit or a character of
+    a null token (—, /, 无, 持平 …) can hold a value token."""
+    return has_digit(text) or not _NULL_MARKS.isdisjoint(text)
 
 
 # --- runs of values printed without separators (text exports: 规范性文件7777166) -------------

@@ -22,7 +22,7 @@ from typing import Any
 
 from xxgk.schemas.model import PROACTIVE, REQUESTS
 from xxgk.synth.generate import PrintedDocument, PrintedTable, Span, printed_document
-from xxgk.synth.report import SyntheticReport
+from xxgk.synth.report import CellKey, SyntheticReport
 
 FONT = "STSong-Light"
 PAGE_W, PAGE_H = 595.0, 842.0
@@ -36,6 +36,11 @@ DEFAULT_REQUESTS_SPLIT = "unable.unclear_after_correction"
 
 RULE_STYLES = ("lines", "thin_rects", "rects", "none")
 SPLIT_STYLES = ("open", "closed")
+#: Kinds of inner vertical rule ``missing_rules`` can leave out: between two label cells, between a
+#: label and a value cell, between two value cells (header cells count as labels).
+RULE_GAPS = ("label_label", "label_value", "value_value")
+
+BBox = tuple[float, float, float, float]
 
 _registered = False
 
@@ -183,6 +188,7 @@ class _Writer:
             invariant=1,
         )
         self.options = options
+        self.boxes: dict[CellKey, list[tuple[int, BBox]]] = {}
         self.page = 1
         self.y = MARGIN_TOP
         self.size = float(options.get("font_size", 10.0))
@@ -293,15 +299,34 @@ class _Writer:
         cv.setFillColorRGB(0, 0, 0)
         cv.setStrokeColorRGB(0, 0, 0)
         cv.setLineWidth(0.5)
+        gaps = set(opts.get("missing_rules", ()))
+        kinds = {
+            (r, c): "value" if q.span.key is not None else "label"
+            for q in placed
+            for r in range(q.r0, q.r1)
+            for c in range(q.c0, q.c1)
+        }
+
+        def inner_rule(row: int, left: int) -> bool:
+            """Whether the vertical rule between columns ``left`` and ``left + 1`` is drawn in ``row``."""
+            a, b = kinds.get((row, left)), kinds.get((row, left + 1))
+            if a is None or b is None:
+                return True  # the outer frame
+            return f"{min(a, b)}_{max(a, b)}" not in gaps
+
+        for p, x0, top, x1, bottom in boxes:
+            if p.r0 >= start and p.span.key is not None:
+                self.boxes.setdefault(p.span.key, []).append((self.page, (x0, top, x1, bottom)))
         for p, x0, top, x1, bottom in boxes:
             if rule_style == "none":
                 break
             draw_top = p.r0 >= start or not open_split
             draw_bottom = p.r1 <= end or not open_split or end == n_rows
-            if rule_style == "rects" and draw_top and draw_bottom:
+            draw_left, draw_right = inner_rule(p.r0, p.c0 - 1), inner_rule(p.r0, p.c1 - 1)
+            if rule_style == "rects" and draw_top and draw_bottom and draw_left and draw_right:
                 cv.rect(x0, self._rl(bottom), x1 - x0, bottom - top, stroke=1, fill=0)
                 continue
-            sides = [("v", x0, top, bottom), ("v", x1, top, bottom)]
+            sides = [("v", x, top, bottom) for x, drawn in ((x0, draw_left), (x1, draw_right)) if drawn]
             if draw_top:
                 sides.append(("h", top, x0, x1))
             if draw_bottom:
@@ -318,6 +343,7 @@ class _Writer:
                     cv.line(b, self._rl(a), c, self._rl(a))
         leading = size * 1.3
         cv.setFont(self.font, size)
+        strings: list[tuple[float, float, str]] = []  # (baseline from the top, x, text)
         for p, x0, top, x1, bottom in boxes:
             if p.r0 < start or not p.span.text:
                 continue  # text of a cell cut by the page break stays on the page where it starts
@@ -327,14 +353,25 @@ class _Writer:
             lines = wrap(text, x1 - x0 - 2 * PAD, size)
             block = len(lines) * leading
             y = top + max((bottom - top - block) / 2, PAD)
+            step = leading
+            if opts.get("vertical_spread") and len(lines) >= 3 and all(len(ln.strip()) == 1 for ln in lines):
+                # WPS distributed alignment: the characters spread over the whole merged cell
+                step = max(leading, (bottom - top - 2 * PAD - size) / (len(lines) - 1))
+                y = top + PAD
             left_aligned = p.span.key is None and not p.span.header and len(lines) == 1 and (x1 - x0) > 60
             for line in lines:
                 w = _width(line, size)
                 x = x0 + PAD if left_aligned else x0 + (x1 - x0 - w) / 2
                 if len(line) == 1 and not line.isascii() and not opts.get("lone_glyphs"):
                     line += " "  # see render_pdf: a lone glyph of this font has no extent in PDFium
-                cv.drawString(x, self._rl(y + size * 0.95), line)
-                y += leading
+                strings.append((y + size * 0.95, x, line))
+                y += step
+        if opts.get("interleaved_text"):
+            # The text layer in reading order, line by line across the table (as WPS writes it):
+            # the characters of a vertical label come between the data rows they sit beside.
+            strings.sort(key=lambda s: (round(s[0], 1), s[1]))
+        for baseline, x, line in strings:
+            cv.drawString(x, self._rl(baseline), line)
 
 
 def _break_row(table: PrintedTable, split: bool | str) -> int | None:
@@ -361,13 +398,22 @@ def render_pdf(report: SyntheticReport | PrintedDocument, **options: Any) -> byt
     with this user password), ``owner_password`` (encrypted, but opens without a password:
     only permissions are restricted), ``break_before_tables`` (start every table on a new page),
     ``lone_glyphs`` (draw a one-character line of a cell bare; by default a space follows it),
-    ``font_file`` (a TrueType CJK font to embed and draw with, for PDFs that are rasterised).
+    ``font_file`` (a TrueType CJK font to embed and draw with, for PDFs that are rasterised),
+    ``missing_rules`` (kinds of inner vertical rule left out, from ``RULE_GAPS``: a cell then
+    runs into its neighbour, as in tables ruled only in part), ``vertical_spread`` (a vertical
+    label's characters spread over its whole merged cell, WPS's distributed alignment, so they
+    sit on the lines of the data rows), ``interleaved_text`` (the text layer written line by line
+    across the table, a vertical label's characters between the data rows).
 
     STSong-Light is not embedded, so PDFium gives its glyphs no extent and drops a text object
     that holds a single CJK character (real producers embed their fonts). The renderer adds a
     space after such characters unless ``lone_glyphs`` is set; the extractor notices the dropped
     objects and reads such pages with pdfminer instead.
     """
+    return _render(report, options).finish()
+
+
+def _check_options(options: dict[str, Any]) -> None:
     unknown = set(options) - {
         "split_requests",
         "split_style",
@@ -385,6 +431,9 @@ def render_pdf(report: SyntheticReport | PrintedDocument, **options: Any) -> byt
         "owner_password",
         "unruled_tables",
         "font_file",
+        "missing_rules",
+        "vertical_spread",
+        "interleaved_text",
     }
     if unknown:
         raise ValueError(f"unknown render_pdf options: {sorted(unknown)}")
@@ -392,6 +441,21 @@ def render_pdf(report: SyntheticReport | PrintedDocument, **options: Any) -> byt
         raise ValueError(f"rule_style must be one of {RULE_STYLES}")
     if options.get("split_style", "open") not in SPLIT_STYLES:
         raise ValueError(f"split_style must be one of {SPLIT_STYLES}")
+    if not set(options.get("missing_rules", ())) <= set(RULE_GAPS):
+        raise ValueError(f"missing_rules must be a subset of {RULE_GAPS}")
+
+
+def render_pdf_with_boxes(
+    report: SyntheticReport | PrintedDocument, **options: Any
+) -> tuple[bytes, dict[CellKey, list[tuple[int, BBox]]]]:
+    """``render_pdf``, plus where every value cell was drawn: (page, (x0, top, x1, bottom)) in
+    PDF points from the page's top-left corner, one entry per page the cell is drawn on."""
+    writer = _render(report, options)
+    return writer.finish(), writer.boxes
+
+
+def _render(report: SyntheticReport | PrintedDocument, options: dict[str, Any]) -> _Writer:
+    _check_options(options)
     doc = printed_document(report) if isinstance(report, SyntheticReport) else report
     writer = _Writer(options)
     writer.canvas.setTitle(doc.title)
@@ -408,7 +472,7 @@ def render_pdf(report: SyntheticReport | PrintedDocument, **options: Any) -> byt
         if options.get("break_before_tables") and writer.y > MARGIN_TOP:
             writer.new_page()
         writer.table(block, _break_row(block, split))
-    return writer.finish()
+    return writer
 
 
 # --- bad samples -------------------------------------------------------------------------------

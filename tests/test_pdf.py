@@ -160,7 +160,8 @@ def test_pdfium_and_pdfminer_readers_give_the_same_grids(name: str) -> None:
 
 @pytest.mark.corpus
 def test_only_table_pages_are_parsed(hongze_2023: bytes) -> None:
-    from xxgk.extractors.pdf import _pdfium_open, scan_pages
+    from xxgk.extractors.pdf import open_document as _pdfium_open
+    from xxgk.extractors.pdf import scan_pages
 
     doc = _pdfium_open(hongze_2023)
     try:
@@ -512,7 +513,7 @@ def test_close_frames_adds_the_rule_a_page_break_left_out() -> None:
 
 def test_pdfium_is_used_by_one_thread_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
     """PDFium is not thread-safe (two PDFs in two threads crashed a run): the extractor holds a lock."""
-    import xxgk.extractors.pdf as pdf_module
+    import xxgk.extractors.pdf.reader as pdf_module
 
     held: list[bool] = []
     real_open = pdf_module._pdfium_open
@@ -525,3 +526,46 @@ def test_pdfium_is_used_by_one_thread_at_a_time(monkeypatch: pytest.MonkeyPatch)
     extract_pdf(render_pdf(generate_report(3)))
     assert held == [True]
     assert not pdf_module._PDFIUM_LOCK.locked()
+
+
+def test_non_embedded_font_boxes_come_from_the_pdf_widths_not_the_machine_fonts() -> None:
+    # PDFium drew the boxes of a non-embedded font with the outlines of whatever font the machine
+    # substitutes (fonts-noto-cjk installed: 7 tests here failed). The boxes must follow the file's
+    # own metrics (/W advances, descriptor descent, text matrix), which is what pdfminer reads.
+    import io
+
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    buf = io.BytesIO()
+    cv = canvas.Canvas(buf)
+    cv.saveState()
+    cv.translate(100, 700)
+    cv.scale(12, 12)
+    text = cv.beginText(0, 0)
+    text.setFont("STSong-Light", 1)
+    text.textOut("\u603b\u8ba112")
+    cv.drawText(text)
+    cv.restoreState()
+    cv.saveState()
+    cv.translate(300, 500)
+    cv.rotate(90)
+    text = cv.beginText(0, 0)
+    text.setFont("STSong-Light", 10)
+    text.textOut("\u5408\u8ba13")
+    cv.drawText(text)
+    cv.restoreState()
+    cv.showPage()
+    cv.save()
+    data = buf.getvalue()
+    import pdfplumber
+
+    from xxgk.extractors.pdf.pdfium_page import open_document, pdfium_content
+
+    keys = ("x0", "x1", "top", "bottom")
+    fast = [(c["text"], *(round(c[k], 2) for k in keys)) for c in pdfium_content(open_document(data), 1).chars]
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        slow = [(c["text"], *(round(c[k], 2) for k in keys)) for c in pdf.pages[0].chars]
+    assert len(fast) == 7 and fast == slow

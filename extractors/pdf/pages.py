@@ -1,0 +1,115 @@
+"""The cheap pass over every page (PDFium's text layer), and the choice of the pages worth running
+the table finder on; a document with none gets the status that says why (scanned, not a report)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from xxgk.extractors.base import ExtractionError
+from xxgk.extractors.pdf.printed import TABLE_MARKERS, marker_hits, norm
+from xxgk.extractors.pdf.settings import DEFAULT_SETTINGS, PdfSettings
+from xxgk.schemas import lexicon as lx
+from xxgk.schemas.records import STATUS_FAILED, STATUS_NEEDS_OCR, STATUS_NOT_A_REPORT
+from xxgk.schemas.values import is_bare_number
+
+
+@dataclass(slots=True)
+class PageScan:
+    """What the cheap pass learns about one page."""
+
+    number: int
+    text: str
+    chars: int
+    images: int
+    hits: int
+
+
+def scan_pages(doc: Any, settings: PdfSettings = DEFAULT_SETTINGS) -> list[PageScan]:
+    """Text, character count, image count and table-label hits of every page of an open pypdfium2 document."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    markers = TABLE_MARKERS + settings.extra_markers
+    n_pages = len(doc)
+    if n_pages == 0:
+        raise ExtractionError(STATUS_FAILED, "corrupt PDF: no pages")
+    if n_pages > settings.max_pages:
+        raise ExtractionError(STATUS_FAILED, f"too many pages: {n_pages} > limit {settings.max_pages}")
+    pages: list[PageScan] = []
+    for i in range(n_pages):
+        try:
+            page = doc[i]
+        except pdfium.PdfiumError as exc:
+            raise ExtractionError(STATUS_FAILED, f"corrupt PDF: page {i + 1} cannot be loaded ({exc})") from exc
+        try:
+            textpage = page.get_textpage()
+            try:
+                n_chars = textpage.count_chars()
+                if n_chars > settings.max_page_chars:
+                    raise ExtractionError(
+                        STATUS_FAILED, f"page {i + 1} has {n_chars} characters > limit {settings.max_page_chars}"
+                    )
+                text = textpage.get_text_range(0, n_chars) if n_chars > 0 else ""
+            finally:
+                textpage.close()
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+            images = 0
+            if not text.strip():
+                images = sum(1 for _ in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=3))
+        finally:
+            page.close()
+        pages.append(PageScan(i + 1, text, max(n_chars, 0), images, marker_hits(text, markers) if text else 0))
+    return pages
+
+
+def table_pages(pages: list[PageScan], settings: PdfSettings = DEFAULT_SETTINGS) -> list[int]:
+    """Numbers of the pages worth running the table finder on.
+
+    A page qualifies with ``min_marker_hits`` distinct table labels, or with one when the page
+    before it qualified (a table continued over a page break may carry a single label).
+    """
+    if settings.all_pages:
+        return [p.number for p in pages if p.text.strip()]
+    chosen: list[int] = []
+    previous = False
+    for p in pages:
+        ok = p.hits >= settings.min_marker_hits or (previous and (p.hits >= 1 or starts_with_values(p.text)))
+        if ok:
+            chosen.append(p.number)
+        previous = ok
+    return chosen
+
+
+def starts_with_values(text: str) -> bool:
+    """True when one of the first lines of a page is a row of numbers: a table cut by the page break."""
+    lines = [ln for ln in text.split("\n") if ln.strip()][:4]
+    return any(sum(1 for tok in ln.split() if is_bare_number(tok)) >= 3 for ln in lines)
+
+
+def choose_pages(pages: list[PageScan], text: str, settings: PdfSettings, warnings: list[str]) -> list[int]:
+    """Table pages, or the status that explains why there are none (scanned, not a report)."""
+    image_pages = [p.number for p in pages if not p.text.strip() and p.images]
+    blank_pages = [p.number for p in pages if not p.text.strip()]
+    if len(blank_pages) == len(pages):
+        if image_pages:
+            raise ExtractionError(
+                STATUS_NEEDS_OCR, f"image-only PDF (scanned): none of {len(pages)} page(s) has a text layer"
+            )
+        raise ExtractionError(
+            STATUS_NEEDS_OCR, f"no text layer and no images on {len(pages)} page(s) (text drawn as outlines?)"
+        )
+    if image_pages:
+        warnings.append(f"pages without a text layer (images only): {', '.join(map(str, image_pages))}")
+    chosen = table_pages(pages, settings)
+    if chosen:
+        return chosen
+    if image_pages:
+        raise ExtractionError(
+            STATUS_NEEDS_OCR,
+            f"no table text found; page(s) {', '.join(map(str, image_pages))} are images without a text layer",
+        )
+    if lx.REPORT_SUBJECT not in norm(text):
+        raise ExtractionError(STATUS_NOT_A_REPORT, f"no {lx.REPORT_SUBJECT} report text and no table labels in the PDF")
+    warnings.append("no page carries the labels of the statistical tables")
+    return []
