@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from xxgk.extractors.base import ExtractionError, RawDocument
 from xxgk.schemas.checks import derive_subtotals, run_checks
-from xxgk.schemas.classify import identify, legacy_reason, listing_reason, looks_like_report
+from xxgk.schemas.classify import foreign_text_reason, identify, legacy_reason, listing_reason, looks_like_report
 from xxgk.schemas.labels import fold_label, row_printed
 from xxgk.schemas.mapping import map_grids
 from xxgk.schemas.model import TABLES
@@ -27,7 +27,7 @@ from xxgk.schemas.values import UNPARSEABLE
 
 #: Bumped whenever a change can alter what is extracted from the same bytes; staged results
 #: are keyed by (document sha256, EXTRACTOR_VERSION), so a bump re-extracts everything.
-EXTRACTOR_VERSION = "1.0.0"
+EXTRACTOR_VERSION = "1.0.1"
 
 FORMATS = ("pdf", "html", "markdown", "text")
 
@@ -115,6 +115,11 @@ def map_document(raw: RawDocument) -> DocumentResult:
         narrative=raw.text,
         warnings=list(raw.warnings) + mapped.warnings,
     )
+    foreign = foreign_text_reason(raw.text)
+    if foreign is not None:
+        result.status = STATUS_NOT_A_REPORT
+        result.reason = foreign
+        return result
     found = [t for t in TABLES if any(f.table == t for f in mapped.facts)]
     legacy = legacy_reason(raw.text, ident.year, len(found))
     if legacy is not None:

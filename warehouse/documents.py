@@ -58,6 +58,9 @@ class DocumentInfo:
     http_status: int | None = None
     etag: str | None = None
     last_modified: str | None = None
+    #: True when ``source_id`` is only the file name (``xxgk extract``): the run then replaces it with
+    #: the publisher read from the document (``flows.identity``), so one publisher's years meet.
+    source_from_name: bool = False
 
     def __post_init__(self) -> None:
         if not self.document_sha256 or not self.source_id:
