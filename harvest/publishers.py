@@ -22,7 +22,8 @@ from pathlib import Path
 
 from xxgk.schemas import lexicon as lx
 
-_MIN_SHARED = 4  # a shorter name must still say which body it is (not just 人民政府)
+_MIN_SHARED = 4  # a shorter name must still say which body it is
+_MIN_AREA = 2  # ... with an area's name of its own before its governing body's word
 
 
 def normalise_publisher(name: str | None) -> str:
@@ -43,8 +44,9 @@ def same_publisher(a: str, b: str) -> bool:
     if a == b:
         return True
     short, long = sorted((a, b), key=len)
-    if len(short) < _MIN_SHARED:
-        return False
+    body = next((w for w in lx.GOVERNING_BODY_WORDS if short.endswith(w)), "")
+    if len(short) < _MIN_SHARED or len(short) - len(body) < _MIN_AREA:
+        return False  # 人民政府 alone names no body
     if long.endswith(short) and long[: -len(short)].endswith(lx.DIVISION_NAME_ENDINGS):
         return True
     return long.startswith(short) and long[len(short) :] in lx.GOVERNING_BODY_WORDS

@@ -54,7 +54,7 @@ year's partition under the later year's document, `other_year`/`other_document_s
 name the earlier side, and `detail` gives both years' values. Every publish recomputes them for the
 sources and years it touches (republishing year N also recomputes N+1), so they always agree with the
 facts as published; a year whose neighbour is missing has none. When a source/year has several
-documents, the `ok` one with most printed facts is compared (ties: lowest sha256) and `detail` says so.
+documents, its primary copy (`reports.is_primary`) is compared and `detail` says so.
 
 Validation reports (not tables) sit beside the warehouse: `data/validation/<source_id>/<year>.json` and
 `.html` (year `unknown` for year -1; source ids percent-quoted), one per source and year, with each

@@ -292,7 +292,7 @@ CHECKS = TableDef(
             "other_document_sha256",
             _STR,
             "cross_year: sha256 of the other year's document compared with (when a source/year has several "
-            "documents, the ok one with most facts, ties broken by sha256); null for scope document.",
+            "documents, its primary copy: reports.is_primary); null for scope document.",
         ),
         Column(
             "other_value",
