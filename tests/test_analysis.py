@@ -123,7 +123,7 @@ def test_other_means_the_same_in_both_formats(corpus: tuple[Path, dict]) -> None
     facts = wh.facts(tables="requests")
     derived = facts[facts["is_derived"]]
     assert set(zip(derived["row_key"], derived["template_version"], strict=True)) <= {("other", "v2021")}
-    assert not (wh.facts(include_derived=True)["is_derived"].sum() == derived["is_derived"].sum())
+    assert wh.facts(include_derived=True)["is_derived"].sum() > derived["is_derived"].sum()
     keys = wh.keys().set_index(["table", "row_key", "column_key"])
     assert keys.loc[("requests", "other", "total"), ["in_v2019", "in_v2021"]].tolist() == ["printed", "derived"]
 
