@@ -13,7 +13,8 @@ file name (``DocumentInfo.source_from_name``), then, here, files it under its pu
 
 The year is the document's (title, then narrative), as for every document whose registry entry
 does not say. ``xxgk extract --source ID`` or a documents file's ``source_id`` skip all this.
-Plain functions, no Prefect.
+``settle_copies`` then lets the copies of one report (a page and its text export) settle each
+other's ambiguous digit runs (``schemas.other_copy``). Plain functions, no Prefect.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from pathlib import Path
 
 from xxgk.flows.extraction import DocumentOutcome
 from xxgk.harvest.publishers import PublisherDirectory, publisher_source_id
+from xxgk.schemas.other_copy import split_by_other_copy
+from xxgk.schemas.values import AMBIGUOUS
 from xxgk.warehouse.documents import DocumentInfo
 from xxgk.warehouse.staging import load_staged, load_staged_header, stage_result, staged_path
 
@@ -84,3 +87,36 @@ def settle_sources(
             target = stage_result(staging_dir, info, staged.result, staged.extractor_version)
         out.append(replace(outcome, source_id=info.source_id, staged=str(target)))
     return out
+
+
+def settle_copies(outcomes: Sequence[DocumentOutcome], staging_dir: Path | str) -> int:
+    """Split ambiguous digit runs that another copy of the same report prints apart (``schemas.other_copy``).
+
+    Copies are the staged documents of one source and year. Only groups with a document parsed
+    or restaged in this run are read (a settled result is staged again, so the next run reuses
+    it). Returns how many documents were restaged with cells settled.
+    """
+    groups: dict[tuple[str, int | None], list[DocumentOutcome]] = {}
+    for o in outcomes:
+        if o.staged and o.year is not None:
+            groups.setdefault((o.source_id, o.year), []).append(o)
+    settled = 0
+    for members in groups.values():
+        if len(members) < 2 or not any(o.action in ("extracted", "restaged") for o in members):
+            continue
+        staged = {o.staged: load_staged(o.staged) for o in members if o.staged}
+        for path, doc in staged.items():
+            if not any(f.value_status == AMBIGUOUS for f in doc.result.facts):
+                continue
+            for other_path, other in staged.items():
+                if other_path == path:
+                    continue
+                name = Path(other.info.path or other_path).name
+                better = split_by_other_copy(
+                    doc.result, other.result, f"{name} (sha256 {other.info.document_sha256[:12]})"
+                )
+                if better is not None:
+                    stage_result(staging_dir, doc.info, better, doc.extractor_version)
+                    doc = staged[path] = doc._replace(result=better)
+                    settled += 1
+    return settled
