@@ -196,7 +196,7 @@ def test_missing_optional_engine_says_how_to_install_it() -> None:
 def test_export_opens_in_pandas_and_duckdb(corpus: tuple[Path, dict], tmp_path: Path) -> None:
     out, _ = corpus
     xlsx = export_warehouse(out, "xlsx", tmp_path / "x.xlsx")[0]
-    sheets = pd.read_excel(xlsx, sheet_name=None)
+    sheets = pd.read_excel(xlsx, sheet_name=None, engine="openpyxl")
     assert {"wide_requests", "reports", "failed_checks", "keys"} <= set(sheets)
     assert not sheets["failed_checks"].empty and (sheets["failed_checks"]["status"] == "fail").all()
     db = export_warehouse(out, "duckdb", tmp_path / "x.duckdb")[0]

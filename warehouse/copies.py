@@ -5,12 +5,11 @@ export, a re-upload. Counted together they double every sum, so the documents of
 year are grouped as copies of one report and exactly one of them is ``is_primary``; the others
 stay in the warehouse (their facts too) with ``primary_document_sha256`` pointing at it.
 
-The rule, in order (documents that are ``not_a_report`` are never primary and belong to no group):
-
-1. best status: ok, then partial, then legacy, needs_ocr, needs_converter, failed;
-2. most printed cells read (``n_facts``);
-3. format: html page, then pdf, docx/doc, xlsx/xls, image (OCR), text/markdown exports;
-4. lowest ``document_sha256`` (so the choice never depends on the order documents arrive in).
+The rule is ``schemas.choice``'s, the one that chooses a report's document among a page and its
+attachments (``copy_rank``): best status, then most printed cells read (``n_facts``), then the kind
+of file (the page holding the tables, structured files, PDFs, text exports, pictures), then the
+lowest ``document_sha256`` (so the choice never depends on the order documents arrive in).
+Documents that are ``not_a_report`` are never primary and belong to no group.
 
 Documents of unknown year (``year=-1``) are each their own report. ``n_copies`` counts the
 documents of the group, the primary included.
@@ -20,33 +19,11 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from xxgk.schemas.records import (
-    STATUS_FAILED,
-    STATUS_LEGACY,
-    STATUS_NEEDS_CONVERTER,
-    STATUS_NEEDS_OCR,
-    STATUS_NOT_A_REPORT,
-    STATUS_OK,
-    STATUS_PARTIAL,
-)
+from xxgk.schemas.choice import copy_rank
+from xxgk.schemas.records import STATUS_NOT_A_REPORT
 from xxgk.warehouse.documents import UNKNOWN_YEAR
 
-STATUS_RANK = {
-    STATUS_OK: 0,
-    STATUS_PARTIAL: 1,
-    STATUS_LEGACY: 2,
-    STATUS_NEEDS_OCR: 3,
-    STATUS_NEEDS_CONVERTER: 4,
-    STATUS_FAILED: 5,
-}
-FORMAT_RANK = {"html": 0, "pdf": 1, "docx": 2, "doc": 2, "xlsx": 3, "xls": 3, "image": 4, "text": 5, "markdown": 5}
-
 COPY_COLUMNS = ("is_primary", "primary_document_sha256", "n_copies")
-
-
-def primary_rank(status: str, n_facts: int | None, fmt: str | None, sha: str) -> tuple:
-    """Sort key of a copy: the smallest is the primary (the module's rule)."""
-    return (STATUS_RANK.get(status, len(STATUS_RANK)), -(n_facts or 0), FORMAT_RANK.get(fmt or "", 9), sha)
 
 
 def choose_primaries(rows: list[dict], year: int) -> list[tuple[bool, str | None, int]]:
@@ -64,7 +41,7 @@ def choose_primaries(rows: list[dict], year: int) -> list[tuple[bool, str | None
     for members in groups.values():
         best = min(
             members,
-            key=lambda i: primary_rank(
+            key=lambda i: copy_rank(
                 rows[i]["status"], rows[i]["n_facts"], rows[i]["format"], rows[i]["document_sha256"]
             ),
         )

@@ -12,8 +12,8 @@ for, with the filter pushed down into the Parquet scan: a publish that touches a
 a few hundred rows, whatever the size of the warehouse.
 
 One document per source/year: when a source/year has several documents (a page and its PDF
-attachment), its primary copy is compared (``warehouse.copies``: best status, most printed facts,
-preferred format, lowest sha256; the one ``reports.is_primary`` marks), and ``detail`` says so.
+attachment), its primary copy is compared (``schemas.choice.copy_rank``: best status, most printed facts,
+kind of file, lowest sha256; the one ``reports.is_primary`` marks), and ``detail`` says so.
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from xxgk.schemas.checks import index_facts
+from xxgk.schemas.choice import copy_rank
 from xxgk.schemas.records import FAIL, CheckResult, Fact
 from xxgk.schemas.soft_checks import cross_year_checks
 from xxgk.schemas.values import OK
-from xxgk.warehouse.copies import primary_rank
 from xxgk.warehouse.parquet import SCOPE_CROSS_YEAR, compact_schema, isin
 
 #: Every (table, row_key) that ``cross_year_checks`` reads; facts of other rows are never loaded.
@@ -162,7 +162,7 @@ def pick_documents(reports: pa.Table, sources: Iterable[str]) -> dict[str, Picke
         by_source.setdefault(r["source_id"], []).append(r)
     picked = {}
     for source, docs in by_source.items():
-        best = min(docs, key=lambda d: primary_rank(d["status"], d["n_facts"], d["format"], d["document_sha256"]))
+        best = min(docs, key=lambda d: copy_rank(d["status"], d["n_facts"], d["format"], d["document_sha256"]))
         picked[source] = Picked(
             best["report_id"] or "",
             best["document_sha256"],

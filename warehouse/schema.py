@@ -235,8 +235,10 @@ REPORTS = TableDef(
             pa.bool_(),
             "True for the one document counted for its source and year: the documents of one source/year (page, PDF "
             "attachment, text export, re-upload) are copies of one report; the primary has the best status, then the "
-            "most printed cells, then the preferred format (html > pdf > docx > xlsx > image > text/markdown), then "
-            "the lowest sha256 (warehouse/copies.py). not_a_report documents are never primary. Count primaries only.",
+            "most printed cells, then the kind of file (the html page holding the tables > Word/WPS > spreadsheets > pdf "
+            "> text/markdown exports > image), then the lowest sha256: the rule that chooses a report's document "
+            "among its page and attachments (schemas/choice.py). not_a_report documents are never primary. Count "
+            "primaries only.",
         ),
         Column(
             "primary_document_sha256",
