@@ -13,7 +13,7 @@ from xxgk.extractors.ocr.bundle import is_pack
 from xxgk.extractors.ocr.images import image_kind
 from xxgk.extractors.sniff import ENCRYPTED, OFFICE_FORMATS, OLE_OTHER, office_format
 from xxgk.schemas.checks import derive_subtotals, run_checks
-from xxgk.schemas.classify import identify, legacy_reason, listing_reason, looks_like_report
+from xxgk.schemas.classify import foreign_text_reason, identify, legacy_reason, listing_reason, looks_like_report
 from xxgk.schemas.labels import fold_label, row_printed
 from xxgk.schemas.mapping import map_grids
 from xxgk.schemas.model import TABLES
@@ -31,7 +31,7 @@ from xxgk.schemas.values import UNPARSEABLE
 
 #: Bumped whenever a change can alter what is extracted from the same bytes; staged results
 #: are keyed by (document sha256, EXTRACTOR_VERSION), so a bump re-extracts everything.
-EXTRACTOR_VERSION = "1.2.0"
+EXTRACTOR_VERSION = "1.3.0"
 
 #: ``*-ocr``: read by OCR (``extractors.ocr``): a scanned PDF, an image file, a report page whose
 #: tables are images (harvested as a ``table-images`` pack: ``extractors.ocr.bundle``);
@@ -178,6 +178,11 @@ def map_document(raw: RawDocument) -> DocumentResult:
         narrative=raw.text,
         warnings=list(raw.warnings) + mapped.warnings,
     )
+    foreign = foreign_text_reason(raw.text)
+    if foreign is not None:
+        result.status = STATUS_NOT_A_REPORT
+        result.reason = foreign
+        return result
     found = [t for t in TABLES if any(f.table == t for f in mapped.facts)]
     legacy = legacy_reason(raw.text, ident.year, len(found))
     if legacy is not None:

@@ -444,6 +444,38 @@ def _show_plans(err: Console, plans: list[Any], url: str, workers: int) -> None:
 
 
 @app.command(cls=Command)
+def export(
+    data_dir: Annotated[
+        Path, typer.Argument(help="Data directory whose warehouse is exported (default: data).")
+    ] = Path("data"),
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="csv (a directory), xlsx (one workbook) or duckdb.")
+    ] = "csv",
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Where to write (default: DATA_DIR/export/...).")
+    ] = None,
+) -> None:
+    """Export the warehouse for analysts: wide tables, reports, failed checks and keys (primary copies only)."""
+    err = Console(stderr=True)
+    from xxgk.warehouse.export import FORMATS
+
+    if fmt not in FORMATS:
+        raise fail(err, f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}", EXIT_BAD_INPUT)
+    target = out or data_dir / "export" / {"csv": "csv", "xlsx": "xxgk.xlsx", "duckdb": "xxgk.duckdb"}[fmt]
+    from xxgk.warehouse.analysis import MissingDependency
+    from xxgk.warehouse.export import export_warehouse
+
+    try:
+        written = export_warehouse(data_dir, fmt, target)
+    except FileNotFoundError as exc:
+        raise fail(err, str(exc), EXIT_BAD_INPUT) from None
+    except MissingDependency as exc:
+        raise fail(err, str(exc), EXIT_RUN_FAILED) from None
+    for path in written:
+        typer.echo(str(path))
+
+
+@app.command(cls=Command)
 def bench(
     out: Annotated[Path, typer.Option("--out", help="Directory (or .json file) for bench.json and bench.md.")] = Path(
         "data/bench"

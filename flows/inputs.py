@@ -200,6 +200,8 @@ class DocumentSpec:
     region_code: str | None = None
     level: str | None = None
     format: str | None = None
+    #: the source id is the file name's (no documents-file entry or option named one)
+    source_from_name: bool = False
 
 
 def source_id_from_name(path: Path | str) -> str:
@@ -222,8 +224,9 @@ def _is_candidate(path: Path) -> bool:
 def specs_from_paths(paths: list[str | Path]) -> list[DocumentSpec]:
     """Files named on the command line (directories are walked, hidden files and manifests skipped).
 
-    Raises ``InputError`` naming every path that does not exist. Each file's source id comes
-    from its name; publisher and year are left for the extractor to read from the document.
+    Raises ``InputError`` naming every path that does not exist. Each file's source id is its
+    name for now (``source_from_name``): once extracted, the run replaces it with the publisher read
+    from the document (``flows.identity``); publisher and year are read from the document.
     """
     missing = [str(p) for p in paths if not Path(p).exists()]
     if missing:
@@ -232,7 +235,9 @@ def specs_from_paths(paths: list[str | Path]) -> list[DocumentSpec]:
     for raw in paths:
         path = Path(raw)
         files = sorted(p for p in path.rglob("*") if p.is_file() and _is_candidate(p)) if path.is_dir() else [path]
-        specs += [DocumentSpec(path=str(f.resolve()), source_id=source_id_from_name(f)) for f in files]
+        specs += [
+            DocumentSpec(path=str(f.resolve()), source_id=source_id_from_name(f), source_from_name=True) for f in files
+        ]
     if not specs:
         raise InputError(f"no documents found in {', '.join(str(p) for p in paths)}")
     return specs
@@ -300,6 +305,7 @@ def specs_from_file(sources: str | Path) -> list[DocumentSpec]:
             DocumentSpec(
                 path=str(file),
                 source_id=_text(entry.get("source_id")) or source_id_from_name(file),
+                source_from_name=_text(entry.get("source_id")) is None,
                 publisher=_text(entry.get("publisher")),
                 year=year,
                 source_url=_text(entry.get("source_url") or entry.get("url")),
@@ -367,4 +373,5 @@ def document_info(spec: DocumentSpec) -> DocumentInfo:
         path=spec.path,
         region_code=spec.region_code,
         level=spec.level,
+        source_from_name=spec.source_from_name,
     )

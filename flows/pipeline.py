@@ -27,6 +27,7 @@ from prefect import flow  # noqa: E402
 
 from xxgk.flows.extraction import as_job, staging_dir_of, unique_jobs  # noqa: E402
 from xxgk.flows.harvesting import HarvestPlan, SourceOutcome, close_fetchers, drop_plan, stash_plan, take_plan  # noqa: E402
+from xxgk.flows.identity import settle_copies, settle_sources  # noqa: E402
 from xxgk.flows.inputs import DocumentJob  # noqa: E402
 from xxgk.flows.runners import extraction_runner  # noqa: E402
 from xxgk.flows.sources import open_run_inputs  # noqa: E402
@@ -106,6 +107,9 @@ def _run_body(
         max_workers=max_workers,
         dask_address=dask_address,
     )
+    if any(j.info.source_from_name for j in jobs):  # files known by name only: file them under their publisher
+        outcomes = settle_sources(outcomes, staging)
+    settle_copies(outcomes, staging)  # copies of one report settle each other's ambiguous digit runs
     staged = [o.staged for o in outcomes if o.staged]
     run_sources = sorted({o.source_id for o in outcomes})
     publish_step = publish_task if orchestrated else publish_task.fn

@@ -12,6 +12,7 @@ from __future__ import annotations
 from email.message import Message
 
 from xxgk.harvest.discovery import IMAGE_EXTENSIONS
+from xxgk.schemas.choice import file_order
 
 #: Content types that name a file format (parameters and case ignored).
 _TYPE_FORMATS = {
@@ -42,17 +43,6 @@ _EXT_FORMATS = {"htm": "html", "shtml": "html", "jhtml": "html", "mht": "mhtml",
 #: Content types that say nothing about the file (download handlers send them for everything).
 _GENERIC_TYPES = ("application/octet-stream", "application/force-download", "application/x-download", "binary/octet-stream")
 
-#: Order in which a report's files are tried: structured files first (their cells are exact),
-#: then renderings (a PDF's table is rebuilt from lines), archives, plain text, web pages,
-#: pictures (OCR) last. Ties keep the page's own order.
-_FORMAT_ORDER = {
-    "docx": 0, "doc": 0, "wps": 0, "rtf": 0, "odt": 0,
-    "xlsx": 1, "xls": 1, "et": 1, "ods": 1,
-    "pdf": 2, "ofd": 2,
-    "zip": 3,
-    "mhtml": 4, "txt": 4, "md": 4,
-    "html": 5,
-}  # fmt: skip
 _IMAGE_FORMATS = {ext.lstrip(".") for ext in IMAGE_EXTENSIONS} | {"image", "png", "jpg", "gif", "bmp", "tif"}
 
 
@@ -94,10 +84,8 @@ def is_picture(fmt: str) -> bool:
 
 
 def candidate_order(fmt: str) -> int:
-    """Rank of a file of format ``fmt`` among a report's attachments (lower is tried first)."""
-    if fmt in _IMAGE_FORMATS:
-        return 7
-    return _FORMAT_ORDER.get(fmt, 6)
+    """Rank of a file of format ``fmt`` among a report's attachments (lower is tried first; ``schemas.choice``)."""
+    return file_order(fmt, picture=fmt in _IMAGE_FORMATS)
 
 
 __all__ = ["candidate_order", "disposition_file_name", "format_of", "is_picture"]

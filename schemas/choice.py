@@ -12,6 +12,13 @@ will change) is taken at once; otherwise every candidate is read and the best is
 status (ok, partial, legacy, needs_ocr / needs_converter, then failed and not_a_report alike),
 then by the number of facts, then by the candidates' order (so when nothing is readable, the
 first candidate's reason stands, not that of a notice page tried last).
+
+The same report also arrives as documents that are not one page's candidates: a page and its text
+export given to ``xxgk extract``, a re-upload. ``warehouse.copies`` groups them (one report per
+publisher and year) and keeps one as ``reports.is_primary`` by this same rule (``copy_rank``):
+status, then facts; with no page order to fall back on, the kind of file stands in for it, in the
+order the harvester tries a report's files (``file_order``: a page holding the tables, structured
+files, PDFs, archives, text exports, pictures), then the lowest sha256.
 """
 
 from __future__ import annotations
@@ -42,6 +49,24 @@ _RANK = {
 }
 
 
+#: Kinds of file in the order a report's files are tried and, at equal status and facts, preferred:
+#: structured files first (their cells are exact), then renderings (a PDF's table is rebuilt from
+#: lines), archives, plain-text exports, web pages (an attachment that is a page is mostly a notice);
+#: pictures (OCR) last. Names are the harvester's (file extension, Content-Type) and the extractors'.
+_FILE_ORDER = {
+    "docx": 0, "doc": 0, "wps": 0, "rtf": 0, "odt": 0, "wordml": 0,
+    "xlsx": 1, "xls": 1, "et": 1, "ods": 1,
+    "pdf": 2, "ofd": 2,
+    "zip": 3,
+    "mhtml": 4, "txt": 4, "md": 4, "text": 4, "markdown": 4,
+    "html": 5,
+}  # fmt: skip
+_OTHER_FILE = 6
+_PICTURE = 7
+#: The extractors' name for a picture (``extractors.detect_format``).
+PICTURE_FORMAT = "image"
+
+
 @dataclass(slots=True, frozen=True)
 class Tried:
     """One candidate as read: what it is (``label``: its URL or file name) and what it gave."""
@@ -57,11 +82,33 @@ def is_decisive(status: str) -> bool:
     return status in DECISIVE
 
 
+def status_rank(status: str) -> int:
+    """How good a reading with this status is (0 is best; unknown statuses last)."""
+    return _RANK.get(status, 6)
+
+
+def file_order(fmt: str, *, picture: bool = False) -> int:
+    """Rank of a file of format ``fmt`` among a report's files (lower is tried first and preferred)."""
+    if picture or fmt == PICTURE_FORMAT:
+        return _PICTURE
+    return _FILE_ORDER.get(fmt, _OTHER_FILE)
+
+
 def best_index(tried: Sequence[Tried]) -> int:
     """Position of the best of the candidates read (status, then facts, then order)."""
     if not tried:
         raise ValueError("no candidate was read")
-    return min(range(len(tried)), key=lambda i: (_RANK.get(tried[i].status, 6), -tried[i].facts, i))
+    return min(range(len(tried)), key=lambda i: (status_rank(tried[i].status), -tried[i].facts, i))
+
+
+def copy_rank(status: str, facts: int | None, fmt: str | None, sha256: str) -> tuple[int, int, int, str]:
+    """Sort key of one copy of a report read on its own (the smallest is the report; module docstring).
+
+    An ``html`` copy that read as well as the others is the report page holding the tables, which
+    the harvester tries before the page's files; the others go in ``file_order``.
+    """
+    kind = -1 if fmt == "html" else file_order(fmt or "")
+    return (status_rank(status), -(facts or 0), kind, sha256)
 
 
 def chosen_because(tried: Sequence[Tried], chosen: int, total: int) -> str:
@@ -85,4 +132,15 @@ def not_chosen_because(tried: Tried | None, chosen: Tried) -> str:
     return f"{tried.status}{reason}, {tried.facts} facts"
 
 
-__all__ = ["DECISIVE", "Tried", "best_index", "chosen_because", "is_decisive", "not_chosen_because"]
+__all__ = [
+    "DECISIVE",
+    "PICTURE_FORMAT",
+    "Tried",
+    "best_index",
+    "chosen_because",
+    "copy_rank",
+    "file_order",
+    "is_decisive",
+    "not_chosen_because",
+    "status_rank",
+]

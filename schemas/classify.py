@@ -105,6 +105,22 @@ def looks_like_report(text: str) -> bool:
     return bool(lx.REPORT_TITLE.search(norm))
 
 
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def foreign_text_reason(text: str) -> str | None:
+    """Why a text is not a report because it is not written in Chinese (a README, a licence), or None.
+
+    Every annual report is written in Chinese; a file whose letters outnumber its Chinese
+    characters twice over only talks about reports (it may even quote their labels).
+    """
+    cjk, latin = len(_CJK.findall(text)), len(_LATIN.findall(text))
+    if latin > 2 * cjk:
+        return f"written mostly in Latin script ({latin} letters, {cjk} Chinese characters): not an annual report"
+    return None
+
+
 def listing_reason(text: str) -> str | None:
     """Why a text is a column page listing reports rather than a report, or None.
 

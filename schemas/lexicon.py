@@ -190,6 +190,8 @@ REVIEW_HEADER_WORDS = (
     "未经复议",
     "复议后起诉",
 )
+#: The printed group headers over the cells a derived subtotal adds up (its label in the keys table).
+DERIVED_GROUP_LABELS = {"legal_subtotal": "法人或其他组织", "litigation_total": "行政诉讼"}
 #: Two words that together make a table-四 header even when printed apart (结/果/维/持 columns).
 REVIEW_HEADER_PAIR = ("维持", "纠正")
 #: The three groups of five cells, when printed as three rows.
@@ -353,6 +355,14 @@ PUBLISHER_LABELS = ("发布机构", "发文机关", "所属机构", "信息来�
 COMPANION_WORDS = ("解读", "图解", "一图读懂", "图读", "通知", "政策问答", "答记者问", "视频")
 #: Leading words that are not part of a publisher's name in a title (关于…的报告, 标题：…).
 TITLE_PREFIX_WORDS = ("关于", "标题")
+
+# --- publishers --------------------------------------------------------------------------------
+
+#: Last character of an administrative division's name (淮安市, 洪泽区): a publisher printed with and
+#: without its higher divisions (淮安市洪泽区人民政府 / 洪泽区人民政府) is one publisher.
+DIVISION_NAME_ENDINGS = ("省", "市", "县", "区", "州", "盟", "旗")
+#: The governing body a report title may leave out after its area's name (平潭综合实验区[管委会]).
+GOVERNING_BODY_WORDS = ("管理委员会", "管委会", "人民政府")
 
 # --- values ------------------------------------------------------------------------------------
 

@@ -99,3 +99,24 @@ def test_extract_report_reads_on_past_a_partial_and_stops_at_ok(tmp_path) -> Non
     got = extract_report(report, archive, extract)
     assert got is not None and got.document is docs[1] and read == [b"partial", b"ok"]
     assert [(u, s) for u, s, _ in got.tried] == [("http://x/0.pdf", "partial"), ("http://x/1.pdf", "ok")]
+
+
+def test_copies_of_one_report_are_chosen_by_the_same_rule_as_a_pages_candidates() -> None:
+    """One rule (``schemas.choice``): copies read on their own rank as a page's candidates are tried."""
+    from xxgk.schemas.choice import copy_rank
+    from xxgk.warehouse.copies import choose_primaries
+
+    kinds = ["image", "text", "pdf", "xlsx", "docx"]  # extractors' names, worst first
+    assert sorted(kinds, key=lambda k: copy_rank("ok", 10, k, "0")) == kinds[::-1]
+    assert [candidate_order(k) for k in ("docx", "xlsx", "pdf", "txt", "jpg")] == sorted(
+        candidate_order(k) for k in ("docx", "xlsx", "pdf", "txt", "jpg")
+    )
+    # an ok copy beats a partial one with more cells, as best_index keeps an ok candidate
+    tried = [Tried("page.html", "partial", "", 300), Tried("a.pdf", "ok", "", 200)]
+    rows = [
+        {"source_id": "s", "document_sha256": "p", "status": "partial", "n_facts": 300, "format": "html"},
+        {"source_id": "s", "document_sha256": "a", "status": "ok", "n_facts": 200, "format": "pdf"},
+    ]
+    assert best_index(tried) == 1 and [m[0] for m in choose_primaries(rows, 2024)] == [False, True]
+    # needs_ocr and needs_converter are equally unread: the kind of file decides, not the status wording
+    assert copy_rank("needs_converter", 0, "doc", "b") < copy_rank("needs_ocr", 0, "pdf", "a")

@@ -280,7 +280,7 @@ def test_several_documents_of_a_year_compare_the_ok_one_with_most_facts(tmp_path
     assert {r["other_document_sha256"] for r in rows} == {make_info("a", 2022, key="pdf").document_sha256}
     sha = make_info("a", 2022, key="pdf").document_sha256[:12]
     assert rows[0]["detail"].endswith(
-        f". 2022 has 3 documents; compared {sha} (ok, 17 facts: the ok one with most facts)"
+        f". 2022 has 3 documents; compared {sha} (ok, 17 facts: the primary copy)"
     )
 
 

@@ -93,7 +93,9 @@ def test_documents_file_formats_and_relative_paths(tmp_path: Path) -> None:
     (tmp_path / "list.yaml").write_text("documents:\n  - file: docs/a report.txt\n    year: '2020'\n", "utf-8")
     csv_spec, json_spec, yaml_spec = (specs_from_file(tmp_path / f"list.{s}")[0] for s in ("csv", "json", "yaml"))
     assert csv_spec == DocumentSpec(str(doc.resolve()), "src-a", None, 2021, "http://e/1")
-    assert json_spec == DocumentSpec(str(doc.resolve()), "a_report", "某局")
+    # no source_id: the file name stands in until the run files the document under its publisher
+    assert json_spec == DocumentSpec(str(doc.resolve()), "a_report", "某局", source_from_name=True)
+    assert not csv_spec.source_from_name
     assert (yaml_spec.source_id, yaml_spec.year) == ("a_report", 2020)
 
 

@@ -12,8 +12,8 @@ for, with the filter pushed down into the Parquet scan: a publish that touches a
 a few hundred rows, whatever the size of the warehouse.
 
 One document per source/year: when a source/year has several documents (a page and its PDF
-attachment), the ``ok`` one with most printed facts is compared (then any other status, then the
-lowest sha256), and ``detail`` says so.
+attachment), its primary copy is compared (``schemas.choice.copy_rank``: best status, most printed facts,
+kind of file, lowest sha256; the one ``reports.is_primary`` marks), and ``detail`` says so.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from xxgk.schemas.checks import index_facts
+from xxgk.schemas.choice import copy_rank
 from xxgk.schemas.records import FAIL, CheckResult, Fact
 from xxgk.schemas.soft_checks import cross_year_checks
 from xxgk.schemas.values import OK
@@ -60,7 +61,16 @@ FACT_COLUMNS = (
     "template_version",
     "fact_index",
 )
-REPORT_COLUMNS = ("report_id", "source_id", "document_sha256", "publisher", "status", "n_facts", "extractor_version")
+REPORT_COLUMNS = (
+    "report_id",
+    "source_id",
+    "document_sha256",
+    "publisher",
+    "status",
+    "n_facts",
+    "extractor_version",
+    "format",
+)
 
 
 class Picked(NamedTuple):
@@ -79,7 +89,7 @@ class Picked(NamedTuple):
             return ""
         return (
             f"{year} has {self.n_documents} documents; compared {self.document_sha256[:12]} "
-            f"({self.status}, {self.n_facts} facts: the ok one with most facts)"
+            f"({self.status}, {self.n_facts} facts: the primary copy)"
         )
 
 
@@ -145,14 +155,14 @@ def read_reports(path: Path, sources: Iterable[str]) -> pa.Table:
 
 
 def pick_documents(reports: pa.Table, sources: Iterable[str]) -> dict[str, Picked]:
-    """Per source: the document compared across years (ok first, most facts, lowest sha256)."""
+    """Per source: the document compared across years, its primary copy (``warehouse.copies`` rule)."""
     rows = reports.filter(isin(reports.column("source_id"), sources))
     by_source: dict[str, list[dict[str, Any]]] = {}
     for r in rows.select(list(REPORT_COLUMNS)).to_pylist():
         by_source.setdefault(r["source_id"], []).append(r)
     picked = {}
     for source, docs in by_source.items():
-        best = min(docs, key=lambda d: (d["status"] != "ok", -(d["n_facts"] or 0), d["document_sha256"]))
+        best = min(docs, key=lambda d: copy_rank(d["status"], d["n_facts"], d["format"], d["document_sha256"]))
         picked[source] = Picked(
             best["report_id"] or "",
             best["document_sha256"],

@@ -59,6 +59,9 @@ class DocumentInfo:
     http_status: int | None = None
     etag: str | None = None
     last_modified: str | None = None
+    #: True when ``source_id`` is only the file name (``xxgk extract``): the run then replaces it with
+    #: the publisher read from the document (``flows.identity``), so one publisher's years meet.
+    source_from_name: bool = False
     #: Why this document is its report's, when the report came as several (a page and its
     #: attachments; ``schemas.choice``); None for a document read on its own.
     chosen_because: str | None = None

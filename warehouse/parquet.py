@@ -21,7 +21,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from xxgk.schemas.model import TABLES as MODEL_TABLES
-from xxgk.schemas.records import FAIL, DocumentResult
+from xxgk.schemas.records import FAIL, PASS, DocumentResult
 from xxgk.warehouse.documents import DocumentInfo, effective_format, effective_publisher, effective_year, report_id
 from xxgk.warehouse.layout import warehouse_dir
 from xxgk.warehouse.schema import TABLE_NAMES, TABLES, arrow_schema, dataset_schema, partitioning_schema
@@ -127,6 +127,17 @@ def record_columns(result: DocumentResult) -> dict[str, dict[str, list]]:
     return {kind: _transpose(getattr(result, kind), fields) for kind, fields in RECORD_FIELDS.items()}
 
 
+#: Values of reports.consistency.
+CONSISTENT, INCONSISTENT, NOT_ASSESSABLE = "consistent", "inconsistent", "not_assessable"
+
+
+def consistency(failed: int, passed: int) -> str:
+    """reports.consistency from a document's hard identities: any failed, else any passed, else none assessable."""
+    if failed:
+        return INCONSISTENT
+    return CONSISTENT if passed else NOT_ASSESSABLE
+
+
 class Rows(NamedTuple):
     """One document's rows of one table: ``n`` rows, columns constant over them, and per-row columns."""
 
@@ -172,9 +183,8 @@ def document_parts(
     n_checks = len(check_cols["check_id"])
     check_cols["check_index"] = list(range(n_checks))
     checks = Rows(n_checks, {**common, "scope": SCOPE_DOCUMENT}, check_cols)
-    n_failed = sum(
-        1 for st, sev in zip(check_cols["status"], check_cols["severity"], strict=True) if st == FAIL and sev == "error"
-    )
+    hard = [st for st, sev in zip(check_cols["status"], check_cols["severity"], strict=True) if sev == "error"]
+    n_failed = hard.count(FAIL)
 
     unmapped_cols = {k: list(rec["unmapped"][k]) for k in _UNMAPPED_FIELDS}
     n_unmapped = len(unmapped_cols["table"])
@@ -211,6 +221,7 @@ def document_parts(
         "n_unmapped": n_unmapped,
         "n_warnings": len(result.warnings),
         "warnings": list(result.warnings),
+        "consistency": consistency(n_failed, hard.count(PASS)),
     }
     return {
         "facts": facts,

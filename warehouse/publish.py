@@ -57,6 +57,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from xxgk.schemas.records import FAIL, DocumentResult
+from xxgk.warehouse.copies import mark_copies
 from xxgk.warehouse.cross_year import (
     REPORT_COLUMNS,
     continuity_facts,
@@ -66,7 +67,9 @@ from xxgk.warehouse.cross_year import (
 )
 from xxgk.warehouse.documents import DocumentInfo, effective_year
 from xxgk.warehouse.files import commit_temp, file_lock, write_temp
+from xxgk.warehouse.keys import keys_table
 from xxgk.warehouse.parquet import (
+    PART_FILE,
     SCOPE_CROSS_YEAR,
     Spool,
     compact_schema,
@@ -276,6 +279,7 @@ def publish(
                 pending.add(year + 1)
         summary.replaced_documents = len(removed_docs - incoming_docs)
         summary.cross_year_years.sort()
+        _write_keys(data_dir, summary, tmp_dir)
         shutil.rmtree(tmp_dir, ignore_errors=True)
     return summary
 
@@ -442,6 +446,7 @@ def _publish_year(
                 path.parent.rmdir()
         return touched, None
 
+    merged["reports"] = mark_copies(merged["reports"], year)
     view = YearView(year, merged["reports"].select(list(REPORT_COLUMNS)), continuity_facts(merged["facts"]))
     merged["checks"] = _with_cross_year(data_dir, merged["checks"], touched | touched_before, view, previous, summary)
 
@@ -493,6 +498,22 @@ def _stage_file(
         summary.unchanged.append(final)
         return []
     return [(write_temp(final, data, tmp_dir), final)]
+
+
+def keys_path(data_dir: Path | str) -> Path:
+    """``data_dir/warehouse/keys/part-0.parquet``: the keys table (not partitioned)."""
+    return warehouse_dir(data_dir) / "keys" / PART_FILE
+
+
+def _write_keys(data_dir: Path, summary: PublishSummary, tmp_dir: Path) -> None:
+    """Write the keys table beside the others (only when its bytes change: a new model)."""
+    data = table_bytes(keys_table(), "keys")
+    final = keys_path(data_dir)
+    if final.is_file() and final.read_bytes() == data:
+        summary.unchanged.append(final)
+        return
+    commit_temp(write_temp(final, data, tmp_dir), final)
+    summary.written.append(final)
 
 
 def _refresh_cross_year(

@@ -236,12 +236,16 @@ def record_inputs(
         st = _stat(path)
         if st is not None:
             docs[staged_key(path, base)] = PublishedDocument(source_id, int(year), *st)
-    from xxgk.warehouse.schema import TABLE_NAMES
+    from xxgk.warehouse.schema import REFERENCE_TABLES, TABLE_NAMES
 
     wdir = warehouse_dir(data_dir)
     outputs: dict[str, int] = {}
     for table in TABLE_NAMES:
         for part in sorted((wdir / table).glob("year=*/part-0.parquet")):
+            outputs[part.relative_to(Path(data_dir)).as_posix()] = part.stat().st_size
+    for table in REFERENCE_TABLES:
+        part = wdir / table / "part-0.parquet"
+        if part.is_file():
             outputs[part.relative_to(Path(data_dir)).as_posix()] = part.stat().st_size
     record = PublishedInputs(docs, outputs, code_digest())
     atomic_write_bytes(inputs_path(data_dir), record.to_json())

@@ -149,8 +149,12 @@ FACTS = TableDef(
             "Where the cell was printed on its page: [x0, top, x1, bottom] in box_unit, from the page's top-left "
             "corner; null when the format has no geometry (HTML, text).",
         ),
-        Column("box_unit", _STR, "Unit of bbox: pt (PDF points, 1/72 inch; also OCR of a PDF page) or px (image pixels)."),
-        Column("confidence", pa.float32(), "OCR recognition confidence (0-1) of a cell read from an image; null otherwise."),
+        Column(
+            "box_unit", _STR, "Unit of bbox: pt (PDF points, 1/72 inch; also OCR of a PDF page) or px (image pixels)."
+        ),
+        Column(
+            "confidence", pa.float32(), "OCR recognition confidence (0-1) of a cell read from an image; null otherwise."
+        ),
         Column("is_derived", pa.bool_(), "True for subtotals computed from printed cells (never printed)."),
         Column("fact_index", _I32, "Position of the fact within its document (print order; derived facts last)."),
         _URL,
@@ -218,6 +222,33 @@ REPORTS = TableDef(
         Column("n_failed_checks", _I32, "Number of failed checks of severity error."),
         Column("n_unmapped", _I32, "Number of printed rows/columns whose labels matched no canonical key."),
         Column("n_warnings", _I32, "Number of extractor/mapper warnings."),
+        Column(
+            "consistency",
+            _STR,
+            "Whether the report's hard identities (勾稽关系, checks of severity error) hold: consistent (at least one "
+            "was evaluated and none failed), inconsistent (at least one failed: its numbers do not add up as printed), "
+            "not_assessable (none could be evaluated: no tables read, or every identity lacks a side). Filter "
+            "consistency = 'consistent' for numbers that add up.",
+        ),
+        Column(
+            "is_primary",
+            pa.bool_(),
+            "True for the one document counted for its source and year: the documents of one source/year (page, PDF "
+            "attachment, text export, re-upload) are copies of one report; the primary has the best status, then the "
+            "most printed cells, then the kind of file (the html page holding the tables > Word/WPS > spreadsheets > pdf "
+            "> text/markdown exports > image), then the lowest sha256: the rule that chooses a report's document "
+            "among its page and attachments (schemas/choice.py). not_a_report documents are never primary. Count "
+            "primaries only.",
+        ),
+        Column(
+            "primary_document_sha256",
+            _STR,
+            "document_sha256 of the primary copy of this document's report (its own when is_primary; null for "
+            "not_a_report).",
+        ),
+        Column(
+            "n_copies", _I32, "Number of documents carrying this report (its source and year), the primary included."
+        ),
         Column("warnings", pa.list_(_STR), "Extractor/mapper warnings, in order."),
         _VERSION,
     ),
@@ -287,7 +318,7 @@ CHECKS = TableDef(
             "other_document_sha256",
             _STR,
             "cross_year: sha256 of the other year's document compared with (when a source/year has several "
-            "documents, the ok one with most facts, ties broken by sha256); null for scope document.",
+            "documents, its primary copy: reports.is_primary); null for scope document.",
         ),
         Column(
             "other_value",
@@ -326,8 +357,70 @@ UNMAPPED = TableDef(
     sort_key=("source_id", "document_sha256", "unmapped_index"),
 )
 
+_VERSION_STATE = (
+    "How reports of format {v} carry this cell: printed, derived (computed from printed cells, never printed "
+    "in this format) or null (the format has no such cell)."
+)
+
+KEYS = TableDef(
+    name="keys",
+    description="One row per canonical cell (table × row_key × column_key) of the three statistical tables: its "
+    "printed Chinese labels per format version, an English name, its unit, whether each format prints or derives it, "
+    "and the identities it takes part in. Generated from the model (schemas/model.py, spec/keys.yaml); not "
+    "partitioned (warehouse/keys/part-0.parquet, rewritten by every publish).",
+    grain="table × row_key × column_key",
+    columns=(
+        _TABLE,
+        Column("row_key", _STR, "Canonical row key (as in facts.row_key)."),
+        Column("column_key", _STR, "Canonical column key (as in facts.column_key)."),
+        Column(
+            "parent_key",
+            _STR,
+            "The group the row belongs to: requests: the derived subtotal row (denied, unable, not_processed, other); "
+            "proactive: the block of 第二十条 (art20_1 ...); review_litigation: litigation_total for the two litigation "
+            "rows; null otherwise.",
+        ),
+        Column(
+            "label_zh",
+            _STR,
+            "Printed label of the cell, 'row label / column label', in the newest format that has the cell "
+            "(the group label for derived rows; a derived column has no printed column label).",
+        ),
+        Column("label_zh_v2019", _STR, "Printed label 'row / column' in the v2019 format (null: not in v2019)."),
+        Column("label_zh_v2021", _STR, "Printed label 'row / column' in the v2021 format (null: not in v2021)."),
+        Column("row_label_zh", _STR, "Printed row label (newest format that has the cell)."),
+        Column(
+            "column_label_zh",
+            _STR,
+            "Printed column label (newest format that has the cell; empty for derived columns).",
+        ),
+        Column("name_en", _STR, "English name of the cell: 'row name - column name'."),
+        Column("row_name_en", _STR, "English name of the row."),
+        Column("column_name_en", _STR, "English name of the column."),
+        Column("unit", _STR, "Unit of the cell's value: 件, 项 or 万元."),
+        Column("in_v2019", _STR, _VERSION_STATE.format(v="v2019")),
+        Column("in_v2021", _STR, _VERSION_STATE.format(v="v2021")),
+        Column("derived", pa.bool_(), "True when no format prints the cell (always computed)."),
+        Column(
+            "identities",
+            _STR,
+            "Hard identities (checks.check_id, severity error) the cell takes part in, comma-separated.",
+        ),
+        Column(
+            "soft_checks",
+            _STR,
+            "Soft checks (warnings, cross-year continuity) the cell takes part in, comma-separated; null if none.",
+        ),
+        Column("key_index", _I32, "Position of the cell in print order (proactive, requests, review_litigation)."),
+    ),
+    sort_key=("key_index",),
+)
+
 TABLES: dict[str, TableDef] = {t.name: t for t in (FACTS, REPORTS, CHECKS, UNMAPPED)}
 TABLE_NAMES: tuple[str, ...] = tuple(TABLES)
+#: Published tables that are not partitioned by year (one file: warehouse/<name>/part-0.parquet).
+REFERENCE_TABLES: dict[str, TableDef] = {KEYS.name: KEYS}
+ALL_TABLES: dict[str, TableDef] = {**TABLES, **REFERENCE_TABLES}
 
 
 def partitioning_schema() -> pa.Schema:
@@ -345,14 +438,16 @@ def _field(col: Column) -> pa.Field:
 @cache
 def arrow_schema(name: str) -> pa.Schema:
     """The schema of the Parquet files of table ``name``: field descriptions plus table metadata."""
-    t = TABLES[name]
+    t = ALL_TABLES[name]
     columns = {c.name: c.description for c in t.columns}
     metadata = {
         "xxgk.table": t.name,
         "xxgk.description": t.description,
         "xxgk.grain": t.grain,
         "xxgk.schema_version": SCHEMA_VERSION,
-        "xxgk.partitioning": "hive: year=<int64> directories; year=-1 holds documents of unknown year",
+        "xxgk.partitioning": "hive: year=<int64> directories; year=-1 holds documents of unknown year"
+        if name in TABLES
+        else "none: one file",
         "xxgk.sort_key": ",".join(t.sort_key),
         "xxgk.columns": json.dumps(columns, ensure_ascii=False, sort_keys=False),
     }

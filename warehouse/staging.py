@@ -66,6 +66,7 @@ class StagedHeader(NamedTuple):
     failed_checks: int
     unmapped: int
     year: int | None
+    publisher: str | None = None
 
 
 def result_summary(result: DocumentResult) -> dict[str, Any]:
@@ -77,6 +78,7 @@ def result_summary(result: DocumentResult) -> dict[str, Any]:
         "failed_checks": result.failed_checks,
         "unmapped": len(result.unmapped),
         "year": result.year,
+        "publisher": result.publisher,
     }
 
 
@@ -305,6 +307,7 @@ def load_staged_header(path: Path | str) -> StagedHeader:
         failed_checks=int(summary["failed_checks"]),
         unmapped=int(summary["unmapped"]),
         year=summary.get("year"),
+        publisher=summary.get("publisher"),
     )
 
 
