@@ -51,6 +51,8 @@ from typing import Any
 
 import psutil  # a dependency of distributed (prefect-dask): always installed with xxgk
 
+from xxgk.demo.scale import SCALE_MIX, parse_mix
+
 STEPS = (
     "first",
     "nightly",
@@ -103,6 +105,8 @@ class ScaleConfig:
     #: sites the portal serves, when not derived from the steps: ``--keep`` keeps the portal the data
     #: directory was harvested from (a portal of another size is another corpus, not a prefix of it)
     portal_size: int | None = None
+    #: shares of HTML, PDF and text reports on the portal (``demo.scale.SCALE_MIX`` by default)
+    mix: tuple[float, float, float] = (0.6, 0.3, 0.1)
 
     @property
     def portal_sources(self) -> int:
@@ -272,6 +276,7 @@ def start_portal(cfg: ScaleConfig, registry: Path, log: Callable[[str], None]) -
     ]
     if cfg.hosts:
         cmd += ["--hosts", cfg.hosts]
+    cmd += ["--mix", ",".join(f"{x:g}" for x in cfg.mix)]
     popen = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=_repo_root())
     assert popen.stdout is not None
     line = popen.stdout.readline()
@@ -669,7 +674,7 @@ def _same_portal(cfg: ScaleConfig, record: Path) -> ScaleConfig:
     The generated portal of N sites is not a prefix of a larger one (report forms are shuffled over
     all sites), so a nightly run against a portal of another size would see every report changed.
     """
-    wanted = {"seed": cfg.seed, "years": cfg.years, "hosts": cfg.hosts}
+    wanted = {"seed": cfg.seed, "years": cfg.years, "hosts": cfg.hosts, "mix": list(cfg.mix)}
     if not cfg.fresh and record.is_file():
         kept = json.loads(record.read_text(encoding="utf-8"))
         if {k: kept.get(k) for k in wanted} == wanted and int(kept.get("sources", 0)) > cfg.portal_sources:
@@ -693,7 +698,7 @@ def run(cfg: ScaleConfig, log: Callable[[str], None] | None = None) -> dict[str,
 
     hosts = cfg.hosts or ("addresses" if loopback_aliases_work() else "ports")
     years = tuple(range(2025 - cfg.years, 2025))
-    spec = scale_spec(cfg.portal_sources, years, seed=cfg.seed, port=cfg.portal_port, hosts=hosts)
+    spec = scale_spec(cfg.portal_sources, years, seed=cfg.seed, port=cfg.portal_port, hosts=hosts, mix=cfg.mix)
     f0 = time.perf_counter()
     rendered = fill_cache(spec, work / "portal-cache", cfg.workers)
     fill_s = round(time.perf_counter() - f0, 1)
@@ -868,6 +873,7 @@ def cli(argv: list[str] | None = None) -> int:
     parser.add_argument("--years", type=int, default=5, help="report years per source (1-6, up to 2024)")
     parser.add_argument("--backfill-sources", type=int, default=2000, help="sources harvested for the backfill")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--mix", type=parse_mix, default=SCALE_MIX, help="shares of HTML, PDF, text reports")
     parser.add_argument("--delay", type=float, default=0.1, help="politeness delay per source (s)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--batch-size", type=int, help="documents per extraction task (default: the pipeline's)")
@@ -903,6 +909,7 @@ def cli(argv: list[str] | None = None) -> int:
         years=args.years,
         backfill_sources=args.backfill_sources,
         seed=args.seed,
+        mix=args.mix,
         delay=args.delay,
         workers=args.workers,
         batch_size=args.batch_size,

@@ -172,6 +172,17 @@ def fill_cache(spec: PortalSpec, cache_dir: Path | str, workers: int = 2) -> int
         return sum(pool.map(_fill_chunk, [(spec, chunk, str(cache_dir)) for chunk in chunks]))
 
 
+def parse_mix(text: str) -> tuple[float, float, float]:
+    """``0.6,0.3,0.1`` → the shares of HTML, PDF and text reports (they must add up to 1)."""
+    try:
+        parts = tuple(float(x) for x in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError("--mix HTML,PDF,TEXT shares, e.g. 0.6,0.3,0.1") from None
+    if len(parts) != 3 or min(parts) < 0 or abs(sum(parts) - 1.0) > 1e-6:
+        raise argparse.ArgumentTypeError("--mix takes three shares (HTML, PDF, text) adding up to 1")
+    return parts[0], parts[1], parts[2]
+
+
 def parse_scale(text: str) -> tuple[int, tuple[int, ...]]:
     """``1000x5`` → 1000 sources × the 5 report years up to 2024."""
     sources, _, years = text.lower().partition("x")
@@ -192,6 +203,7 @@ def serve_scale(
     registry: Path | str | None = None,
     delay_seconds: float | None = None,
     fill_workers: int = 0,
+    mix: tuple[float, float, float] = SCALE_MIX,
     wait: Callable[[], None] | None = None,
     out: Any = None,
 ) -> None:
@@ -203,7 +215,7 @@ def serve_scale(
     """
     start = time.perf_counter()
     mode = hosts or ("addresses" if loopback_aliases_work() else "ports")
-    spec = scale_spec(sources, years, seed=seed, port=port, hosts=mode)
+    spec = scale_spec(sources, years, seed=seed, port=port, hosts=mode, mix=mix)
     rendered = fill_cache(spec, cache_dir, fill_workers) if cache_dir is not None and fill_workers > 0 else 0
     stream = out or sys.stdout
     with serve_portal(spec, port=0, prerender=False, cache_dir=cache_dir, record_requests=False) as (portal, base):
