@@ -613,9 +613,7 @@ def _plain_backfill(params: dict[str, Any], data_dir: Path, phases: _Phases) -> 
     phases.mark("extract_end", first=False)
     backfilled = {s.source_id for s in selection.sources} | {o.source_id for o in outcomes}
     scope, replace, _warnings = publish_scope(data_dir, None, backfilled, outcomes)
-    published = publish_staged(
-        data_dir, [o.staged for o in outcomes if o.staged], years=scope, replace=replace
-    )
+    published = publish_staged(data_dir, [o.staged for o in outcomes if o.staged], years=scope, replace=replace)
     return {
         "documents": len(outcomes),
         "by_action": dict(Counter(o.action for o in outcomes)),

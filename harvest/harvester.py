@@ -34,6 +34,7 @@ from xxgk.harvest.archive import (
 from xxgk.harvest.discovery import DOC_EXTENSIONS, Link, ListingParse, ReportPageParse, decode_page
 from xxgk.harvest.fetch import Attempt, Fetcher, FetchError, FetchResult, charset_of, host_allowed
 from xxgk.harvest.registry import Source
+from xxgk.harvest.revisit import REVALIDATE_DUE, decide, entry_key, schedule
 from xxgk.schemas import lexicon as lx
 
 # SourceHarvest.status values.
@@ -176,6 +177,8 @@ class SourceHarvest:
     recovered: list[HarvestProblem] = field(default_factory=list)
     requests: int = 0
     not_modified: int = 0
+    #: known report pages and attachments not asked about this run (``harvest.revisit``: not due)
+    not_due: int = 0
 
     @property
     def changed_reports(self) -> list[HarvestedReport]:
@@ -190,8 +193,17 @@ class SourceHarvest:
 class _Run:
     """Mutable state of one source's harvest (kept off the public dataclasses)."""
 
-    def __init__(self, source: Source, archive: RawArchive, fetcher: Fetcher, run_id: str | None) -> None:
+    def __init__(
+        self,
+        source: Source,
+        archive: RawArchive,
+        fetcher: Fetcher,
+        run_id: str | None,
+        revalidate: str = REVALIDATE_DUE,
+    ) -> None:
         self.source = source
+        self.revalidate = revalidate
+        self.not_due = 0
         self.archive = archive
         self.fetcher = fetcher
         self.run_id = run_id
@@ -207,12 +219,61 @@ class _Run:
 
     # -- fetch + archive + log -------------------------------------------------------------
     def fetch(
-        self, url: str, kind: str, *, year: int | None = None, parent: str | None = None, title: str = ""
+        self,
+        url: str,
+        kind: str,
+        *,
+        year: int | None = None,
+        parent: str | None = None,
+        title: str = "",
+        listed: str | None = None,
+        parent_changed: bool = False,
     ) -> tuple[ArchivedDoc, bytes] | None:
-        """Fetch ``url`` (conditionally when known), archive and log it; None after a problem."""
+        """Fetch ``url`` (conditionally when known), archive and log it; None after a problem.
+
+        A known report page or attachment that the revisit policy says is not due is not asked
+        about: its archived bytes come back as they are (``harvest.revisit``).
+        """
         prev = self.state.urls.get(url)
         if prev is not None and not self.archive.has(prev.sha256):
             prev = None  # validators without bytes are useless: fetch in full
+        entry = entry_key(title, listed) if kind == KIND_REPORT else None
+        if kind != KIND_LISTING and not decide(self.revalidate, prev, entry=entry, parent_changed=parent_changed).ask:
+            assert prev is not None
+            return self._not_asked(url, kind, prev, title)
+        got = self._fetch(url, kind, prev, year=year, parent=parent, title=title)
+        if got is not None and kind != KIND_LISTING:
+            doc = got[0]
+            new = self.new_state.urls[url]
+            schedule(url, new, prev, changed=doc.changed, settings=self.source.revisit, listed=listed, entry=entry)
+        return got
+
+    def _not_asked(self, url: str, kind: str, prev: UrlState, title: str) -> tuple[ArchivedDoc, bytes]:
+        """A known document not due this run: its archived bytes and provenance, no request."""
+        self.not_due += 1
+        self.new_state.urls[url] = prev
+        data = self.archive.get(prev.sha256)
+        doc = ArchivedDoc(
+            url,
+            prev.final_url or url,
+            kind,
+            prev.sha256,
+            prev.status or 200,
+            prev.content_type,
+            prev.charset,
+            len(data),
+            prev.fetched_at or prev.checked_at or "",
+            changed=False,
+            not_modified=False,
+            title=title,
+            etag=prev.etag,
+            last_modified=prev.last_modified,
+        )
+        return doc, data
+
+    def _fetch(
+        self, url: str, kind: str, prev: UrlState | None, *, year: int | None, parent: str | None, title: str
+    ) -> tuple[ArchivedDoc, bytes] | None:
         try:
             result = self.fetcher.get(
                 url,
@@ -244,6 +305,7 @@ class _Run:
                 fetched_at=fetched_at,
                 status=status,
                 checked_at=checked,
+                final_url=result.final_url,
             )
             data = self.archive.get(prev.sha256)
             # the bytes' provenance (status and time of the response that delivered them), so an
@@ -281,6 +343,7 @@ class _Run:
             fetched_at=fetched_at,
             status=result.status,
             checked_at=now,
+            final_url=result.final_url,
         )
         doc = ArchivedDoc(
             url,
@@ -313,7 +376,7 @@ class _Run:
             )
         parsed = adapter.parse_listing(_decode(doc, data, self.source), doc.final_url, self.source)
         record = {
-            "report_links": [[link.url, link.title, link.year] for link in parsed.report_links],
+            "report_links": [[link.url, link.title, link.year, link.date] for link in parsed.report_links],
             "next_pages": list(parsed.next_pages),
             "layout_problem": parsed.layout_problem,
             "links_seen": parsed.links_seen,
@@ -514,15 +577,18 @@ def harvest_source(
     years: set[int] | None = None,
     fetch_attachments: bool = True,
     run_id: str | None = None,
+    revalidate: str = REVALIDATE_DUE,
 ) -> SourceHarvest:
     """Discover, fetch and archive every report of ``source`` (optionally only ``years``).
 
     Listing pages and report pages are requested conditionally when the archive's state knows
     them; a 304 is read back from the archive, so discovery still sees every link and
-    ``HarvestedReport.changed`` tells which reports need extracting again.
+    ``HarvestedReport.changed`` tells which reports need extracting again. Known report pages
+    and attachments are asked about when ``revalidate`` and the revisit policy say so
+    (``harvest.revisit``: ``all``, ``due`` or ``none``); the others are read from the archive.
     """
     started = utc_now()
-    run = _Run(source, archive, fetcher, run_id)
+    run = _Run(source, archive, fetcher, run_id, revalidate)
     try:
         return _harvest_source(run, started, years=years, fetch_attachments=fetch_attachments)
     finally:
@@ -607,13 +673,15 @@ def _harvest_source(run: _Run, started: str, *, years: set[int] | None, fetch_at
         recovered=run.recovered,
         requests=run.requests,
         not_modified=run.not_modified,
+        not_due=run.not_due,
     )
 
 
 def _harvest_report(run: _Run, adapter: Any, link: Link, listing_url: str, fetch_attachments: bool) -> HarvestedReport:
     rep = HarvestedReport(run.source.source_id, link.url, link.title, link.year, listing_url)
     n_before = len(run.problems)
-    got = run.fetch(link.url, KIND_REPORT, year=link.year, parent=listing_url, title=link.title)
+    listed = getattr(link, "date", None)
+    got = run.fetch(link.url, KIND_REPORT, year=link.year, parent=listing_url, title=link.title, listed=listed)
     if got is not None:
         page, data = got
         rep.page = page
@@ -635,7 +703,15 @@ def _harvest_report(run: _Run, adapter: Any, link: Link, listing_url: str, fetch
                             )
                         )
                         continue
-                    got_att = run.fetch(att.url, KIND_ATTACHMENT, year=rep.year, parent=page.url, title=att.title)
+                    got_att = run.fetch(
+                        att.url,
+                        KIND_ATTACHMENT,
+                        year=rep.year,
+                        parent=page.url,
+                        title=att.title,
+                        listed=listed,
+                        parent_changed=page.changed,
+                    )
                     if got_att is not None:
                         rep.attachments.append(got_att[0])
     rep.problems = run.problems[n_before:]
@@ -754,6 +830,7 @@ def harvest_sources(
     max_workers: int = 4,
     years: set[int] | None = None,
     run_id: str | None = None,
+    revalidate: str = REVALIDATE_DUE,
 ) -> list[SourceHarvest]:
     """Harvest several sources in a bounded thread pool sharing ``fetcher`` (results in input order).
 
@@ -765,7 +842,7 @@ def harvest_sources(
     def one(src: Source) -> SourceHarvest:
         started = utc_now()
         try:
-            return harvest_source(src, archive, fetcher, years=years, run_id=run_id)
+            return harvest_source(src, archive, fetcher, years=years, run_id=run_id, revalidate=revalidate)
         except Exception as exc:  # reported as the source's status, never swallowed
             detail = f"{PROBLEM_INTERNAL}: {type(exc).__name__}: {exc}"
             return SourceHarvest(
