@@ -36,6 +36,8 @@ def main(argv: list[str] | None = None, *, wait: Callable[[], None] | None = Non
     scale.add_argument("--registry", type=Path, help="write a sources registry for the sites here")
     scale.add_argument("--delay", type=float, help="delay_seconds written into the registry entries")
     scale.add_argument("--mix", type=parse_mix, default=SCALE_MIX, help="shares of HTML, PDF, text reports")
+    scale.add_argument("--changes", type=int, default=0, help="sites per kind of change (added, relisted, ...)")
+    scale.add_argument("--changes-within", type=int, help="make the changes among the first N sites")
     args = parser.parse_args(argv)
     if args.scale is not None:
         n_sources, years = args.scale
@@ -50,6 +52,8 @@ def main(argv: list[str] | None = None, *, wait: Callable[[], None] | None = Non
             delay_seconds=args.delay,
             fill_workers=args.fill_cache,
             mix=args.mix,
+            changes=args.changes,
+            changes_within=args.changes_within,
             wait=wait,
         )
         return
