@@ -102,6 +102,8 @@ class UrlState:
     changed_at: str | None = None
     due_at: str | None = None
     entry: str | None = None
+    #: The file name the response's Content-Disposition gave (kept for the 304s that follow).
+    file_name: str | None = None
 
 
 _URL_STATE_FIELDS = tuple(f.name for f in fields(UrlState))

@@ -31,11 +31,13 @@ from xxgk.harvest.archive import (
     UrlState,
     utc_now,
 )
-from xxgk.harvest.discovery import DOC_EXTENSIONS, Link, ListingParse, ReportPageParse, decode_page
+from xxgk.harvest.attachments import candidate_order, disposition_file_name, format_of, is_picture
+from xxgk.harvest.discovery import Link, ListingParse, ReportPageParse, decode_page, file_name_of
 from xxgk.harvest.fetch import Attempt, Fetcher, FetchError, FetchResult, charset_of, host_allowed
 from xxgk.harvest.registry import Source
 from xxgk.harvest.revisit import REVALIDATE_DUE, decide, entry_key, schedule
 from xxgk.schemas import lexicon as lx
+from xxgk.schemas.choice import Tried, best_index, is_decisive
 
 # SourceHarvest.status values.
 HARVEST_OK = "ok"
@@ -91,29 +93,30 @@ class ArchivedDoc:
     title: str = ""
     etag: str | None = None
     last_modified: str | None = None
+    #: The name the response's Content-Disposition gave the file (download handlers), if any.
+    file_name: str | None = None
 
     @property
     def name(self) -> str:
-        """A file name for format detection (last path segment of the final URL)."""
-        return urlsplit(self.final_url).path.rsplit("/", 1)[-1] or "index.html"
+        """A file name for format hints: Content-Disposition's, else the one the final URL names."""
+        return (
+            self.file_name
+            or file_name_of(self.final_url)
+            or urlsplit(self.final_url).path.rsplit("/", 1)[-1]
+            or "index.html"
+        )
 
     @property
     def format(self) -> str:
-        """html, pdf, doc, docx, ... from the Content-Type, else the file extension."""
-        ctype = (self.content_type or "").lower()
-        if "pdf" in ctype:
-            return "pdf"
-        if any(t in ctype for t in _HTML_TYPES):
-            return "html"
-        ext = self.name.rsplit(".", 1)[-1].lower() if "." in self.name else ""
-        return {"htm": "html", "shtml": "html", "jhtml": "html"}.get(ext, ext or "html")
+        """html, pdf, doc, docx, xlsx, zip, png ... from the Content-Type, else the file extension."""
+        return format_of(self.content_type, self.name)
 
     @property
     def is_html(self) -> bool:
         ctype = (self.content_type or "").lower()
         if any(t in ctype for t in _HTML_TYPES):
             return True
-        return not ctype and not self.name.lower().endswith(DOC_EXTENSIONS)
+        return not ctype and self.file_name is None and file_name_of(self.final_url) is None
 
 
 @dataclass(slots=True)
@@ -151,14 +154,17 @@ class HarvestedReport:
         """Documents to try as the report, best first.
 
         A page with report tables comes first; a page without them (a short notice linking the
-        PDF) goes after its attachments, PDFs before other files.
+        files) goes after its attachments but before pictures (OCR costs most). Attachments go
+        structured files first (Word, WPS, spreadsheets: exact cells), then PDFs, archives, text,
+        pictures (``candidate_order``), in the page's order within a kind.
         """
-        atts = sorted(self.attachments, key=lambda d: (not d.name.lower().endswith(".pdf"), d.url))
+        atts = sorted(self.attachments, key=lambda d: candidate_order(d.format))
         if self.page is None:
             return atts
         if not self.page.is_html or self.has_tables:
             return [self.page, *atts]
-        return [*atts, self.page]
+        files = [d for d in atts if not is_picture(d.format)]
+        return [*files, self.page, *atts[len(files) :]]
 
 
 @dataclass(slots=True)
@@ -268,6 +274,7 @@ class _Run:
             title=title,
             etag=prev.etag,
             last_modified=prev.last_modified,
+            file_name=prev.file_name,
         )
         return doc, data
 
@@ -306,6 +313,7 @@ class _Run:
                 status=status,
                 checked_at=checked,
                 final_url=result.final_url,
+                file_name=prev.file_name,
             )
             data = self.archive.get(prev.sha256)
             # the bytes' provenance (status and time of the response that delivered them), so an
@@ -325,6 +333,7 @@ class _Run:
                 title=title,
                 etag=result.etag or prev.etag,
                 last_modified=result.last_modified or prev.last_modified,
+                file_name=prev.file_name,
             )
             return doc, data
         data = result.content or b""
@@ -332,6 +341,7 @@ class _Run:
         self._log(result.attempts, kind, url, year, parent, final=result, sha=sha, error=None)
         changed = prev is None or prev.sha256 != sha
         now = utc_now()
+        file_name = disposition_file_name(result.headers.get("content-disposition"))
         # same bytes served again in full (no validators honoured): keep when they were first fetched
         fetched_at = prev.fetched_at if prev is not None and not changed and prev.fetched_at else now
         self.new_state.urls[url] = UrlState(
@@ -344,6 +354,7 @@ class _Run:
             status=result.status,
             checked_at=now,
             final_url=result.final_url,
+            file_name=file_name,
         )
         doc = ArchivedDoc(
             url,
@@ -360,6 +371,7 @@ class _Run:
             title=title,
             etag=result.etag,
             last_modified=result.last_modified,
+            file_name=file_name,
         )
         return doc, data
 
@@ -750,12 +762,15 @@ def _source_status(
 # -- extraction over harvested reports ---------------------------------------------------------
 
 ExtractFn = Callable[..., Any]
-_ACCEPT = ("ok", "partial", "legacy")
 
 
 @dataclass(slots=True)
 class ExtractedReport:
-    """The document chosen as the report and its extraction result; ``tried`` lists the others."""
+    """The document chosen as the report and its extraction result; ``tried`` lists every document read.
+
+    ``tried`` holds (url, status, reason) in the order read; documents after a decisive one
+    (``schemas.choice``) are not read and not listed.
+    """
 
     report: HarvestedReport
     document: ArchivedDoc
@@ -766,30 +781,31 @@ class ExtractedReport:
 def extract_report(
     report: HarvestedReport, archive: RawArchive, extract: ExtractFn | None = None
 ) -> ExtractedReport | None:
-    """Extract a harvested report from the archive, falling back from page to attachments.
+    """Extract a harvested report from the archive, reading its candidates in order.
 
-    The first candidate (``HarvestedReport.candidates``) whose status is ok/partial/legacy wins;
-    when none does, the candidate with the most facts is returned with every attempt in ``tried``
-    (so a page without tables and an unreadable PDF show both reasons). None if nothing was fetched.
+    The rule of ``schemas.choice``, as the flow applies it: the first candidate read ``ok`` or
+    ``legacy`` is the report; else every candidate is read and the best kept (status, then facts),
+    its reason naming what the others gave. None if nothing was fetched.
     """
     if extract is None:
         from xxgk.extractors import extract_document as extract
-    tried: list[tuple[str, str, str]] = []
+    tried: list[Tried] = []
     results: list[tuple[ArchivedDoc, Any]] = []
     for doc in report.candidates():
         data = archive.get(doc.sha256)
         result = extract(data, doc.name, http_charset=doc.charset)
-        tried.append((doc.url, result.status, result.reason))
-        if result.status in _ACCEPT:
-            return ExtractedReport(report, doc, result, tried)
+        tried.append(Tried(doc.url, result.status, result.reason, len(result.facts)))
         results.append((doc, result))
+        if is_decisive(result.status):
+            break
     if not results:
         return None
-    doc, result = max(results, key=lambda dr: len(dr[1].facts))
-    if len(tried) > 1:
-        others = "; ".join(f"{u}: {s} ({r})" for u, s, r in tried)
+    best = best_index(tried)
+    doc, result = results[best]
+    if not is_decisive(result.status) and len(tried) > 1:
+        others = "; ".join(f"{t.label}: {t.status} ({t.reason})" for i, t in enumerate(tried) if i != best)
         result.reason = f"{result.reason} [tried: {others}]"
-    return ExtractedReport(report, doc, result, tried)
+    return ExtractedReport(report, doc, result, [(t.label, t.status, t.reason) for t in tried])
 
 
 def reports_to_extract(harvest: SourceHarvest, *, only_changed: bool = True) -> list[HarvestedReport]:
@@ -799,17 +815,19 @@ def reports_to_extract(harvest: SourceHarvest, *, only_changed: bool = True) -> 
 
 @dataclass(slots=True, frozen=True)
 class ChosenDocument:
-    """A fetched report and the one of its documents that is the report (its first candidate)."""
+    """A fetched report, its first candidate and the others in the order extraction tries them."""
 
     report: HarvestedReport
     document: ArchivedDoc
+    alternatives: tuple[ArchivedDoc, ...] = ()
 
 
 def chosen_documents(harvest: SourceHarvest, *, only_changed: bool = False) -> list[ChosenDocument]:
-    """Each fetched report's best document: what extraction reads for it.
+    """Each fetched report's documents in the order extraction reads them (``HarvestedReport.candidates``).
 
-    The first candidate (``HarvestedReport.candidates``): the page when it holds report tables,
-    else its PDF/DOC attachment. The ``ArchivedDoc`` carries what extraction needs beyond the
+    ``document`` is the first candidate (the page when it holds report tables, else its best
+    attachment), ``alternatives`` the rest: extraction reads on while no document settles the
+    question (``schemas.choice``). The ``ArchivedDoc`` carries what extraction needs beyond the
     report's year: sha256 (the bytes in the raw archive), file name (format hints), HTTP charset
     and the fetch's provenance. By default unchanged reports are included too (staging reuses
     their results by sha256, so nothing is parsed again, and the published tables stay complete).
@@ -818,7 +836,7 @@ def chosen_documents(harvest: SourceHarvest, *, only_changed: bool = False) -> l
     for rep in reports_to_extract(harvest, only_changed=only_changed):
         cands = rep.candidates()
         if cands:
-            out.append(ChosenDocument(rep, cands[0]))
+            out.append(ChosenDocument(rep, cands[0], tuple(cands[1:])))
     return out
 
 
