@@ -25,12 +25,21 @@ from xxgk.demo.sample import (
     demo_run_spec,
     sample_sources,
 )
-from xxgk.demo.scale import fill_cache, loopback_aliases_work, scale_registry, scale_spec, serve_scale
+from xxgk.demo.scale import (
+    CHANGE_KINDS,
+    apply_scale_changes,
+    fill_cache,
+    loopback_aliases_work,
+    scale_registry,
+    scale_spec,
+    serve_scale,
+)
 from xxgk.demo.server import portal_sources, serve_portal
 from xxgk.demo.sites import demo_spec, office_site
 from xxgk.demo.spec import DEMO_PORT, OTHER_HOST, ExtraLink, Fault, PortalReport, PortalSite, PortalSpec
 
 __all__ = [
+    "CHANGE_KINDS",
     "DEMO_PORT",
     "OTHER_HOST",
     "SAMPLE_DIR",
@@ -43,6 +52,7 @@ __all__ = [
     "PortalSpec",
     "SampleDocument",
     "add_sample_set",
+    "apply_scale_changes",
     "attachment_path",
     "attachment_paths",
     "demo_run_spec",

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from xxgk.demo.sample import demo_run_spec
-from xxgk.demo.scale import SCALE_PORT, parse_scale, serve_scale
+from xxgk.demo.scale import SCALE_MIX, SCALE_PORT, parse_mix, parse_scale, serve_scale
 from xxgk.demo.server import serve_portal
 from xxgk.demo.spec import DEMO_PORT
 
@@ -35,6 +35,9 @@ def main(argv: list[str] | None = None, *, wait: Callable[[], None] | None = Non
     scale.add_argument("--fill-cache", type=int, default=0, metavar="WORKERS", help="render everything first")
     scale.add_argument("--registry", type=Path, help="write a sources registry for the sites here")
     scale.add_argument("--delay", type=float, help="delay_seconds written into the registry entries")
+    scale.add_argument("--mix", type=parse_mix, default=SCALE_MIX, help="shares of HTML, PDF, text reports")
+    scale.add_argument("--changes", type=int, default=0, help="sites per kind of change (added, relisted, ...)")
+    scale.add_argument("--changes-within", type=int, help="make the changes among the first N sites")
     args = parser.parse_args(argv)
     if args.scale is not None:
         n_sources, years = args.scale
@@ -48,6 +51,9 @@ def main(argv: list[str] | None = None, *, wait: Callable[[], None] | None = Non
             registry=args.registry,
             delay_seconds=args.delay,
             fill_workers=args.fill_cache,
+            mix=args.mix,
+            changes=args.changes,
+            changes_within=args.changes_within,
             wait=wait,
         )
         return

@@ -112,15 +112,21 @@ _FINGERPRINT: str | None = None
 
 
 def render_fingerprint() -> str:
-    """A hash of the code that renders pages (``synth``, ``schemas``, ``demo``): part of every cache key.
+    """A hash of the code that renders pages (``synth``, ``schemas``, ``demo.pages``/``demo.spec``): part of every cache key.
 
-    A change to a renderer changes the key, so a disk cache never serves bytes an older renderer made.
+    A change to a renderer changes the key, so a disk cache never serves bytes an older renderer made;
+    a change to how the portal is served (``demo.scale``, ``demo.server``) keeps the cache.
     """
     global _FINGERPRINT
     if _FINGERPRINT is None:
         root = Path(__file__).resolve().parents[1]
         digest = hashlib.sha256()
-        code = [*(root / "synth").glob("*.py"), *(root / "schemas").glob("*.py"), *Path(__file__).parent.glob("*.py")]
+        code = [
+            *(root / "synth").glob("*.py"),
+            *(root / "schemas").glob("*.py"),
+            Path(__file__),
+            Path(__file__).with_name("spec.py"),
+        ]
         for path in sorted(code):
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
         _FINGERPRINT = digest.hexdigest()[:16]

@@ -59,6 +59,8 @@ class Portal:
         #: slug → base URL of sites served on a host of their own (filled in by ``serve_portal``).
         self.site_urls: dict[str, str] = {}
         self.epoch = datetime(2025, 3, 10, 8, 0, tzinfo=UTC)
+        #: (site slug, year) → the date its listing entry shows, when not the usual one (a re-listed report)
+        self.entry_dates: dict[tuple[str, int], str] = {}
 
     def site_url(self, slug: str) -> str:
         """The base URL a site is served at: its own host when it has one, else the main host."""
@@ -129,7 +131,8 @@ class Portal:
         entries: list[tuple[str, str, str]] = []
         for rep in sorted(site.reports, key=lambda r: -r.year):
             title = portal_title(site, rep)
-            entries.append((title, report_path(site, rep)[len(site.listing_dir) :], f"{rep.year + 1}-03-15"))
+            date = self.entry_dates.get((site.slug, rep.year), f"{rep.year + 1}-03-15")
+            entries.append((title, report_path(site, rep)[len(site.listing_dir) :], date))
             if rep.year == max(r.year for r in site.reports):
                 entries.append((title + "解读", f"{rep.year}/jd_{rep.seed}.html", f"{rep.year + 1}-03-16"))
         for extra in site.extra_links:

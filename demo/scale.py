@@ -125,6 +125,58 @@ def scale_spec(
     return PortalSpec(sites=sites)
 
 
+#: Kinds of change ``apply_scale_changes`` makes, and what a harvest must do about each.
+CHANGE_KINDS = ("added", "relisted", "removed", "silent")
+
+
+def apply_scale_changes(
+    portal: Portal, per_kind: int, *, within: int | None = None, today: str | None = None
+) -> dict[str, list[list[Any]]]:
+    """Change the served portal as between two nights; returns ``{kind: [[slug, year], ...]}``.
+
+    ``per_kind`` sites each get: ``added`` a new report (the year after the last, listed today);
+    ``relisted`` a new revision of an HTML report whose listing entry now shows today's date;
+    ``removed`` a report taken off the listing (its page is gone); ``silent`` a new revision of an
+    HTML report with nothing changed on the listing. A harvest must find the first three on the
+    night they appear and the silent one when it falls due (``harvest.revisit``). Deterministic:
+    the sites are spread evenly over the portal's first ``within`` sites (all by default), every
+    kind on different sites.
+    """
+    from datetime import date
+
+    day = today or date.today().isoformat()
+    sites = portal.spec.sites[: within or None]
+    out: dict[str, list[list[Any]]] = {kind: [] for kind in CHANGE_KINDS}
+    wanted = per_kind * len(CHANGE_KINDS)
+    if wanted == 0:
+        return out
+    step = max(1, len(sites) // wanted)
+    picked = [sites[(i * step) % len(sites)] for i in range(wanted)]
+    with portal.lock:
+        for n, site in enumerate(picked):
+            kind = CHANGE_KINDS[n % len(CHANGE_KINDS)]
+            html_reports = [r for r in site.reports if r.form == "html"] or site.reports
+            if kind == "added":
+                year = max(r.year for r in site.reports) + 1
+                site.reports.append(PortalReport(year, seed=900_000 + n, form="html", encoding=site.encoding))
+                portal.entry_dates[(site.slug, year)] = day
+            elif kind == "relisted":
+                rep = html_reports[0]
+                rep.revision += 1
+                portal.entry_dates[(site.slug, rep.year)] = day
+                year = rep.year
+            elif kind == "removed":
+                rep = site.reports[0]
+                site.reports.remove(rep)
+                year = rep.year
+            else:
+                rep = html_reports[-1]
+                rep.revision += 1
+                year = rep.year
+            out[kind].append([site.slug, year])
+    return out
+
+
 def scale_registry(portal: Portal, *, delay_seconds: float | None = None) -> dict[str, Any]:
     """A sources registry (``data/sources.yaml`` format) for the scale portal's sites as served now."""
     entries: list[dict[str, Any]] = []
@@ -172,6 +224,17 @@ def fill_cache(spec: PortalSpec, cache_dir: Path | str, workers: int = 2) -> int
         return sum(pool.map(_fill_chunk, [(spec, chunk, str(cache_dir)) for chunk in chunks]))
 
 
+def parse_mix(text: str) -> tuple[float, float, float]:
+    """``0.6,0.3,0.1`` → the shares of HTML, PDF and text reports (they must add up to 1)."""
+    try:
+        parts = tuple(float(x) for x in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError("--mix HTML,PDF,TEXT shares, e.g. 0.6,0.3,0.1") from None
+    if len(parts) != 3 or min(parts) < 0 or abs(sum(parts) - 1.0) > 1e-6:
+        raise argparse.ArgumentTypeError("--mix takes three shares (HTML, PDF, text) adding up to 1")
+    return parts[0], parts[1], parts[2]
+
+
 def parse_scale(text: str) -> tuple[int, tuple[int, ...]]:
     """``1000x5`` → 1000 sources × the 5 report years up to 2024."""
     sources, _, years = text.lower().partition("x")
@@ -192,6 +255,9 @@ def serve_scale(
     registry: Path | str | None = None,
     delay_seconds: float | None = None,
     fill_workers: int = 0,
+    mix: tuple[float, float, float] = SCALE_MIX,
+    changes: int = 0,
+    changes_within: int | None = None,
     wait: Callable[[], None] | None = None,
     out: Any = None,
 ) -> None:
@@ -199,11 +265,12 @@ def serve_scale(
 
     Writes the sources registry to ``registry`` and then prints one JSON line (``ready``, base
     URL, sites, host mode, seconds to start) to ``out`` (default stdout) once every host listens.
-    ``fill_workers`` > 0 fills the disk cache first (see ``fill_cache``).
+    ``fill_workers`` > 0 fills the disk cache first (see ``fill_cache``). ``changes`` > 0 serves
+    the portal changed as between two nights (``apply_scale_changes``; the changes in the JSON line).
     """
     start = time.perf_counter()
     mode = hosts or ("addresses" if loopback_aliases_work() else "ports")
-    spec = scale_spec(sources, years, seed=seed, port=port, hosts=mode)
+    spec = scale_spec(sources, years, seed=seed, port=port, hosts=mode, mix=mix)
     rendered = fill_cache(spec, cache_dir, fill_workers) if cache_dir is not None and fill_workers > 0 else 0
     stream = out or sys.stdout
     with serve_portal(spec, port=0, prerender=False, cache_dir=cache_dir, record_requests=False) as (portal, base):
@@ -212,6 +279,7 @@ def serve_scale(
 
             doc = scale_registry(portal, delay_seconds=delay_seconds)
             write_atomic(Path(registry), yaml.safe_dump(doc, allow_unicode=True, sort_keys=False).encode("utf-8"))
+        changed = apply_scale_changes(portal, changes, within=changes_within) if changes > 0 else {}
         ready = {
             "ready": True,
             "base_url": base,
@@ -221,6 +289,7 @@ def serve_scale(
             "rendered_into_cache": rendered,
             "start_seconds": round(time.perf_counter() - start, 3),
             "pid": os.getpid(),
+            "changes": changed,
         }
         print(json.dumps(ready), file=stream, flush=True)
         with contextlib.suppress(KeyboardInterrupt):

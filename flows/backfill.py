@@ -165,7 +165,10 @@ def _backfill_body(
     harvested: list[SourceOutcome] = []
     harvest_seconds = 0.0
     if refetch and selection.sources:
-        plan = HarvestPlan(selection.sources, archive, fetch_config_for(selection.sources), years, label="refetch")
+        # a refetch asks about every known document again (``--revalidate all``), not only the due ones
+        plan = HarvestPlan(
+            selection.sources, archive, fetch_config_for(selection.sources), years, label="refetch", revalidate="all"
+        )
         h_start = time.perf_counter()
         try:
             _jobs, harvested = harvest_step(plan, data_dir, run_id, orchestrated, log, max_workers)

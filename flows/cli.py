@@ -39,6 +39,7 @@ from xxgk.flows.options import (
     PortalPortOpt,
     PrefectOpt,
     QuietOpt,
+    RevalidateOpt,
     RunnerOpt,
     SourcesOnlyOpt,
     SourcesOpt,
@@ -121,6 +122,7 @@ def _run_documents(
     portal_port: int | None = None,
     dask_address: str | None = None,
     archive_dir: Path | None = None,
+    revalidate: str | None = None,
 ) -> None:
     """``run`` and ``extract``: harvest and/or local files through ``run_pipeline``."""
     parsed: dict[str, Any] = {}
@@ -130,6 +132,10 @@ def _run_documents(
 
         parsed["ids"], parsed["years"] = parse_ids(sources_only), parse_years(years)
         check_selection(sources, paths=paths, ids=parsed["ids"], years=parsed["years"])
+        if revalidate is not None:
+            from xxgk.flows.sources import check_revalidate
+
+            check_revalidate(revalidate)
         _check_runner(runner, dask_address)
 
     def invoke() -> Any:
@@ -149,6 +155,7 @@ def _run_documents(
             portal_port=portal_port,
             dask_address=dask_address,
             archive_dir=archive_dir,
+            revalidate=revalidate,
         )
 
     execute(
@@ -178,6 +185,7 @@ def run(
     runner: RunnerOpt = "auto",
     dask_address: DaskAddressOpt = None,
     force: ForceOpt = False,
+    revalidate: RevalidateOpt = "due",
     prefect: PrefectOpt = True,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
@@ -210,6 +218,7 @@ def run(
         portal_port=portal_port,
         dask_address=dask_address,
         archive_dir=archive_dir,
+        revalidate=revalidate,
     )
 
 

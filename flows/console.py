@@ -185,6 +185,12 @@ def render_summary(summary: RunSummary, console: Console, title: str) -> None:
         console.print(f"harvested the demo portal at {summary.portal}", soft_wrap=True, highlight=False)
     if summary.sources:
         render_harvest(summary, console)
+    if summary.staleness:
+        console.print(
+            f"revalidate {summary.revalidate}: {summary.not_due} known documents not due, not asked; {summary.staleness}",
+            soft_wrap=True,
+            highlight=False,
+        )
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     table.add_column("documents by status")
     table.add_column("count", justify="right")

@@ -37,6 +37,7 @@ from xxgk.harvest import (
     chosen_documents,
     harvest_sources,
 )
+from xxgk.harvest.revisit import REVALIDATE_DUE, RobotsMemory, staleness_bound
 from xxgk.storage.files import atomic_write_bytes
 from xxgk.warehouse.documents import DocumentInfo
 
@@ -74,6 +75,13 @@ class HarvestPlan:
     threads: int = DEFAULT_SOURCE_THREADS
     label: str = ""
     portal: str | None = None
+    #: Which known report pages and attachments are asked about again (``harvest.revisit``):
+    #: ``due`` (the revisit schedule), ``all`` or ``none``. Listing pages are asked every run.
+    revalidate: str = REVALIDATE_DUE
+
+    def staleness(self) -> str:
+        """How stale a report can be at most after this run (the run summary's sentence)."""
+        return staleness_bound([s.revisit for s in self.sources], self.revalidate)
 
 
 def source_batch_size(n_sources: int, max_workers: int, requested: int | None = None) -> int:
@@ -142,6 +150,8 @@ class SourceOutcome:
     documents: int = 0
     requests: int = 0
     not_modified: int = 0
+    #: known report pages and attachments not asked about (not due under the revisit policy)
+    not_due: int = 0
     problems: list[HarvestProblem] = field(default_factory=list)
     recovered: list[HarvestProblem] = field(default_factory=list)
     seconds: float = 0.0
@@ -166,16 +176,21 @@ class HarvestBatchOutcome:
 # One Fetcher per process and run
 
 
-_fetchers: dict[FetchConfig, Fetcher] = {}
+_fetchers: dict[tuple[FetchConfig, str | None], Fetcher] = {}
 _fetchers_lock = threading.Lock()
 
 
-def shared_fetcher(config: FetchConfig) -> Fetcher:
-    """The process's Fetcher for ``config``: every source and task of a run shares it (per-host limits)."""
+def shared_fetcher(config: FetchConfig, archive_dir: str | Path | None = None) -> Fetcher:
+    """The process's Fetcher for ``config``: every source and task of a run shares it (per-host limits).
+
+    With ``archive_dir`` it remembers robots.txt answers there between runs (``RobotsMemory``).
+    """
+    key = (config, str(archive_dir) if archive_dir is not None else None)
     with _fetchers_lock:
-        fetcher = _fetchers.get(config)
+        fetcher = _fetchers.get(key)
         if fetcher is None:
-            fetcher = _fetchers[config] = Fetcher(config)
+            memory = RobotsMemory(archive_dir) if archive_dir is not None else None
+            fetcher = _fetchers[key] = Fetcher(config, robots_memory=memory)
         return fetcher
 
 
@@ -205,6 +220,7 @@ def source_outcome(harvest: SourceHarvest, documents: int, seconds: float = 0.0)
         documents=documents,
         requests=harvest.requests,
         not_modified=harvest.not_modified,
+        not_due=harvest.not_due,
         problems=list(harvest.problems),
         recovered=list(harvest.recovered),
         seconds=seconds,
@@ -288,10 +304,16 @@ def harvest_source_batch(
     start = time.perf_counter()
     archive = RawArchive(plan.archive_dir)
     record_sources(plan.archive_dir, sources)  # so a backfill can replay them without the registry
-    fetch = fetcher or shared_fetcher(plan.fetch)
+    fetch = fetcher or shared_fetcher(plan.fetch, plan.archive_dir)
     years = set(plan.years) if plan.years else None
     harvests = harvest_sources(
-        sources, archive, fetch, max_workers=max(1, min(plan.threads, len(sources))), years=years, run_id=run_id
+        sources,
+        archive,
+        fetch,
+        max_workers=max(1, min(plan.threads, len(sources))),
+        years=years,
+        run_id=run_id,
+        revalidate=plan.revalidate,
     )
     outcomes: list[SourceOutcome] = []
     documents: list[DocumentJob] = []

@@ -104,6 +104,16 @@ PrefectOpt = Annotated[
         "or call the same steps in-process without any API.",
     ),
 ]
+RevalidateOpt = Annotated[
+    str,
+    typer.Option(
+        "--revalidate",
+        help="Which known report pages and attachments to ask the sites about again: due (the revisit schedule: "
+        "every run while new or recently changed, then weekly, then every 30 days; at once when the listing entry "
+        "changes), all (every one, as a first run), or none (listings and new links only). Listing pages are "
+        "always asked.",
+    ),
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs and full tracebacks.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the run summary as JSON instead of a table.")]

@@ -30,7 +30,7 @@ from xxgk.flows.harvesting import HarvestPlan, SourceOutcome, close_fetchers, dr
 from xxgk.flows.identity import settle_copies, settle_sources  # noqa: E402
 from xxgk.flows.inputs import DocumentJob  # noqa: E402
 from xxgk.flows.runners import extraction_runner  # noqa: E402
-from xxgk.flows.sources import open_run_inputs  # noqa: E402
+from xxgk.flows.sources import check_revalidate, open_run_inputs  # noqa: E402
 from xxgk.flows.summary import RunSummary, summarize  # noqa: E402
 from xxgk.flows.tasks import (  # noqa: E402
     extract_step,
@@ -61,6 +61,7 @@ def _run_body(
     years: list[int] | None = None,
     portal_port: int | None = None,
     archive_dir: str | None = None,
+    revalidate: str | None = None,
 ) -> RunSummary:
     """The flow's steps, shared by the Prefect flow and the in-process run."""
     start = time.perf_counter()
@@ -88,6 +89,8 @@ def _run_body(
             harvested: list[SourceOutcome] = []
             harvest_seconds = 0.0
             if inputs.plan is not None:
+                if revalidate is not None:
+                    inputs.plan.revalidate = check_revalidate(revalidate)
                 h_start = time.perf_counter()
                 h_jobs, harvested = harvest_step(inputs.plan, data_dir, run_id, orchestrated, log, max_workers)
                 jobs += h_jobs
@@ -132,6 +135,8 @@ def _run_body(
     if inputs.plan is not None:
         summary.archive = inputs.plan.archive_dir
         summary.portal = inputs.plan.portal
+        summary.revalidate = inputs.plan.revalidate
+        summary.staleness = inputs.plan.staleness()
     counts = (
         published.documents,
         published.up_to_date,
@@ -164,6 +169,7 @@ def extract_flow(
     dask_address: str | None = None,
     archive_dir: str | None = None,
     harvest_ref: str | None = None,
+    revalidate: str | None = None,
 ) -> RunSummary:
     """Harvest and/or read documents, extract them into ``data_dir`` and publish.
 
@@ -176,6 +182,8 @@ def extract_flow(
     ``harvest_ref``: a plan stashed in this process (``flows.harvesting.stash_plan``), how
     ``run_pipeline`` hands over an explicit plan: a plan of many sources is over Prefect's 512 KB
     cap on flow parameters. ``batch_size``: see ``extraction_batch_size`` (None: sized by runner).
+    ``revalidate``: which known report pages and attachments are asked about again (``due``: the
+    revisit schedule, the default; ``all``; ``none``), see ``harvest.revisit``.
     """
     return _run_body(
         paths,
@@ -193,6 +201,7 @@ def extract_flow(
         years=years,
         portal_port=portal_port,
         archive_dir=archive_dir,
+        revalidate=revalidate,
     )
 
 
@@ -214,6 +223,7 @@ def run_pipeline(
     portal_port: int | None = None,
     dask_address: str | None = None,
     archive_dir: Path | str | None = None,
+    revalidate: str | None = None,
 ) -> RunSummary:
     """Run the pipeline into ``data_dir`` (default ``./data``): harvest and/or local documents.
 
@@ -238,6 +248,7 @@ def run_pipeline(
         "years": years,
         "portal_port": portal_port,
         "archive_dir": str(archive_dir) if archive_dir is not None else None,
+        "revalidate": check_revalidate(revalidate) if revalidate is not None else None,
     }
     workers = max(1, int(max_workers))
     if not orchestrate:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from xxgk.harvest import Source
+from xxgk.harvest.revisit import RevisitSettings
 from xxgk.storage.files import atomic_write_bytes
 
 SOURCES_DIR = "sources"
@@ -32,6 +33,7 @@ def _source_from_dict(data: dict[str, Any]) -> Source:
     values = {k: v for k, v in data.items() if k in names}
     for key in ("listing_urls", "allowed_hosts"):
         values[key] = tuple(values.get(key) or ())
+    values["revisit"] = RevisitSettings.from_registry(values.get("revisit"))
     return Source(**values)
 
 

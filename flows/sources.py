@@ -29,6 +29,7 @@ from xxgk.flows.inputs import (
     unknown_ids,
 )
 from xxgk.harvest import FetchConfig, RegistryError, Source, load_sources, select_sources
+from xxgk.harvest.revisit import REVALIDATE_MODES
 
 
 def registry_sources(registry: str | Path, ids: list[str] | None = None, portal_url: str | None = None) -> list[Source]:
@@ -151,6 +152,13 @@ class RunInputs:
     documents_file: str | None
     label: str
     warnings: list[str] = field(default_factory=list)
+
+
+def check_revalidate(mode: str) -> str:
+    """``mode`` when it is one of ``harvest.revisit.REVALIDATE_MODES`` (all, due, none); else ``InputError``."""
+    if mode not in REVALIDATE_MODES:
+        raise InputError(f"--revalidate must be one of {', '.join(REVALIDATE_MODES)}, not {mode!r}")
+    return mode
 
 
 def fetch_config_for(sources: list[Source]) -> FetchConfig:

@@ -46,6 +46,15 @@ class RunSummary:
     portal: str | None = None
     harvest_seconds: float = 0.0
     run_id: str = ""
+    #: which known report pages and attachments were asked about (``harvest.revisit``: due, all, none)
+    revalidate: str = ""
+    #: how stale a report can be at most after this run (``harvest.revisit.staleness_bound``)
+    staleness: str = ""
+
+    @property
+    def not_due(self) -> int:
+        """Known report pages and attachments not asked about this run (not due under the revisit policy)."""
+        return sum(s.not_due for s in self.sources)
 
     @property
     def internal_errors(self) -> int:

@@ -4,7 +4,9 @@ Layout under ``root`` (default ``data/archive``)::
 
     raw/<sha256[:2]>/<sha256>      the bytes exactly as received (after transfer decoding)
     fetch_log/<source_id>.jsonl    append-only, one JSON object per HTTP request
-    state/<source_id>.json         last ETag / Last-Modified / sha256 per URL, for conditional GET
+    state/<source_id>.json         last ETag / Last-Modified / sha256 per URL, for conditional GET,
+                                   and when each URL is next asked about (``harvest.revisit``)
+    robots/<origin>.json           robots.txt answers remembered for a day (``harvest.revisit``)
 
 One log file per source keeps parallel sources from interleaving; appends additionally take an
 ``flock`` so two processes on the same source cannot tear a line. Backfills re-read ``raw/`` and
@@ -91,6 +93,15 @@ class UrlState:
     #: kept so an unchanged page (304) is not parsed again; see ``harvest.harvester``. Keyed by
     #: the bytes' sha256, the adapter and its code, so it is never used for anything else.
     parsed: dict[str, Any] | None = None
+    #: Where the bytes came from after redirects, so a document not asked about this run
+    #: (``harvest.revisit``) keeps its provenance without a request.
+    final_url: str | None = None
+    #: The revisit schedule (``harvest.revisit``): earliest evidence of the document, when its
+    #: bytes last changed, when it is next asked about, and its listing entry (title and date).
+    appeared_at: str | None = None
+    changed_at: str | None = None
+    due_at: str | None = None
+    entry: str | None = None
     #: The file name the response's Content-Disposition gave (kept for the 304s that follow).
     file_name: str | None = None
 
@@ -113,7 +124,11 @@ class SourceState:
             "reports_last_run": self.reports_last_run,
             "last_run": self.last_run,
             # shallow: ``dataclasses.asdict`` would deep-copy every remembered page reading
-            "urls": {u: {f: getattr(s, f) for f in _URL_STATE_FIELDS} for u, s in sorted(self.urls.items())},
+            # fields left unset are not written: a smaller file to read and write every run
+            "urls": {
+                u: {f: v for f in _URL_STATE_FIELDS if (v := getattr(s, f)) is not None}
+                for u, s in sorted(self.urls.items())
+            },
         }
 
     @classmethod

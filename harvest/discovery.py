@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, unquote, urldefrag, urljoin, urlsplit
 from bs4 import BeautifulSoup, Tag
 
 from xxgk.extractors.decoding import Decoded, decode_bytes
+from xxgk.harvest.revisit import listed_date
 from xxgk.schemas import lexicon as lx
 
 if TYPE_CHECKING:
@@ -42,11 +43,13 @@ REPORT_TABLE_WORDS = lx.REPORT_PAGE_WORDS
 
 @dataclass(slots=True)
 class Link:
-    """A link found on a page, with its (longest) title and the report year read from it."""
+    """A link found on a page, with its (longest) title, the report year read from it and, on a
+    listing, the date printed beside it (ISO; the revisit policy asks again when it changes)."""
 
     url: str
     title: str
     year: int | None = None
+    date: str | None = None
 
     @property
     def is_document(self) -> bool:
@@ -164,6 +167,31 @@ def absolute(base: str, href: str | None) -> str | None:
     return url if urlsplit(url).scheme in ("http", "https") else None
 
 
+#: Elements that hold one listing entry (its link and its date).
+_ENTRY_TAGS = ("li", "tr", "dd", "dt", "p")
+
+
+def entry_dates(soup: BeautifulSoup, url: str) -> dict[str, str]:
+    """Absolute link URL → the date printed in its listing entry (the enclosing li/tr/dd/p), ISO.
+
+    The first printed date of the entry's text; links outside such an element, or whose entry
+    holds no date, are left out.
+    """
+    out: dict[str, str] = {}
+    for a in soup.find_all("a"):
+        target = absolute(url, a.get("href"))
+        if not target or target in out:
+            continue
+        row = a.find_parent(_ENTRY_TAGS)
+        if row is None:
+            continue
+        m = lx.PRINTED_DATE.search(row.get_text(" "))
+        date = listed_date(m.group(0)) if m else None
+        if date:
+            out[target] = date
+    return out
+
+
 def soup_of(html: str) -> BeautifulSoup:
     return BeautifulSoup(html, "lxml")
 
@@ -210,6 +238,10 @@ class GenericAdapter:
                 continue
             if target not in seen:
                 seen[target] = Link(target, title, find_year(title))
+        if seen:
+            dates = entry_dates(soup, url)
+            for link in seen.values():
+                link.date = dates.get(link.url)
         return list(seen.values())
 
     def next_pages(self, soup: BeautifulSoup, html: str, url: str) -> list[str]:

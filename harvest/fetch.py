@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -301,8 +302,11 @@ class Fetcher:
         client: httpx.Client | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        robots_memory: Any = None,
     ) -> None:
         self.config = config or FetchConfig()
+        #: robots.txt answers kept between runs (``harvest.revisit.RobotsMemory``), or None
+        self.robots_memory = robots_memory
         #: A client given by the caller serves every host; else each host gets its own (see ``_client``).
         self.client = client
         self._clients: OrderedDict[str, _HostClient] = OrderedDict()
@@ -467,10 +471,37 @@ class Fetcher:
             with self._lock:
                 if origin in self._robots:
                     return self._robots[origin]
-            robots = self._fetch_robots(origin, allowed, attempts, delay)
+            robots = self._remembered_robots(origin)
+            if robots is None:
+                robots = self._fetch_robots(origin, allowed, attempts, delay)
+                self._remember_robots(origin, robots, attempts)
             with self._lock:
                 self._robots[origin] = robots
             return robots
+
+    def _remembered_robots(self, origin: str) -> _Robots | None:
+        """robots.txt of ``origin`` as remembered from an earlier run (still fresh), or None."""
+        known = self.robots_memory.get(origin) if self.robots_memory is not None else None
+        if known is None:
+            return None
+        status, text = known
+        if 400 <= status < 500:
+            return _Robots(None, reason=f"robots.txt HTTP {status}: no rules")
+        parser = urllib.robotparser.RobotFileParser(origin + "/robots.txt")
+        parser.parse(text.splitlines())
+        return _Robots(parser)
+
+    def _remember_robots(self, origin: str, robots: _Robots, attempts: list[Attempt]) -> None:
+        """Keep an answer that gives rules (2xx) or none (4xx) for the next runs; never an unreachable one."""
+        if self.robots_memory is None or robots.disallow_all:
+            return
+        asked = [a for a in attempts if a.purpose == "robots"]
+        last = asked[-1] if asked else None
+        if last is None or last.status is None or not (200 <= last.status < 300 or 400 <= last.status < 500):
+            return
+        text = (last.content or b"").decode("utf-8", errors="replace") if 200 <= last.status < 300 else ""
+        with contextlib.suppress(OSError):
+            self.robots_memory.put(origin, last.status, text)
 
     def _fetch_robots(self, origin: str, allowed: tuple[str, ...], attempts: list[Attempt], delay: float) -> _Robots:
         """robots.txt of ``origin``, fetched with the same politeness delay as the request it guards.

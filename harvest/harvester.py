@@ -35,6 +35,7 @@ from xxgk.harvest.attachments import candidate_order, disposition_file_name, for
 from xxgk.harvest.discovery import Link, ListingParse, ReportPageParse, decode_page, file_name_of
 from xxgk.harvest.fetch import Attempt, Fetcher, FetchError, FetchResult, charset_of, host_allowed
 from xxgk.harvest.registry import Source
+from xxgk.harvest.revisit import REVALIDATE_DUE, decide, entry_key, schedule
 from xxgk.schemas import lexicon as lx
 from xxgk.schemas.choice import Tried, best_index, is_decisive
 
@@ -182,6 +183,8 @@ class SourceHarvest:
     recovered: list[HarvestProblem] = field(default_factory=list)
     requests: int = 0
     not_modified: int = 0
+    #: known report pages and attachments not asked about this run (``harvest.revisit``: not due)
+    not_due: int = 0
 
     @property
     def changed_reports(self) -> list[HarvestedReport]:
@@ -196,8 +199,17 @@ class SourceHarvest:
 class _Run:
     """Mutable state of one source's harvest (kept off the public dataclasses)."""
 
-    def __init__(self, source: Source, archive: RawArchive, fetcher: Fetcher, run_id: str | None) -> None:
+    def __init__(
+        self,
+        source: Source,
+        archive: RawArchive,
+        fetcher: Fetcher,
+        run_id: str | None,
+        revalidate: str = REVALIDATE_DUE,
+    ) -> None:
         self.source = source
+        self.revalidate = revalidate
+        self.not_due = 0
         self.archive = archive
         self.fetcher = fetcher
         self.run_id = run_id
@@ -213,12 +225,62 @@ class _Run:
 
     # -- fetch + archive + log -------------------------------------------------------------
     def fetch(
-        self, url: str, kind: str, *, year: int | None = None, parent: str | None = None, title: str = ""
+        self,
+        url: str,
+        kind: str,
+        *,
+        year: int | None = None,
+        parent: str | None = None,
+        title: str = "",
+        listed: str | None = None,
+        parent_changed: bool = False,
     ) -> tuple[ArchivedDoc, bytes] | None:
-        """Fetch ``url`` (conditionally when known), archive and log it; None after a problem."""
+        """Fetch ``url`` (conditionally when known), archive and log it; None after a problem.
+
+        A known report page or attachment that the revisit policy says is not due is not asked
+        about: its archived bytes come back as they are (``harvest.revisit``).
+        """
         prev = self.state.urls.get(url)
         if prev is not None and not self.archive.has(prev.sha256):
             prev = None  # validators without bytes are useless: fetch in full
+        entry = entry_key(title, listed) if kind == KIND_REPORT else None
+        if kind != KIND_LISTING and not decide(self.revalidate, prev, entry=entry, parent_changed=parent_changed).ask:
+            assert prev is not None
+            return self._not_asked(url, kind, prev, title)
+        got = self._fetch(url, kind, prev, year=year, parent=parent, title=title)
+        if got is not None and kind != KIND_LISTING:
+            doc = got[0]
+            new = self.new_state.urls[url]
+            schedule(url, new, prev, changed=doc.changed, settings=self.source.revisit, listed=listed, entry=entry)
+        return got
+
+    def _not_asked(self, url: str, kind: str, prev: UrlState, title: str) -> tuple[ArchivedDoc, bytes]:
+        """A known document not due this run: its archived bytes and provenance, no request."""
+        self.not_due += 1
+        self.new_state.urls[url] = prev
+        data = self.archive.get(prev.sha256)
+        doc = ArchivedDoc(
+            url,
+            prev.final_url or url,
+            kind,
+            prev.sha256,
+            prev.status or 200,
+            prev.content_type,
+            prev.charset,
+            len(data),
+            prev.fetched_at or prev.checked_at or "",
+            changed=False,
+            not_modified=False,
+            title=title,
+            etag=prev.etag,
+            last_modified=prev.last_modified,
+            file_name=prev.file_name,
+        )
+        return doc, data
+
+    def _fetch(
+        self, url: str, kind: str, prev: UrlState | None, *, year: int | None, parent: str | None, title: str
+    ) -> tuple[ArchivedDoc, bytes] | None:
         try:
             result = self.fetcher.get(
                 url,
@@ -250,6 +312,7 @@ class _Run:
                 fetched_at=fetched_at,
                 status=status,
                 checked_at=checked,
+                final_url=result.final_url,
                 file_name=prev.file_name,
             )
             data = self.archive.get(prev.sha256)
@@ -290,6 +353,7 @@ class _Run:
             fetched_at=fetched_at,
             status=result.status,
             checked_at=now,
+            final_url=result.final_url,
             file_name=file_name,
         )
         doc = ArchivedDoc(
@@ -324,7 +388,7 @@ class _Run:
             )
         parsed = adapter.parse_listing(_decode(doc, data, self.source), doc.final_url, self.source)
         record = {
-            "report_links": [[link.url, link.title, link.year] for link in parsed.report_links],
+            "report_links": [[link.url, link.title, link.year, link.date] for link in parsed.report_links],
             "next_pages": list(parsed.next_pages),
             "layout_problem": parsed.layout_problem,
             "links_seen": parsed.links_seen,
@@ -527,15 +591,18 @@ def harvest_source(
     years: set[int] | None = None,
     fetch_attachments: bool = True,
     run_id: str | None = None,
+    revalidate: str = REVALIDATE_DUE,
 ) -> SourceHarvest:
     """Discover, fetch and archive every report of ``source`` (optionally only ``years``).
 
     Listing pages and report pages are requested conditionally when the archive's state knows
     them; a 304 is read back from the archive, so discovery still sees every link and
-    ``HarvestedReport.changed`` tells which reports need extracting again.
+    ``HarvestedReport.changed`` tells which reports need extracting again. Known report pages
+    and attachments are asked about when ``revalidate`` and the revisit policy say so
+    (``harvest.revisit``: ``all``, ``due`` or ``none``); the others are read from the archive.
     """
     started = utc_now()
-    run = _Run(source, archive, fetcher, run_id)
+    run = _Run(source, archive, fetcher, run_id, revalidate)
     try:
         return _harvest_source(run, started, years=years, fetch_attachments=fetch_attachments)
     finally:
@@ -620,13 +687,15 @@ def _harvest_source(run: _Run, started: str, *, years: set[int] | None, fetch_at
         recovered=run.recovered,
         requests=run.requests,
         not_modified=run.not_modified,
+        not_due=run.not_due,
     )
 
 
 def _harvest_report(run: _Run, adapter: Any, link: Link, listing_url: str, fetch_attachments: bool) -> HarvestedReport:
     rep = HarvestedReport(run.source.source_id, link.url, link.title, link.year, listing_url)
     n_before = len(run.problems)
-    got = run.fetch(link.url, KIND_REPORT, year=link.year, parent=listing_url, title=link.title)
+    listed = getattr(link, "date", None)
+    got = run.fetch(link.url, KIND_REPORT, year=link.year, parent=listing_url, title=link.title, listed=listed)
     if got is not None:
         page, data = got
         rep.page = page
@@ -651,7 +720,15 @@ def _harvest_report(run: _Run, adapter: Any, link: Link, listing_url: str, fetch
                             )
                         )
                         continue
-                    got_att = run.fetch(att.url, KIND_ATTACHMENT, year=rep.year, parent=page.url, title=att.title)
+                    got_att = run.fetch(
+                        att.url,
+                        KIND_ATTACHMENT,
+                        year=rep.year,
+                        parent=page.url,
+                        title=att.title,
+                        listed=listed,
+                        parent_changed=page.changed,
+                    )
                     if got_att is not None:
                         rep.attachments.append(got_att[0])
                         if is_picture(got_att[0].format) and image_kind(got_att[1]) is not None:
@@ -837,6 +914,7 @@ def harvest_sources(
     max_workers: int = 4,
     years: set[int] | None = None,
     run_id: str | None = None,
+    revalidate: str = REVALIDATE_DUE,
 ) -> list[SourceHarvest]:
     """Harvest several sources in a bounded thread pool sharing ``fetcher`` (results in input order).
 
@@ -848,7 +926,7 @@ def harvest_sources(
     def one(src: Source) -> SourceHarvest:
         started = utc_now()
         try:
-            return harvest_source(src, archive, fetcher, years=years, run_id=run_id)
+            return harvest_source(src, archive, fetcher, years=years, run_id=run_id, revalidate=revalidate)
         except Exception as exc:  # reported as the source's status, never swallowed
             detail = f"{PROBLEM_INTERNAL}: {type(exc).__name__}: {exc}"
             return SourceHarvest(

@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from xxgk.harvest.revisit import RevisitSettings, RevisitSettingsError
+
 DEFAULT_REGISTRY = Path(__file__).resolve().parents[1] / "data" / "sources.yaml"
 PORTAL_PLACEHOLDER = "{portal}"
 LEVELS = ("national", "provincial", "city", "county", "township", "department", "other")
@@ -32,7 +34,9 @@ class Source:
     ``allowed_hosts`` bounds every request and redirect (defaults to the listing URLs' hosts);
     ``report_title_pattern``/``report_url_pattern`` override the generic recognition;
     ``layout_selector`` is a CSS selector that must match on a listing page, so a redesign is
-    reported as ``layout_changed`` instead of an empty success.
+    reported as ``layout_changed`` instead of an empty success. ``revisit`` says how often known
+    report pages and attachments are asked about again (``harvest.revisit``; registry key
+    ``revisit: {nightly_days, weekly_days, max_days}``).
     """
 
     source_id: str
@@ -53,6 +57,7 @@ class Source:
     portal: bool = False
     notes: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    revisit: RevisitSettings = field(default_factory=RevisitSettings)
 
     @property
     def needs_portal(self) -> bool:
@@ -95,6 +100,7 @@ _KNOWN = {
     "enabled",
     "portal",
     "notes",
+    "revisit",
 }
 
 
@@ -131,6 +137,10 @@ def source_from_dict(entry: dict[str, Any]) -> Source:
     listing = tuple(str(u) for u in urls)
     is_portal = bool(entry.get("portal", False)) or any(PORTAL_PLACEHOLDER in u for u in listing)
     region = entry.get("region_code")
+    try:
+        revisit = RevisitSettings.from_registry(entry.get("revisit"))
+    except (RevisitSettingsError, TypeError) as exc:
+        raise RegistryError(f"{sid}: {exc}") from exc
     return Source(
         source_id=sid,
         publisher=str(entry["publisher"]),
@@ -150,6 +160,7 @@ def source_from_dict(entry: dict[str, Any]) -> Source:
         portal=is_portal,
         notes=str(entry.get("notes", "")).strip(),
         extra={k: v for k, v in entry.items() if k not in _KNOWN and k != "listing_url"},
+        revisit=revisit,
     )
 
 

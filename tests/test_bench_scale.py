@@ -69,9 +69,10 @@ def test_tiny_benchmark_without_prefect(tmp_path: Path) -> None:
     assert nightly["documents"] == 10
     assert nightly["by_action"] == {"reused": 10}  # nothing extracted
     assert nightly["changed_reports"] == 0
-    assert nightly["requests"] == first["requests"]
-    # every request but robots.txt is conditional and answered 304
-    assert nightly["not_modified"] == nightly["requests"] - 5
+    # only the listing pages are asked (conditionally: 304); robots.txt is remembered, the known
+    # report pages and attachments are not due (revisit policy)
+    assert nightly["requests"] == nightly["not_modified"] == 5
+    assert nightly["not_due"] >= 10 and "30 days" in nightly["staleness"]
     assert nightly["files_written"] == 0
 
     for name in ("backfill_serial", "backfill_plain"):
@@ -89,6 +90,28 @@ def test_tiny_benchmark_without_prefect(tmp_path: Path) -> None:
     assert written["runs"]["nightly"]["by_action"] == {"reused": 10}
     assert "| nightly |" in (tmp_path / "out" / "scale.md").read_text(encoding="utf-8")
     assert "| backfill_plain |" in to_markdown(results)
+
+
+def test_changes_between_nights_are_found_as_specified(tmp_path: Path) -> None:
+    """The benchmark's correctness check at small scale: 8 sources, one site per kind of change.
+
+    On the night the portal changes, the added and the re-listed report are extracted and the
+    removed one is gone, while the report changed with its listing entry unchanged is not asked
+    about yet (not due); a night as late as the longest revisit interval extracts it.
+    """
+    config = _config(tmp_path, sources=8, backfill_sources=8, steps=("first", "nightly", "changes", "due"), changes=1)
+    results = main(config)
+    check = results["correctness"]
+    assert check["total"] == 8 and check["ok"], [c for c in check["checks"] if not c["ok"]]
+    assert results["verdict"]["changes_found"] == {"value": "8/8", "met": True}
+    expected = results["changes"]
+    assert sorted(expected) == ["added", "relisted", "removed", "silent"]
+    assert len({slug for pairs in expected.values() for slug, _ in pairs}) == 4  # four different sites
+    runs = results["runs"]
+    assert runs["changes"]["by_action"].get("extracted") == 2  # the added and the re-listed report
+    assert runs["due"]["by_action"].get("extracted") == 1  # the silent change, once due
+    assert runs["due"]["requests"] > runs["changes"]["requests"]  # the whole schedule fell due
+    assert "Portal changes found as specified: 8/8" in to_markdown(results)
 
 
 @pytest.mark.slow
@@ -175,17 +198,18 @@ def test_unchanged_pages_are_not_parsed_again(tmp_path: Path, monkeypatch: pytes
     with serve_portal(spec, prerender=False) as (portal, _base):
         sources = [source_from_dict(e) for e in scale_registry(portal)["sources"]]
 
-        def harvest() -> list[Any]:
+        def harvest(revalidate: str = "due") -> list[Any]:
             with Fetcher(FetchConfig.for_tests()) as fetcher:
-                return harvest_sources(sources, archive, fetcher, max_workers=3)
+                return harvest_sources(sources, archive, fetcher, max_workers=3, revalidate=revalidate)
 
         first = harvest()
         parsed_first = counting.calls
         second = harvest()
-        assert counting.calls == parsed_first  # every page answered 304 and was read from memory
+        assert counting.calls == parsed_first  # listings answered 304, known pages not due: nothing parsed
         changed = next(s for s in spec.sites if s.reports[-1].form == "html")  # new tables in the page
         portal.change_report(changed.slug, 2024)
-        third = harvest()
+        # the report pages are not due yet under the revisit policy: ask about every one
+        third = harvest("all")
     assert parsed_first >= 3 + 6  # listings and report pages
     assert counting.calls == parsed_first + 1  # only the changed report page was parsed
     for run in (first, second, third):
