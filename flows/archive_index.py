@@ -47,7 +47,7 @@ from xxgk.harvest import (
     load_sources,
 )
 from xxgk.harvest.archive import FetchLogEntry
-from xxgk.warehouse.files import atomic_write_bytes
+from xxgk.warehouse.files import atomic_write_bytes, safe_name
 
 #: Problem kind of a URL that the archive does not hold (never fetched successfully).
 NOT_ARCHIVED = "not_archived"
@@ -62,7 +62,7 @@ _MAX_HOPS = 10
 
 def source_record_path(archive_dir: Path | str, source_id: str) -> Path:
     """``<archive>/sources/<source_id>.json``: the definition the source was last harvested with."""
-    return Path(archive_dir) / SOURCES_DIR / f"{source_id}.json"
+    return Path(archive_dir) / SOURCES_DIR / f"{safe_name(source_id)}.json"
 
 
 def _source_to_dict(source: Source) -> dict[str, Any]:

@@ -6,6 +6,9 @@ Layout under ``root`` (default ``data/archive``)::
     fetch_log/<source_id>.jsonl    append-only, one JSON object per HTTP request
     state/<source_id>.json         last ETag / Last-Modified / sha256 per URL, for conditional GET
 
+(``<source_id>`` spelled by ``warehouse.files.safe_name``: registry ids as they are, any other id
+quoted and bounded, so it can never leave its directory.)
+
 One log file per source keeps parallel sources from interleaving; appends additionally take an
 ``flock`` so two processes on the same source cannot tear a line. Backfills re-read ``raw/`` and
 never touch the network.
@@ -23,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from xxgk.warehouse.files import atomic_write_bytes
+from xxgk.warehouse.files import atomic_write_bytes, safe_name
 
 KIND_LISTING = "listing"
 KIND_REPORT = "report"
@@ -156,7 +159,7 @@ class RawArchive:
 
     # -- fetch log -----------------------------------------------------------------------
     def log_path(self, source_id: str) -> Path:
-        return self.root / "fetch_log" / f"{source_id}.jsonl"
+        return self.root / "fetch_log" / f"{safe_name(source_id)}.jsonl"
 
     def append_log(self, entries: list[FetchLogEntry]) -> None:
         """Append entries to their sources' logs (one ``write`` per line, under flock)."""
@@ -194,7 +197,7 @@ class RawArchive:
 
     # -- conditional-GET state -----------------------------------------------------------
     def state_path(self, source_id: str) -> Path:
-        return self.root / "state" / f"{source_id}.json"
+        return self.root / "state" / f"{safe_name(source_id)}.json"
 
     def load_state(self, source_id: str) -> SourceState:
         p = self.state_path(source_id)

@@ -37,7 +37,7 @@ from xxgk.warehouse.documents import (
     effective_year,
     report_id,
 )
-from xxgk.warehouse.files import file_lock, write_if_changed
+from xxgk.warehouse.files import file_lock, safe_name, write_if_changed
 from xxgk.warehouse.layout import validation_dir
 from xxgk.warehouse.parquet import SCOPE_CROSS_YEAR, partition_path, partitioning, warehouse_dir
 from xxgk.warehouse.publish import PublishItem, resolve_item
@@ -59,9 +59,8 @@ _ENV = jinja2.Environment(
 
 
 def source_dir_name(source_id: str) -> str:
-    """A directory name for a source id (percent-quoted; never ``.``/``..`` or hidden)."""
-    quoted = quote(source_id, safe="-_+=@,.")
-    return "%2E" + quoted[1:] if quoted.startswith(".") else quoted
+    """A directory name for a source id (``warehouse.files.safe_name``: quoted, bounded, never hidden)."""
+    return safe_name(source_id)
 
 
 def year_file_stem(year: int) -> str:
