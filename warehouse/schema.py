@@ -135,12 +135,8 @@ FACTS = TableDef(
             "Where the cell was printed on its page: [x0, top, x1, bottom] in box_unit, from the page's top-left "
             "corner; null when the format has no geometry (HTML, text).",
         ),
-        Column(
-            "box_unit", _STR, "Unit of bbox: pt (PDF points, 1/72 inch; also OCR of a PDF page) or px (image pixels)."
-        ),
-        Column(
-            "confidence", pa.float32(), "OCR recognition confidence (0-1) of a cell read from an image; null otherwise."
-        ),
+        Column("box_unit", _STR, "Unit of bbox: pt (PDF points, 1/72 inch; also OCR of a PDF page) or px (image pixels)."),
+        Column("confidence", pa.float32(), "OCR recognition confidence (0-1) of a cell read from an image; null otherwise."),
         Column("is_derived", pa.bool_(), "True for subtotals computed from printed cells (never printed)."),
         Column("fact_index", _I32, "Position of the fact within its document (print order; derived facts last)."),
         _URL,
