@@ -8,7 +8,7 @@ cannot be read gets a status and a reason instead of an exception.
 
 from __future__ import annotations
 
-from xxgk.extractors.base import ExtractionError, RawDocument
+from xxgk.extractors.base import ExtractionError, RawDocument, check_grid_size
 from xxgk.schemas.checks import derive_subtotals, run_checks
 from xxgk.schemas.classify import identify, legacy_reason, looks_like_report
 from xxgk.schemas.mapping import map_grids
@@ -58,6 +58,12 @@ def read_document(
     data: bytes, name: str = "", *, http_charset: str | None = None, encoding: str | None = None
 ) -> RawDocument:
     """Grids and text of a document, by its detected format; raises ExtractionError if unreadable."""
+    raw = _read_format(data, name, http_charset=http_charset, encoding=encoding)
+    check_grid_size(raw.grids)  # whatever the reader, the mapper never gets unbounded grids
+    return raw
+
+
+def _read_format(data: bytes, name: str, *, http_charset: str | None, encoding: str | None) -> RawDocument:
     fmt = detect_format(data, name)
     if not data.strip():
         raise ExtractionError(STATUS_FAILED, "empty document")
