@@ -1,6 +1,6 @@
 """Scale benchmark (issue 5, item 6): N sources × Y years harvested from the local portal.
 
-``python -m bench.scale`` serves ``harvest.portal.scale_spec`` (default 2,000 sources × 5 years:
+``python -m bench.scale`` serves ``demo.scale.scale_spec`` (default 2,000 sources × 5 years:
 60% HTML pages with tables, 30% PDF attachments, 10% text exports; every source on a loopback
 address of its own, so per-host politeness applies per source as between real sites) from a
 separate process, then runs the pipeline in fresh child processes (as ``xxgk serve`` runs each
@@ -256,7 +256,7 @@ def start_portal(cfg: ScaleConfig, registry: Path, log: Callable[[str], None]) -
     cmd = [
         sys.executable,
         "-m",
-        "xxgk.harvest.portal",
+        "xxgk.demo",
         "--scale",
         f"{cfg.portal_sources}x{cfg.years}",
         "--seed",
@@ -432,9 +432,9 @@ class _Phases:
 
 def _timed_publish(phases: _Phases) -> None:
     """Time the publish step where it runs (the flow's own process, also under Prefect)."""
-    from xxgk.flows import pipeline
+    from xxgk.flows import tasks
 
-    original = getattr(pipeline, "publish_staged", None)
+    original = getattr(tasks, "publish_staged", None)
     if original is None:
         return
 
@@ -445,19 +445,19 @@ def _timed_publish(phases: _Phases) -> None:
         finally:
             phases.mark("publish_end", first=False)
 
-    pipeline.publish_staged = wrapped  # type: ignore[assignment]
+    tasks.publish_staged = wrapped  # type: ignore[assignment]
 
 
 def _without_artifacts() -> None:
     """What-if: the run creates no per-source Prefect artifacts (isolates what they cost)."""
-    from xxgk.flows import pipeline
+    from xxgk.flows import tasks
 
-    if hasattr(pipeline, "publish_artifacts"):
-        pipeline.publish_artifacts = lambda *args, **kwargs: {}  # type: ignore[assignment]
+    if hasattr(tasks, "publish_artifacts"):
+        tasks.publish_artifacts = lambda *args, **kwargs: {}  # type: ignore[assignment]
 
 
 def _plain_extract(args: tuple[list[Any], str, str]) -> list[Any]:
-    from xxgk.flows.pipeline import extract_documents
+    from xxgk.flows.extraction import extract_documents
 
     batch, staging, data_dir = args
     return extract_documents(batch, staging, data_dir=data_dir)
@@ -468,15 +468,15 @@ def child_main(params_path: Path) -> int:
     params = json.loads(Path(params_path).read_text(encoding="utf-8"))
     t0 = time.perf_counter()
     data_dir = Path(params["data_dir"])
-    from xxgk.flows.settings import configure_prefect
+    from xxgk.flows.prefect_api import configure_prefect
 
     configure_prefect(data_dir, console_level="WARNING")
-    from xxgk.flows import pipeline
+    from xxgk.flows import pipeline, prefect_api, tasks
 
     phases = _Phases()
     imports_s = time.perf_counter() - t0
-    pipeline.add_harvest_listener(phases.harvest)
-    pipeline.add_progress_listener(phases.extract)
+    tasks.add_harvest_listener(phases.harvest)
+    tasks.add_progress_listener(phases.extract)
     _timed_publish(phases)
     if not params.get("artifacts", True):
         _without_artifacts()
@@ -484,7 +484,7 @@ def child_main(params_path: Path) -> int:
     api_s = 0.0
     if orchestrate:
         a0 = time.perf_counter()
-        pipeline.start_api()
+        prefect_api.start_api()
         api_s = time.perf_counter() - a0
     common: dict[str, Any] = {
         "data_dir": data_dir,
@@ -510,7 +510,7 @@ def child_main(params_path: Path) -> int:
     run_s = time.perf_counter() - r0
     if orchestrate:
         s0 = time.perf_counter()
-        pipeline.stop_api()
+        prefect_api.stop_api()
         result["api_stop_s"] = round(time.perf_counter() - s0, 3)
     result.update(
         imports_s=round(imports_s, 3),
@@ -583,22 +583,24 @@ def _plain_backfill(params: dict[str, Any], data_dir: Path, phases: _Phases) -> 
     """
     from concurrent.futures import ProcessPoolExecutor
 
-    from xxgk.flows import pipeline
     from xxgk.flows.archive_index import select_backfill
     from xxgk.flows.backfill import publish_scope, replay_sources
+    from xxgk.flows.extraction import staging_dir_of, unique_jobs
     from xxgk.flows.harvesting import archive_dir_of
+    from xxgk.flows.publishing import publish_staged
+    from xxgk.flows.runners import batches_of, extraction_batch_size
 
     archive = str(archive_dir_of(data_dir))
     selection = select_backfill(archive, None)
     phases.mark("replay_start")
     replayed = replay_sources(selection.sources, archive, str(data_dir))
     phases.mark("replay_end", first=False)
-    jobs = pipeline.unique_jobs(j for r in replayed for j in r.documents)
-    staging = str(pipeline.staging_dir_of(data_dir))
-    size = pipeline.extraction_batch_size(
+    jobs = unique_jobs(j for r in replayed for j in r.documents)
+    staging = str(staging_dir_of(data_dir))
+    size = extraction_batch_size(
         len(jobs), "processes", int(params["workers"]), int(params["batch_size"]) if params.get("batch_size") else None
     )
-    chunks = pipeline.batches_of(jobs, size)
+    chunks = batches_of(jobs, size)
     phases.mark("extract_start")
     with ProcessPoolExecutor(max_workers=int(params["workers"])) as pool:
         batches = pool.map(_plain_extract, [(c, staging, str(data_dir)) for c in chunks])
@@ -606,7 +608,7 @@ def _plain_backfill(params: dict[str, Any], data_dir: Path, phases: _Phases) -> 
     phases.mark("extract_end", first=False)
     backfilled = {s.source_id for s in selection.sources} | {o.source_id for o in outcomes}
     scope, replace, _warnings = publish_scope(data_dir, None, backfilled, outcomes)
-    published = pipeline.publish_staged(
+    published = publish_staged(
         data_dir, [o.staged for o in outcomes if o.staged], years=scope, replace=replace
     )
     return {
@@ -687,7 +689,7 @@ def run(cfg: ScaleConfig, log: Callable[[str], None] | None = None) -> dict[str,
     data_dir.mkdir(parents=True, exist_ok=True)
     cfg = _same_portal(cfg, work / "portal.json")
     t0 = time.perf_counter()
-    from xxgk.harvest.portal import fill_cache, loopback_aliases_work, scale_spec
+    from xxgk.demo import fill_cache, loopback_aliases_work, scale_spec
 
     hosts = cfg.hosts or ("addresses" if loopback_aliases_work() else "ports")
     years = tuple(range(2025 - cfg.years, 2025))

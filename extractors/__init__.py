@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from xxgk.extractors.base import ExtractionError, RawDocument, check_grid_size
 from xxgk.schemas.checks import derive_subtotals, run_checks
-from xxgk.schemas.classify import identify, legacy_reason, looks_like_report
+from xxgk.schemas.classify import identify, legacy_reason, listing_reason, looks_like_report
+from xxgk.schemas.labels import fold_label, row_printed
 from xxgk.schemas.mapping import map_grids
 from xxgk.schemas.model import TABLES
 from xxgk.schemas.records import (
@@ -97,6 +98,12 @@ def extract_document(
     return map_document(raw)
 
 
+def _printed_text(raw: RawDocument) -> str:
+    """Everything a document prints, folded like labels: its text and every cell of its grids."""
+    cells = "\n".join(c.text for g in raw.grids for row in g.rows for c in row if c.text)
+    return fold_label(raw.text + "\n" + cells)
+
+
 def map_document(raw: RawDocument) -> DocumentResult:
     """The common second half of every format: keys, checks and the report status."""
     ident = identify(raw.text, raw.title)
@@ -122,7 +129,11 @@ def map_document(raw: RawDocument) -> DocumentResult:
         result.template_versions = {t: "legacy" for t in TABLES}
         return result
     if not found:
-        if not looks_like_report(raw.text):
+        listing = listing_reason(raw.text)
+        if listing is not None:
+            result.status = STATUS_NOT_A_REPORT
+            result.reason = listing
+        elif not looks_like_report(raw.text):
             result.status = STATUS_NOT_A_REPORT
             result.reason = "no statistical table of the national format and no annual-report title"
         else:
@@ -134,8 +145,19 @@ def map_document(raw: RawDocument) -> DocumentResult:
     result.checks = run_checks(mapped.facts, mapped.requests_layout) + narrative_checks(raw.text, mapped.facts)
     result.derived = derive_subtotals(mapped.facts, mapped.requests_layout)
     problems = [f"table {t} not found" for t in TABLES if t not in found]
+    printed = _printed_text(raw)
     for table, cells in mapped.missing.items():
-        if table in found:
+        if table not in found:
+            continue
+        with_facts = {f.row_key for f in mapped.facts if f.table == table}
+        unprinted = sorted(
+            {r for r, _ in cells if r not in with_facts and not row_printed(table, r, printed)},
+            key=[r for r, _ in cells].index,
+        )
+        if unprinted:
+            result.warnings.append(f"{table}: rows not printed in the document: {', '.join(unprinted)}")
+        cells = [(r, c) for r, c in cells if r not in unprinted]
+        if cells:
             shown = ", ".join(f"{r}.{c}" for r, c in cells[:6])
             more = f" (+{len(cells) - 6} more)" if len(cells) > 6 else ""
             problems.append(f"{table}: {len(cells)} cells missing: {shown}{more}")

@@ -9,21 +9,21 @@ It knows nothing of canonical keys: ``schemas.mapping`` reads the grids.
 Parsing is lxml.html (libxml2) directly: BeautifulSoup over the same parser builds the same tree
 but costs ~15x more (≈ 17 ms of a 108 KB page vs ≈ 1 ms), which alone used up the 25 ms budget
 per 100 KB on Word-pasted pages. Comments (including Word's conditional ``<![if ...]>``) are
-dropped by the parser. Declared charsets are read with BeautifulSoup's ``EncodingDetector``.
+dropped by the parser. Bytes become text by the one charset policy, ``extractors.decoding``.
 """
 
 from __future__ import annotations
 
-import codecs
 import re
 from collections.abc import Callable
 
 import lxml.etree
 import lxml.html
-from bs4.dammit import EncodingDetector
 from lxml.html import HtmlElement
 
 from xxgk.extractors.base import MAX_GRID_CELLS, ExtractionError, RawDocument, grid_size_reason
+from xxgk.extractors.decoding import decode_bytes
+from xxgk.schemas import lexicon as lx
 from xxgk.schemas.grid import Cell, Grid
 
 FORMAT = "html"
@@ -31,82 +31,6 @@ FORMAT = "html"
 # --------------------------------------------------------------------------------------------
 # Decoding
 # --------------------------------------------------------------------------------------------
-
-#: Every GB-family label decodes as gb18030, the superset: pages declared gb2312 routinely
-#: contain GBK-only characters (e.g. rare surnames, 〇) that a strict gb2312 codec rejects.
-_GB_FAMILY = {
-    "gb2312",
-    "gbk",
-    "gb18030",
-    "gb_2312",
-    "gb_2312-80",
-    "x-gbk",
-    "x-gb2312",
-    "cp936",
-    "ms936",
-    "csgb2312",
-    "chinese",
-    "iso-ir-58",
-    "euc-cn",
-    "euccn",
-    "936",
-    "windows-936",
-}
-#: Single-byte Western charsets: servers send them as a default; a Chinese report cannot be in one.
-_WESTERN = {"latin-1", "iso8859-1", "cp1252", "ascii", "iso8859-15"}
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8-sig", "utf-8"),
-    (codecs.BOM_UTF32_LE, "utf-32", "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32", "utf-32"),
-    (codecs.BOM_UTF16_LE, "utf-16", "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16", "utf-16"),
-)
-#: Share of replaced characters (among non-ASCII ones) above which a page is undecodable.
-_MAX_REPLACED_SHARE = 0.05
-
-
-def normalise_charset(name: str | bytes | None) -> str | None:
-    """Python codec name for a declared charset, GB family mapped to gb18030; None if unknown."""
-    if name is None:
-        return None
-    if isinstance(name, bytes):
-        name = name.decode("ascii", "replace")
-    label = name.strip().strip("\"'").lower()
-    if "charset=" in label:  # a whole Content-Type value was passed
-        label = label.split("charset=", 1)[1].split(";")[0].strip().strip("\"'")
-    if not label:
-        return None
-    if label in _GB_FAMILY:
-        return "gb18030"
-    try:
-        codec = codecs.lookup(label).name
-    except LookupError:
-        return None
-    if codec in {"gbk", "gb2312", "gb18030"}:
-        return "gb18030"
-    if codec == "utf-8-sig":
-        return "utf-8"
-    return codec
-
-
-def _strict(data: bytes, encoding: str) -> str | None:
-    try:
-        return data.decode(encoding)
-    except (UnicodeDecodeError, LookupError):
-        return None
-
-
-def _meta_charset(data: bytes) -> str | None:
-    """The charset the page declares (``<?xml encoding>`` or the first ``<meta>``), via BeautifulSoup.
-
-    Pages pasted together from a CMS template and a Word export carry two declarations, the
-    second inside ``<body>``; the first one, in the head, is the one the browser used.
-    """
-    declared = EncodingDetector.find_declared_encoding(data, is_html=True, search_entire_document=True)
-    enc = normalise_charset(declared)
-    if enc is not None and enc.startswith(("utf-16", "utf-32")):
-        return "utf-8"  # a meta can only be read at all if the page is ASCII-compatible
-    return enc
 
 
 def decode_html(
@@ -116,77 +40,18 @@ def decode_html(
     source_encoding: str | None = None,
     warnings: list[str] | None = None,
 ) -> tuple[str, str]:
-    """Decode an HTML page; returns (text, encoding_used).
+    """Decode an HTML page by the charset policy of ``extractors.decoding``; returns (text, encoding).
 
-    Order: BOM, HTTP charset, ``<meta>`` (head first), the per-source setting, then detection
-    restricted to utf-8/gb18030 (generic detectors misread short GBK pages as Korean). A
-    declaration is used only if the bytes decode strictly under it; when a legacy charset is
-    declared but the bytes are valid UTF-8 with non-ASCII content, UTF-8 wins (GB text is
-    practically never valid UTF-8, while mis-declared UTF-8 pages are common). Replacement
-    characters are a last resort and always reported in ``warnings``; a page that would be
-    mostly replaced raises ``ExtractionError("failed", ...)``.
+    ``source_encoding`` is the per-source override, ``http_charset`` the declared charset; the
+    page's own ``<meta>`` is read. What was ignored or replaced is appended to ``warnings``; an
+    empty or mostly undecodable page raises ``ExtractionError("failed", ...)``.
     """
-    notes: list[str] = [] if warnings is None else warnings
     if not data or not data.strip():
         raise ExtractionError("failed", "empty HTML document")
-
-    for bom, codec, name in _BOMS:
-        if data.startswith(bom):
-            text = _strict(data, codec)
-            if text is None:
-                text = data.decode(codec, errors="replace")
-                _check_replaced(text, name, notes)
-            return text.lstrip("\ufeff"), name
-
-    has_non_ascii = not data.isascii()
-    utf8_text = _strict(data, "utf-8") if has_non_ascii else None
-    candidates = (
-        ("HTTP charset", normalise_charset(http_charset), http_charset),
-        ("<meta> charset", _meta_charset(data), None),
-        ("source setting", normalise_charset(source_encoding), source_encoding),
-    )
-    for origin, enc, given in candidates:
-        if enc is None:
-            if given:
-                notes.append(f"{origin} {given!r} is not a known encoding; ignored")
-            continue
-        if enc in _WESTERN and has_non_ascii:
-            notes.append(f"{origin} {enc} ignored: a Chinese report cannot be in a single-byte Western charset")
-            continue
-        if enc != "utf-8" and utf8_text is not None:
-            notes.append(f"{origin} says {enc} but the bytes are valid UTF-8; decoded as utf-8")
-            return utf8_text, "utf-8"
-        text = _strict(data, enc)
-        if text is not None:
-            return text, enc
-        notes.append(f"{origin} {enc} does not decode the page; trying the next source of the encoding")
-
-    if not has_non_ascii:
-        return data.decode("ascii"), "ascii"
-    if utf8_text is not None:
-        return utf8_text, "utf-8"
-    text = _strict(data, "gb18030")
-    if text is not None:
-        return text, "gb18030"
-
-    # Last resort: the candidate that loses the fewest characters, loudly.
-    best = min(
-        ((data.decode(enc, errors="replace"), enc) for enc in ("utf-8", "gb18030")),
-        key=lambda pair: pair[0].count("\ufffd"),
-    )
-    _check_replaced(best[0], best[1], notes)
-    return best
-
-
-def _check_replaced(text: str, encoding: str, notes: list[str]) -> None:
-    replaced = text.count("\ufffd")
-    non_ascii = sum(1 for ch in text if ord(ch) > 127) or 1
-    if replaced / non_ascii > _MAX_REPLACED_SHARE:
-        raise ExtractionError(
-            "failed",
-            f"undecodable HTML: {replaced} of {non_ascii} non-ASCII characters invalid even as {encoding}",
-        )
-    notes.append(f"{replaced} undecodable byte sequence(s) replaced with U+FFFD while decoding as {encoding}")
+    decoded = decode_bytes(data, declared=http_charset, override=source_encoding, what="HTML")
+    if warnings is not None:
+        warnings.extend(decoded.notes)
+    return decoded.text, decoded.encoding
 
 
 # --------------------------------------------------------------------------------------------
@@ -269,60 +134,13 @@ _SPAN_RE = re.compile(r"\s*(\d+)")
 _MAX_COLSPAN = 1000
 _MAX_ROWSPAN = 65534
 
-#: Words that only the statistical tables of a report print (national and pre-2019 formats).
-_REPORT_MARKERS = (
-    "信息内容",
-    "第二十条",
-    "本年新收",
-    "上年结转",
-    "申请人情况",
-    "自然人",
-    "法人或其他组织",
-    "予以公开",
-    "不予公开",
-    "结转下年度",
-    "本年制发",
-    "本年新制作",
-    "处理决定",
-    "行政复议",
-    "行政诉讼",
-    "当面申请",
-    "同意公开",
-    "历年累计",
-    "指标名称",
-)
-#: Labels of the metadata box a CMS prints above an article (索引号/发布机构/...).
-_METADATA_LABELS = (
-    "索引号",
-    "发布机构",
-    "发文机关",
-    "发文日期",
-    "成文日期",
-    "发布日期",
-    "生效日期",
-    "废止日期",
-    "文号",
-    "主题分类",
-    "组配分类",
-    "体裁分类",
-    "信息分类",
-    "主题词",
-    "关键词",
-    "信息来源",
-    "公开方式",
-    "公开范围",
-    "有效性",
-    "所属机构",
-    "内容概述",
-    "公开时限",
-)
 #: A table cell holding more text than this is a page-layout cell wrapping prose, not a statistic.
 _LAYOUT_CELL_CHARS = 300
 #: The content root is the deepest element holding at least this share of the page's non-link CJK text.
 _CONTENT_SHARE = 0.5
 #: A table with less than this share of its CJK text outside links is a table of links.
 _LINK_TABLE_SHARE = 0.3
-_TITLE_WORDS = ("年度报告", "年报")
+_TITLE_WORDS = (lx.ANNUAL_REPORT, lx.ANNUAL_REPORT_SHORT)
 _YEAR_RE = re.compile(r"20\d\d")
 _XML_DECL_TEXT_RE = re.compile(r"<\?xml[^>]*\?>")
 
@@ -642,7 +460,7 @@ class _Page:
         text = self.table_text(table)
         if _has_marker(text):
             return False
-        if sum(1 for label in _METADATA_LABELS if label in text) >= 2:
+        if sum(1 for label in lx.METADATA_LABELS if label in text) >= 2:
             return True
         cjk = len(_CJK_RE.findall(_element_text(table)))
         return cjk > 0 and self.totals.get(id(table), 0) < _LINK_TABLE_SHARE * cjk
@@ -681,7 +499,7 @@ class _Page:
 
 
 def _has_marker(text: str) -> bool:
-    return any(m in text for m in _REPORT_MARKERS)
+    return any(m in text for m in lx.TABLE_ONLY_WORDS)
 
 
 def _lowest_common_ancestor(nodes: list[HtmlElement]) -> HtmlElement:
@@ -754,18 +572,18 @@ def _find_title(page: _Page, content_text: str) -> str:
     ]
     headings = [h for h in headings if len(h) <= 120]
     for text in headings:
-        if "年度报告" in text:
+        if lx.ANNUAL_REPORT in text:
             return text
     for meta in page.metas:
         key = (meta.get("name") or meta.get("property") or "").lower()
         content = meta.get("content") or ""
-        if key in ("articletitle", "og:title", "title") and "年度报告" in content:
+        if key in ("articletitle", "og:title", "title") and lx.ANNUAL_REPORT in content:
             return _WS_RE.sub(" ", content).strip()
     for line in content_text.split("\n")[:20]:
-        if "年度报告" in line and len(line) <= 80:
+        if lx.ANNUAL_REPORT in line and len(line) <= 80:
             return line.strip()
     for text in headings:
-        if "年报" in text and _YEAR_RE.search(text):
+        if lx.ANNUAL_REPORT_SHORT in text and _YEAR_RE.search(text):
             return text
     title = page.doc.find(".//title")
     if title is not None:

@@ -10,7 +10,7 @@ The archive already holds everything but the sources' definitions:
 - ``fetch_log/<source_id>.jsonl``: each request, whose final URL after redirects is read from it;
 - ``raw/``: the bytes.
 
-``record_sources`` adds the missing piece at harvest time: ``sources/<source_id>.json``, the
+``flows.source_records`` adds the missing piece at harvest time: ``sources/<source_id>.json``, the
 registry entry the source was harvested with (URLs resolved). ``replay_source`` then runs the
 harvester itself (``harvest.harvest_source``: same adapters, same choice of document, same
 provenance) against an ``OfflineFetcher`` that answers every archived URL as *not modified* from
@@ -25,8 +25,6 @@ Plain functions, no Prefect import.
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -36,6 +34,7 @@ from urllib.parse import urljoin
 
 from xxgk.flows.harvesting import SourceOutcome, jobs_of, source_outcome
 from xxgk.flows.inputs import DocumentJob, InputError, is_registry
+from xxgk.flows.source_records import archived_source, archived_source_ids
 from xxgk.harvest import (
     FetchError,
     FetchResult,
@@ -47,66 +46,11 @@ from xxgk.harvest import (
     load_sources,
 )
 from xxgk.harvest.archive import FetchLogEntry
-from xxgk.warehouse.files import atomic_write_bytes, safe_name
 
 #: Problem kind of a URL that the archive does not hold (never fetched successfully).
 NOT_ARCHIVED = "not_archived"
-SOURCES_DIR = "sources"
 #: How many redirect hops ``final_urls`` follows through the fetch log.
 _MAX_HOPS = 10
-
-
-# ---------------------------------------------------------------------------------------------
-# Source definitions kept with the archive
-
-
-def source_record_path(archive_dir: Path | str, source_id: str) -> Path:
-    """``<archive>/sources/<source_id>.json``: the definition the source was last harvested with."""
-    return Path(archive_dir) / SOURCES_DIR / f"{safe_name(source_id)}.json"
-
-
-def _source_to_dict(source: Source) -> dict[str, Any]:
-    return dataclasses.asdict(source)
-
-
-def _source_from_dict(data: dict[str, Any]) -> Source:
-    names = {f.name for f in dataclasses.fields(Source)}
-    values = {k: v for k, v in data.items() if k in names}
-    for key in ("listing_urls", "allowed_hosts"):
-        values[key] = tuple(values.get(key) or ())
-    return Source(**values)
-
-
-def record_sources(archive_dir: Path | str, sources: list[Source]) -> list[Path]:
-    """Write each source's definition next to its archived bytes (atomic; unchanged files untouched).
-
-    Called for every harvested source, so a backfill can replay the archive without the registry
-    (or the demo portal) the harvest was started from.
-    """
-    written: list[Path] = []
-    for source in sources:
-        path = source_record_path(archive_dir, source.source_id)
-        data = json.dumps(_source_to_dict(source), ensure_ascii=False, indent=1, sort_keys=True, default=str) + "\n"
-        if path.is_file() and path.read_text(encoding="utf-8") == data:
-            continue
-        atomic_write_bytes(path, data.encode("utf-8"), durable=False)
-        written.append(path)
-    return written
-
-
-def archived_source_ids(archive_dir: Path | str) -> list[str]:
-    """Ids of the sources the archive holds something for (validator state or a definition)."""
-    root = Path(archive_dir)
-    ids = {p.stem for p in (root / "state").glob("*.json")} | {p.stem for p in (root / SOURCES_DIR).glob("*.json")}
-    return sorted(i for i in ids if not i.startswith("."))
-
-
-def archived_source(archive_dir: Path | str, source_id: str) -> Source | None:
-    """The definition a source was last harvested with, or None when the archive has none."""
-    path = source_record_path(archive_dir, source_id)
-    if not path.is_file():
-        return None
-    return _source_from_dict(json.loads(path.read_text(encoding="utf-8")))
 
 
 # ---------------------------------------------------------------------------------------------

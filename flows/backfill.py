@@ -32,7 +32,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from xxgk.flows.settings import DEFAULT_MAX_WORKERS, configure_prefect, default_data_dir
+from xxgk.flows.prefect_api import configure_prefect
+from xxgk.flows.settings import DEFAULT_MAX_WORKERS, default_data_dir
 
 # Defaults must be in the environment before Prefect reads its settings (at import).
 configure_prefect(None)
@@ -41,31 +42,27 @@ from prefect import flow, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 
 from xxgk.flows.archive_index import ReplayOutcome, replay_source, select_backfill  # noqa: E402
+from xxgk.flows.extraction import DocumentOutcome, as_job, staging_dir_of, unique_jobs  # noqa: E402
 from xxgk.flows.harvesting import (  # noqa: E402
     HarvestBatchOutcome,
     HarvestPlan,
     SourceOutcome,
-    _fetch_config_for,
     archive_dir_of,
     close_fetchers,
 )
 from xxgk.flows.inputs import DocumentJob  # noqa: E402
-from xxgk.flows.pipeline import (  # noqa: E402
-    DocumentOutcome,
-    RunSummary,
-    _extract,
-    _harvest,
-    _log_harvest_batch,
-    _logger,
-    _recover,
-    _run_id,
-    as_job,
-    extraction_runner,
+from xxgk.flows.runners import extraction_runner  # noqa: E402
+from xxgk.flows.sources import fetch_config_for  # noqa: E402
+from xxgk.flows.summary import RunSummary, summarize  # noqa: E402
+from xxgk.flows.tasks import (  # noqa: E402
+    extract_step,
+    harvest_step,
     load_documents,
+    log_harvest_batch,
+    new_run_id,
     publish_task,
-    staging_dir_of,
-    summarize,
-    unique_jobs,
+    recover_interrupted,
+    run_logger,
 )
 from xxgk.harvest import Source  # noqa: E402
 from xxgk.warehouse.documents import UNKNOWN_YEAR  # noqa: E402
@@ -160,18 +157,18 @@ def _backfill_body(
 ) -> RunSummary:
     """The backfill's steps, shared by the Prefect flow and the in-process run."""
     start = time.perf_counter()
-    log = _logger()
-    run_id = _run_id(orchestrated)
-    recovered = _recover(data_dir, log)
+    log = run_logger()
+    run_id = new_run_id(orchestrated)
+    recovered = recover_interrupted(data_dir, log)
     archive = str(archive_dir if archive_dir is not None else archive_dir_of(data_dir))
     selection = select_backfill(archive, sources, refetch=refetch)
     harvested: list[SourceOutcome] = []
     harvest_seconds = 0.0
     if refetch and selection.sources:
-        plan = HarvestPlan(selection.sources, archive, _fetch_config_for(selection.sources), years, label="refetch")
+        plan = HarvestPlan(selection.sources, archive, fetch_config_for(selection.sources), years, label="refetch")
         h_start = time.perf_counter()
         try:
-            _jobs, harvested = _harvest(plan, data_dir, run_id, orchestrated, log, max_workers)
+            _jobs, harvested = harvest_step(plan, data_dir, run_id, orchestrated, log, max_workers)
         finally:
             close_fetchers()
         harvest_seconds = time.perf_counter() - h_start
@@ -181,13 +178,13 @@ def _backfill_body(
     jobs: list[DocumentJob] = [j for r in replayed for j in r.documents]
     if replayed:
         batch = HarvestBatchOutcome(0, [r.source for r in replayed], jobs, time.perf_counter() - r_start)
-        _log_harvest_batch(log, batch, orchestrated, 1, 1, len(replayed), len(replayed), what="archive replay")
+        log_harvest_batch(log, batch, orchestrated, 1, 1, len(replayed), len(replayed), what="archive replay")
     if selection.documents_file:
         load = load_documents if orchestrated else load_documents.fn
         jobs += [as_job(info, data_dir) for info in load(None, selection.documents_file, None, None, years)]
     # a document whose year is known and outside the years is not parsed; one without is, to learn it
     jobs = unique_jobs(j for j in jobs if years is None or j.info.year is None or j.info.year in years)
-    outcomes, n_batches, label = _extract(
+    outcomes, n_batches, label = extract_step(
         jobs,
         str(staging_dir_of(data_dir)),
         data_dir,

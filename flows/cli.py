@@ -1,65 +1,61 @@
-"""The ``xxgk`` command: ``run`` (the main job), ``extract`` (any local files), ``bench``.
+"""The ``xxgk`` command: ``run`` (the main job), ``extract``, ``backfill``, ``serve``, ``bench``.
 
 ``xxgk run`` harvests: with no arguments the local demo portal serving the embedded sample set
 (discover → fetch → raw archive → extract → validate → Parquet, in one flow); with
 ``--sources registry.yaml`` the registry's enabled sources (or ``--sources-only``). A documents
 file (``--sources documents.yaml``) and ``xxgk extract PATH...`` read local files instead.
+``xxgk backfill`` replays the raw archive; ``xxgk serve`` registers the nightly and backfill
+deployments with a Prefect server and runs them.
 
 Prefect is imported only once a command has chosen its data directory (Prefect reads its settings
-at import), so ``xxgk --help`` and ``xxgk --version`` stay fast. Progress goes to stderr (a bar in a
-terminal, one line per batch otherwise); the summary table goes to stdout. Exit codes: 0 when the
-run completed (documents that fail to extract are data, reported in the summary), 2 for inputs
-that stop the run before it starts, 1 when the run itself failed, 130 on Ctrl-C.
+at import), so ``xxgk --help`` and ``xxgk --version`` stay fast. What the commands print is
+``flows.console``'s. Exit codes: 0 when the run completed (documents that fail to extract are
+data, reported in the summary), 2 for inputs that stop the run before it starts, 1 when the run
+itself failed, 130 on Ctrl-C.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
-from contextlib import nullcontext
-from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from xxgk.flows.deploy import serve_command
-from xxgk.flows.inputs import InputError, parse_ids, parse_years, resolve_specs, select_documents
-from xxgk.flows.settings import DEFAULT_BATCH_SIZE, DEFAULT_MAX_WORKERS, configure_prefect, default_data_dir
-
-if TYPE_CHECKING:
-    from xxgk.flows.harvesting import HarvestBatchOutcome
-    from xxgk.flows.pipeline import BatchOutcome, RunSummary
+from xxgk.flows.console import EXIT_BAD_INPUT, EXIT_RUN_FAILED, execute, fail
+from xxgk.flows.inputs import InputError, check_sources_file, is_registry, parse_ids, parse_years
+from xxgk.flows.options import (
+    ArchiveDirOpt,
+    BatchSizeOpt,
+    Command,
+    DaskAddressOpt,
+    DataDirOpt,
+    ForceOpt,
+    Group,
+    JsonOpt,
+    PortalPortOpt,
+    PrefectOpt,
+    QuietOpt,
+    RunnerOpt,
+    SourcesOnlyOpt,
+    SourcesOpt,
+    VerboseOpt,
+    WorkersOpt,
+    YearsOpt,
+)
+from xxgk.flows.settings import DEFAULT_MAX_WORKERS, default_data_dir
 
 app = typer.Typer(
     name="xxgk",
+    cls=Group,
     help="Batch ETL for China's annual Open Government Information reports (政府信息公开工作年度报告).",
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-
-EXIT_RUN_FAILED = 1
-EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
-
-_STATUS_STYLE = {
-    "ok": "green",
-    "partial": "yellow",
-    "failed": "red",
-    "needs_ocr": "magenta",
-    "legacy": "cyan",
-    "not_a_report": "dim",
-}
-_STATUS_ORDER = tuple(_STATUS_STYLE)
-_MAX_PROBLEMS_SHOWN = 15
-_HARVEST_STYLE = {"ok": "green", "partial": "yellow", "empty": "red", "layout_changed": "red", "failed": "red"}
-_MAX_HARVEST_LINES = 20
 
 
 def sample_manifest() -> Path:
@@ -96,294 +92,9 @@ def main(
     """xxgk: extract the statistical tables of annual OGI reports into a Parquet warehouse."""
 
 
-# ---------------------------------------------------------------------------------------------
-# Progress and summary
-
-
-@dataclass
-class ProgressView:
-    """Batch progress on stderr: a live bar in a terminal, one line per batch elsewhere (CI, logs)."""
-
-    console: Console
-    quiet: bool = False
-    bar: Progress | None = None
-    task_id: Any = None
-    batches: int = 0
-    lines: list[str] = field(default_factory=list)
-
-    def __call__(self, done: int, total: int, outcome: BatchOutcome | None) -> None:
-        if self.quiet:
-            return
-        if self.console.is_terminal:
-            if self.bar is None:
-                self.bar = Progress(
-                    TextColumn("[bold]extracting"),
-                    BarColumn(),
-                    MofNCompleteColumn(),
-                    TextColumn("documents"),
-                    TimeElapsedColumn(),
-                    console=self.console,
-                    transient=True,
-                )
-                self.bar.start()
-                self.task_id = self.bar.add_task("extract", total=total)
-            self.bar.update(self.task_id, completed=done, total=total)
-            return
-        if outcome is None:
-            self.console.print(f"xxgk: {total} documents to read")
-            return
-        self.batches += 1
-        extracted = sum(1 for o in outcome.documents if o.action == "extracted")
-        self.console.print(
-            f"xxgk: batch {self.batches} done ({len(outcome.documents)} documents, {extracted} extracted, "
-            f"{outcome.seconds:.1f} s): {done}/{total}"
-        )
-
-    def harvest(self, done: int, total: int, outcome: HarvestBatchOutcome | None) -> None:
-        """Harvest progress: one line per source (not a terminal) or a status line (terminal)."""
-        if self.quiet:
-            return
-        if outcome is None:
-            if not self.console.is_terminal:
-                self.console.print(f"xxgk: harvesting {total} sources")
-            return
-        for src in outcome.sources:
-            style = _HARVEST_STYLE.get(src.status, "")
-            status = f"[{style}]{src.status}[/{style}]" if style and self.console.is_terminal else src.status
-            self.console.print(
-                f"xxgk: harvested {src.source_id}: {status}, {src.documents} documents, "
-                f"{src.requests} requests ({src.not_modified} not modified)",
-                highlight=False,
-                soft_wrap=True,
-            )
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-            self.bar = None
-
-
-def _display_path(path: str | None) -> str:
-    """A path relative to the cwd when it is below it (shorter in the summary), else as is."""
-    if not path:
-        return "-"
-    try:
-        return str(Path(path).resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return path
-
-
-def _short_url(url: str) -> str:
-    """A URL without scheme and host (the source column already says where it is)."""
-    rest = url.split("://", 1)[-1]
-    return "/" + rest.split("/", 1)[1] if "/" in rest else rest
-
-
-def render_harvest(summary: RunSummary, console: Console) -> None:
-    """Per source: harvest status, reports, documents, requests; then every problem and recovered fault."""
-    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-    for name, justify in (
-        ("source", "left"),
-        ("harvest", "left"),
-        ("reports", "right"),
-        ("changed", "right"),
-        ("documents", "right"),
-        ("requests (304)", "right"),
-        ("problems", "right"),
-        ("recovered", "right"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for src in summary.sources:
-        style = _HARVEST_STYLE.get(src.status, "")
-        table.add_row(
-            src.source_id,
-            f"[{style}]{src.status}[/{style}]" if style else src.status,
-            f"{src.fetched}/{src.reports}",
-            str(src.changed),
-            str(src.documents),
-            f"{src.requests} ({src.not_modified})",
-            str(len(src.problems)),
-            str(len(src.recovered)),
-        )
-    console.print(table)
-    lines: list[str] = []
-    for src in summary.sources:
-        if src.failed and not any(p.detail == src.reason for p in src.problems):
-            lines.append(f"[red]{src.source_id}: {src.status}[/red]: {src.reason}")
-        for p in src.problems:
-            year = f" {p.year}" if p.year else ""
-            lines.append(f"[yellow]{src.source_id}{year}[/yellow] {p.kind}: {_short_url(p.url)}: {p.detail}")
-        for p in src.recovered:
-            lines.append(f"[dim]{src.source_id}[/dim] recovered: {_short_url(p.url)}: {p.detail}")
-    if lines:
-        console.print()
-        for line in lines[:_MAX_HARVEST_LINES]:
-            console.print(line, soft_wrap=True, highlight=False)
-        if len(lines) > _MAX_HARVEST_LINES:
-            console.print(f"… and {len(lines) - _MAX_HARVEST_LINES} more (see --json or the fetch log)")
-    console.print()
-
-
-def render_summary(summary: RunSummary, console: Console, title: str) -> None:
-    """The end-of-run tables: sources harvested, documents by status, cells, failed checks, outputs."""
-    harvest = f", harvest {summary.harvest_seconds:.1f} s" if summary.sources else ""
-    console.print(
-        f"[bold]{title}[/bold]: {summary.documents} documents in {summary.seconds:.1f} s "
-        f"({summary.runner}, {summary.batches} batches{harvest}, extractor {summary.extractor_version})",
-        soft_wrap=True,
-    )
-    if summary.portal:
-        console.print(f"harvested the demo portal at {summary.portal}", soft_wrap=True, highlight=False)
-    if summary.sources:
-        render_harvest(summary, console)
-    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-    table.add_column("documents by status")
-    table.add_column("count", justify="right")
-    statuses = sorted(summary.by_status, key=lambda s: (_STATUS_ORDER.index(s) if s in _STATUS_ORDER else 99, s))
-    for status in statuses:
-        style = _STATUS_STYLE.get(status, "")
-        table.add_row(f"[{style}]{status}[/{style}]" if style else status, str(summary.by_status[status]))
-    if summary.by_action.get("error"):
-        table.add_row("[red]not read (errors)[/red]", str(summary.by_action["error"]))
-    table.add_row("", "")
-    actions = summary.by_action
-    reused = actions.get("reused", 0) + actions.get("restaged", 0)
-    table.add_row("extracted now / reused from staging", f"{actions.get('extracted', 0)} / {reused}")
-    table.add_row("cells (facts)", str(summary.cells))
-    failed_style = "red" if summary.failed_checks else "green"
-    table.add_row("failed checks", f"[{failed_style}]{summary.failed_checks}[/{failed_style}]")
-    table.add_row("unmapped rows", str(summary.unmapped))
-    console.print(table)
-
-    if summary.problems:
-        problems = Table(title=None, show_header=True, header_style="bold", box=None, pad_edge=False)
-        problems.add_column("source")
-        problems.add_column("file")
-        problems.add_column("status")
-        problems.add_column("reason", overflow="fold")
-        for p in summary.problems[:_MAX_PROBLEMS_SHOWN]:
-            style = (
-                "red"
-                if p.action == "error" or p.reason.startswith("internal error")
-                else _STATUS_STYLE.get(p.status, "")
-            )
-            status = p.status if p.action != "error" else "not read"
-            name = p.name or Path(p.path or "").name
-            problems.add_row(p.source_id, name, f"[{style}]{status}[/{style}]", p.reason or "-")
-        console.print()
-        console.print(problems)
-        if len(summary.problems) > _MAX_PROBLEMS_SHOWN:
-            console.print(f"… and {len(summary.problems) - _MAX_PROBLEMS_SHOWN} more (see the validation index)")
-
-    console.print()
-    files = f"{summary.files_written} files written, {summary.files_unchanged} unchanged"
-    if summary.files_removed:
-        files += f", {summary.files_removed} removed"
-    if summary.published_up_to_date:
-        files += f"; {summary.published_up_to_date} documents already published, not read again"
-    # paths are printed unwrapped so they can be copied from any terminal width
-    console.print(f"warehouse:   {_display_path(summary.warehouse)}  ({files})", soft_wrap=True, highlight=False)
-    console.print(f"validation:  {_display_path(summary.validation_index)}", soft_wrap=True, highlight=False)
-    if summary.archive:
-        console.print(
-            f"raw archive: {_display_path(summary.archive)}  (fetch_log/, harvest.json)",
-            soft_wrap=True,
-            highlight=False,
-        )
-    if summary.failed_sources:
-        names = ", ".join(f"{s.source_id} ({s.status})" for s in summary.failed_sources)
-        n = len(summary.failed_sources)
-        console.print(f"[red]{n} source{'s' if n > 1 else ''} gave no documents:[/red] {names}", soft_wrap=True)
-    for warning in summary.warnings:
-        console.print(f"[yellow]warning:[/yellow] {warning}")
-    if summary.internal_errors:
-        console.print(
-            f"[red]{summary.internal_errors} documents hit an internal error (a bug, not the document): "
-            "see the reasons above[/red]"
-        )
-
-
-# ---------------------------------------------------------------------------------------------
-# Commands
-
-
-def _fail(console: Console, message: str, code: int) -> typer.Exit:
-    console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(code)
-
-
-def _execute(
-    *,
-    title: str,
-    data_dir: Path,
-    batch_size: int | None,
-    workers: int,
-    prefect: bool,
-    quiet: bool,
-    verbose: bool,
-    as_json: bool,
-    check: Callable[[], None],
-    invoke: Callable[[Any], RunSummary],
-) -> None:
-    """Check inputs, configure Prefect, run (``invoke(flows.pipeline)``), print the summary.
-
-    ``check`` raises ``InputError`` for inputs that stop the run before Prefect is even imported.
-    """
-    err = Console(stderr=True)
-    out = Console()
-    if not out.is_terminal:  # logs and pipes: wide enough that reasons and paths stay on one line
-        out = Console(width=max(out.width, 160))
-    try:
-        check()
-    except InputError as exc:
-        raise _fail(err, str(exc), EXIT_BAD_INPUT) from None
-    try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise _fail(err, f"cannot create data directory {data_dir}: {exc.strerror or exc}", EXIT_BAD_INPUT) from None
-    if (batch_size is not None and batch_size < 1) or workers < 1:
-        raise _fail(err, "--batch-size and --workers must be at least 1", EXIT_BAD_INPUT)
-
-    configure_prefect(data_dir, console_level=None if verbose else "WARNING")
-    starting = err.status("starting…", spinner="dots") if err.is_terminal and not quiet else nullcontext()
-    with starting:
-        from xxgk.flows import pipeline
-
-        api = pipeline.start_api() if prefect else None
-    if api and verbose:
-        err.print(f"Prefect API: {api}")
-
-    view = ProgressView(err, quiet=quiet)
-    remove = pipeline.add_progress_listener(view)
-    remove_harvest = pipeline.add_harvest_listener(view.harvest)
-    try:
-        summary = invoke(pipeline)
-    except KeyboardInterrupt:
-        view.close()
-        raise _fail(err, "interrupted", EXIT_INTERRUPTED) from None
-    except InputError as exc:
-        view.close()
-        raise _fail(err, str(exc), EXIT_BAD_INPUT) from None
-    except Exception as exc:
-        view.close()
-        if verbose:
-            raise
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        message = f"run failed: {type(exc).__name__}: {first} (--verbose for the traceback)"
-        raise _fail(err, message, EXIT_RUN_FAILED) from None
-    finally:
-        view.close()
-        remove()
-        remove_harvest()
-    if as_json:
-        typer.echo(json.dumps(summary.to_dict(), ensure_ascii=False, indent=1))
-    else:
-        render_summary(summary, out, title)
-
-
 def _check_runner(runner: str, dask_address: str | None) -> None:
     """An unknown runner or a bad Dask address is an input error (exit 2), found before Prefect starts."""
-    from xxgk.flows.deploy import scheduled_runner
+    from xxgk.flows.runners import scheduled_runner
 
     try:
         scheduled_runner(runner, dask_address)
@@ -415,16 +126,16 @@ def _run_documents(
     parsed: dict[str, Any] = {}
 
     def check() -> None:
-        parsed["ids"], parsed["years"] = parse_ids(sources_only), parse_years(years)
-        from xxgk.flows.harvesting import check_run_inputs
+        from xxgk.flows.sources import check_selection
 
-        kind = check_run_inputs(sources, local=bool(paths), ids=parsed["ids"])
-        if kind == "documents":
-            select_documents(resolve_specs(paths, sources), parsed["ids"], parsed["years"])
+        parsed["ids"], parsed["years"] = parse_ids(sources_only), parse_years(years)
+        check_selection(sources, paths=paths, ids=parsed["ids"], years=parsed["years"])
         _check_runner(runner, dask_address)
 
-    def invoke(pipeline: Any) -> RunSummary:
-        return pipeline.run_pipeline(
+    def invoke() -> Any:
+        from xxgk.flows.pipeline import run_pipeline
+
+        return run_pipeline(
             paths,
             sources,
             data_dir=data_dir,
@@ -440,7 +151,7 @@ def _run_documents(
             archive_dir=archive_dir,
         )
 
-    _execute(
+    execute(
         title=title,
         data_dir=data_dir,
         batch_size=batch_size,
@@ -454,85 +165,13 @@ def _run_documents(
     )
 
 
-BatchSizeOpt = Annotated[
-    int | None,
-    typer.Option(
-        "--batch-size",
-        help="Documents per extract task (a task costs ~25-30 ms of Prefect overhead). Default: "
-        f"about 4 tasks per worker on processes/Dask, {DEFAULT_BATCH_SIZE} on threads.",
-    ),
-]
-WorkersOpt = Annotated[int, typer.Option("--workers", "-w", help="Batches extracted at once.")]
-RunnerOpt = Annotated[
-    str,
-    typer.Option(
-        "--runner",
-        help="Where extraction runs: auto (processes when over 1000 documents need parsing, on several cores; "
-        "else threads), threads, processes, dask (a local Dask cluster), or a Dask scheduler address tcp://host:port.",
-    ),
-]
-DaskAddressOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--dask-address", envvar="XXGK_DASK_ADDRESS", help="Scheduler of an existing Dask cluster (tcp://host:8786)."
-    ),
-]
-ArchiveDirOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--archive-dir",
-        envvar="XXGK_ARCHIVE_DIR",
-        help="Raw archive of fetched bytes (default: <data-dir>/archive); may live on shared storage.",
-    ),
-]
-ForceOpt = Annotated[bool, typer.Option("--force", help="Re-extract documents already staged by this extractor.")]
-PrefectOpt = Annotated[
-    bool,
-    typer.Option(
-        "--prefect/--no-prefect",
-        help="Orchestrate with Prefect (default), or call the same steps in-process without an API server.",
-    ),
-]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
-VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs and full tracebacks.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the run summary as JSON instead of a table.")]
-
-
-SourcesOnlyOpt = Annotated[
-    str | None,
-    typer.Option("--sources-only", help="Comma list of source ids: harvest (or read) only these sources."),
-]
-YearsOpt = Annotated[
-    str | None,
-    typer.Option("--years", help="Report years to keep: 2019-2024, 2021 or 2019,2021-2022."),
-]
-
-
-@app.command()
+@app.command(cls=Command)
 def run(
-    data_dir: Annotated[
-        Path | None, typer.Option("--data-dir", "-d", help="Output directory (default: $XXGK_DATA_DIR or ./data).")
-    ] = None,
-    sources: Annotated[
-        Path | None,
-        typer.Option(
-            "--sources",
-            "-s",
-            help="A sources registry to harvest (YAML `sources:` list, e.g. data/sources.yaml: its enabled "
-            "sources), or a documents file of local files (YAML/JSON/CSV: path, source_id, publisher, year, url). "
-            "Default: harvest the local demo portal serving the embedded sample set.",
-        ),
-    ] = None,
+    data_dir: DataDirOpt = None,
+    sources: SourcesOpt = None,
     sources_only: SourcesOnlyOpt = None,
     years: YearsOpt = None,
-    portal_port: Annotated[
-        int | None,
-        typer.Option(
-            "--portal-port",
-            envvar="XXGK_PORTAL_PORT",
-            help="Port of the local demo portal (default 8765; 0 = any free port).",
-        ),
-    ] = None,
+    portal_port: PortalPortOpt = None,
     archive_dir: ArchiveDirOpt = None,
     batch_size: BatchSizeOpt = None,
     workers: WorkersOpt = DEFAULT_MAX_WORKERS,
@@ -546,14 +185,13 @@ def run(
 ) -> None:
     """The main job: harvest (discover → fetch → archive), extract, validate, publish.
 
-    With no --sources, harvests the local demo portal (127.0.0.1) serving the embedded sample set.
+    With no --sources, harvests the local demo portal (127.0.0.1) serving the embedded sample set. Without a Prefect server (PREFECT_API_URL), a temporary Prefect API starts first (6-20 s); --no-prefect runs the same steps in-process without it.
     """
     if sources is None:
         title = "xxgk run (demo portal: sample set)"
     else:
-        from xxgk.flows.inputs import is_registry
-
-        title = f"xxgk run ({'sources registry' if is_registry(sources) else 'documents file'} {sources})"
+        kind = "sources registry" if sources.is_file() and is_registry(sources) else "documents file"
+        title = f"xxgk run ({kind} {sources})"
     _run_documents(
         title=title,
         data_dir=data_dir or default_data_dir(),
@@ -575,7 +213,7 @@ def run(
     )
 
 
-@app.command()
+@app.command(cls=Command)
 def extract(
     paths: Annotated[list[Path], typer.Argument(help="Files or directories (format detected from the content).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory (warehouse, validation, staging).")],
@@ -614,7 +252,7 @@ def extract(
     )
 
 
-@app.command()
+@app.command(cls=Command)
 def backfill(
     years: Annotated[
         str | None,
@@ -638,9 +276,7 @@ def backfill(
         bool,
         typer.Option("--force-extract", help="Parse every document again, even when staged by this extractor."),
     ] = False,
-    data_dir: Annotated[
-        Path | None, typer.Option("--data-dir", "-d", help="Data directory (default: $XXGK_DATA_DIR or ./data).")
-    ] = None,
+    data_dir: DataDirOpt = None,
     archive_dir: ArchiveDirOpt = None,
     batch_size: BatchSizeOpt = None,
     workers: WorkersOpt = DEFAULT_MAX_WORKERS,
@@ -653,8 +289,7 @@ def backfill(
 ) -> None:
     """Re-extract years and sources from the raw archive (no network unless --refetch); republish them.
 
-    Only the years' partitions are rewritten, in one commit: a backfill killed midway leaves the
-    warehouse as it was, and running it again completes it (staged documents are not parsed twice).
+    Only the years' partitions are rewritten, in one commit: a backfill killed midway leaves the warehouse as it was, and running it again completes it (staged documents are not parsed twice).
     """
     data = data_dir or default_data_dir()
     parsed: dict[str, Any] = {}
@@ -672,7 +307,7 @@ def backfill(
         select_backfill(archive, sources, refetch=refetch)
         _check_runner(runner, dask_address)
 
-    def invoke(pipeline: Any) -> RunSummary:
+    def invoke() -> Any:
         from xxgk.flows.backfill import run_backfill
 
         return run_backfill(
@@ -690,7 +325,7 @@ def backfill(
         )
 
     span = f" {years}" if years else ""
-    _execute(
+    execute(
         title=f"xxgk backfill{span}",
         data_dir=data,
         batch_size=batch_size,
@@ -704,23 +339,127 @@ def backfill(
     )
 
 
-@app.command()
+@app.command(cls=Command)
+def serve(
+    data_dir: DataDirOpt = None,
+    sources: SourcesOpt = None,
+    sources_only: SourcesOnlyOpt = None,
+    years: YearsOpt = None,
+    cron: Annotated[
+        str, typer.Option("--cron", envvar="XXGK_CRON", help="Cron schedule (minute hour day month weekday).")
+    ] = "0 2 * * *",
+    timezone: Annotated[
+        str, typer.Option("--timezone", "--tz", envvar="XXGK_TIMEZONE", help="IANA time zone of the schedule.")
+    ] = "Asia/Shanghai",
+    name: Annotated[str, typer.Option("--name", help="Name of the scheduled deployment.")] = "nightly",
+    archive_dir: ArchiveDirOpt = None,
+    batch_size: BatchSizeOpt = None,
+    workers: WorkersOpt = DEFAULT_MAX_WORKERS,
+    runner: RunnerOpt = "auto",
+    dask_address: DaskAddressOpt = None,
+    api_url: Annotated[
+        str | None,
+        typer.Option("--api-url", help="Prefect server API (default: PREFECT_API_URL or the Prefect profile)."),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Runs executing at once (nightly and backfill).")] = 1,
+    register_only: Annotated[
+        bool, typer.Option("--register-only", help="Register the deployments and exit (their runs wait for a serve).")
+    ] = False,
+    flow_ref: Annotated[
+        str, typer.Option("--flow", help="The flow to schedule, as module:attribute.")
+    ] = "xxgk.flows.pipeline:extract_flow",
+) -> None:
+    """Register the nightly run and the backfill with a Prefect server, then serve their runs (blocks).
+
+    The nightly deployment runs the pipeline on the cron schedule over the selected sources and years; the backfill deployment has no schedule and is started from the Prefect UI with its years and sources. The selection, the schedule and the runner are checked before the Prefect server is.
+    """
+    from xxgk.flows.prefect_api import ServerUnavailable, check_api, configure_for_server, keep_prefect_home
+
+    err = Console(stderr=True)
+    configure_for_server(api_url)
+    try:
+        ids, year_list = parse_ids(sources_only), parse_years(years)
+        if sources is not None:
+            check_sources_file(sources)
+        from xxgk.flows.sources import check_selection
+
+        check_selection(sources, ids=ids, years=year_list)
+        _check_runner(runner, dask_address)
+    except InputError as exc:
+        raise fail(err, str(exc), EXIT_BAD_INPUT) from None
+    values = {
+        "data_dir": data_dir or default_data_dir(),
+        "sources": sources,
+        "sources_only": ids,
+        "years": year_list,
+        "batch_size": batch_size,
+        "workers": workers,
+        "runner": runner,
+        "dask_address": dask_address,
+        "archive_dir": archive_dir,
+    }
+    # the backfill replays by default what the nightly harvests (every archived source without a selection)
+    replayed = ",".join(ids) if ids else (str(sources) if sources is not None else None)
+    try:
+        keep_prefect_home()
+        from xxgk.flows.deploy import plan_deployments, register_plans, serve_deployments
+
+        plans = plan_deployments(
+            values,
+            backfill={"sources": replayed, "years": year_list},
+            name=name,
+            cron=cron,
+            timezone=timezone,
+            flow_ref=flow_ref,
+        )
+        url = check_api(api_url)
+    except (ServerUnavailable, ValueError) as exc:
+        raise fail(err, str(exc), EXIT_BAD_INPUT) from None
+    _show_plans(err, plans, url, workers)
+    if register_only:
+        register_plans(plans, url)
+        err.print("registered; their runs execute while `xxgk serve` (without --register-only) is running.")
+        return
+    serve_deployments(plans, limit=limit, api_url=url)
+
+
+def _show_plans(err: Console, plans: list[Any], url: str, workers: int) -> None:
+    """One paragraph per deployment: name, schedule, runner, parameters; and what the flows ignore."""
+    from xxgk.flows.runners import describe_runner
+
+    for plan in plans:
+        for key, value in plan.ignored.items():
+            err.print(f"[yellow]warning:[/] the flow {plan.flow.name!r} has no parameter for {key}={value!r}; ignored")
+        when = (
+            f"cron {plan.cron!r} ({plan.timezone})"
+            if plan.cron
+            else f"started by hand (Prefect UI, or `prefect deployment run {plan.full_name}`)"
+        )
+        err.print(
+            f"deployment [bold]{plan.full_name}[/]: {when} on {url}; tasks on {describe_runner(*plan.runner[:1], workers, plan.runner[1])}\n"
+            f"parameters: {json.dumps(plan.parameters, ensure_ascii=False)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+@app.command(cls=Command)
 def bench(
     out: Annotated[Path, typer.Option("--out", help="Directory (or .json file) for bench.json and bench.md.")] = Path(
         "data/bench"
     ),
     docs: Annotated[int, typer.Option("--docs", help="Generated reports (each rendered in every format).")] = 40,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the generated reports.")] = 0,
     workers: Annotated[int, typer.Option("--workers", "-w", help="Processes for the parallel pass.")] = 2,
     formats: Annotated[str, typer.Option("--formats", help="Comma list of pdf,html,text (default: all).")] = "",
-    warmup: Annotated[int, typer.Option("--warmup")] = 2,
+    warmup: Annotated[int, typer.Option("--warmup", help="Documents extracted before timing starts.")] = 2,
 ) -> None:
-    """Benchmark extraction (time per document, throughput, memory): runs ``bench.run.main``."""
+    """Benchmark extraction: time per document, throughput and memory, written to OUT as JSON and Markdown."""
     err = Console(stderr=True)
     try:
         from xxgk.bench import run as bench_run
     except ImportError as exc:
-        raise _fail(err, f"the benchmark is not available here ({exc})", EXIT_RUN_FAILED) from None
+        raise fail(err, f"the benchmark is not available here ({exc})", EXIT_RUN_FAILED) from None
     chosen = [f.strip() for f in formats.split(",") if f.strip()] or None
     result: dict[str, Any] = bench_run.main(
         out, docs, seed=seed, workers=workers, formats=chosen, warmup=warmup, log=lambda msg: err.print(msg)
@@ -732,11 +471,8 @@ def bench(
         err.print("written: " + ", ".join(str(f) for f in result["files"]))
 
 
-app.command("serve")(serve_command)
-
-
 def entry() -> None:
-    """``python -m flows.cli``: the same as the ``xxgk`` console script."""
+    """``python -m xxgk.flows.cli``: the same as the ``xxgk`` console script."""
     app(prog_name="xxgk")
 
 

@@ -13,11 +13,13 @@ at the top level or under ``documents:``; CSV has one entry per line with a head
 from __future__ import annotations
 
 import csv
+import difflib
 import hashlib
 import io
 import json
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -112,7 +114,9 @@ def parse_years(text: str | None) -> list[int] | None:
         if m is None:
             raise InputError(f"--years: {part.strip()!r} is not a year or a range like 2019-2024")
         first, last = int(m.group(1)), int(m.group(2) or m.group(1))
-        if first > last or not 1990 <= first <= 2100 or not 1990 <= last <= 2100:
+        if first > last:
+            raise InputError(f"--years: reversed range {first}-{last}: write {last}-{first}")
+        if not 1990 <= first <= 2100 or not 1990 <= last <= 2100:
             raise InputError(f"--years: {part.strip()!r} is not a range of years between 1990 and 2100")
         years.update(range(first, last + 1))
     if not years:
@@ -127,10 +131,10 @@ def select_documents(items: list[Any], ids: list[str] | None = None, years: list
     is a years filter that leaves nothing; documents without a known year are left out by it.
     """
     if ids:
-        present = {item.source_id for item in items}
+        present = list(dict.fromkeys(item.source_id for item in items))
         missing = [i for i in ids if i not in present]
         if missing:
-            raise InputError(f"no documents of source ids: {', '.join(missing)}")
+            raise unknown_ids(missing, present, "the documents given")
         items = [item for item in items if item.source_id in ids]
     if years:
         items = [item for item in items if item.year in years]
@@ -138,6 +142,36 @@ def select_documents(items: list[Any], ids: list[str] | None = None, years: list
             span = f"{years[0]}-{years[-1]}" if len(years) > 1 else str(years[0])
             raise InputError(f"no document of the years {span} (documents without a known year are left out)")
     return items
+
+
+def unknown_ids(missing: list[str], known: Iterable[str], where: str) -> InputError:
+    """The error for source ids that ``where`` does not have, each with the close ids it does have.
+
+    ``unknown source id fj-pingtn in the sources registry data/sources.yaml (did you mean
+    fj-pingtan?)``; without any close id, the first known ids are listed instead.
+    """
+    known = list(dict.fromkeys(known))
+    parts: list[str] = []
+    suggested = False
+    for source_id in missing:
+        close = difflib.get_close_matches(source_id, known, n=3, cutoff=0.8)
+        suggested = suggested or bool(close)
+        parts.append(f"{source_id} (did you mean {' or '.join(close)}?)" if close else source_id)
+    noun = "id" if len(missing) == 1 else "ids"
+    message = f"unknown source {noun} {', '.join(parts)} in {where}"
+    if not suggested:
+        shown = ", ".join(known[:8]) + ("…" if len(known) > 8 else "")
+        message += f" (it has: {shown})" if known else " (it has no sources)"
+    return InputError(message)
+
+
+def check_sources_file(path: str | Path) -> None:
+    """``--sources`` must name an existing file: a missing one is said to be missing, nothing else."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"--sources: no such file: {p} (expected a sources registry or a documents file)")
+    if p.is_dir():
+        raise InputError(f"--sources: {p} is a directory (expected a sources registry or a documents file)")
 
 
 def parse_ids(text: str | None) -> list[str] | None:
@@ -232,6 +266,7 @@ def specs_from_file(sources: str | Path) -> list[DocumentSpec]:
     ``path``, a bad year, or listed files that do not exist.
     """
     path = Path(sources)
+    check_sources_file(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:

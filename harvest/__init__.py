@@ -7,8 +7,7 @@ Public API (what a flow task calls; all plain functions, safe to run sources in 
         RawArchive,                                     # data/archive: raw/, fetch_log/, state/
         Fetcher, FetchConfig,                           # one Fetcher per run, shared by all threads
         harvest_source, harvest_sources, SourceHarvest, # discover + fetch + archive one/many sources
-        document_infos, extract_report,                 # hand-off to extraction
-        serve_portal, demo_spec,                        # the local fake portal (tests, demo)
+        chosen_documents, extract_report,               # hand-off to extraction
     )
 
     sources = select_sources(load_sources(portal_url=base_url))     # enabled (+ resolved demo) sources
@@ -18,14 +17,17 @@ Public API (what a flow task calls; all plain functions, safe to run sources in 
     for h, src in zip(harvests, sources):
         h.status        # ok | partial | empty | layout_changed | failed  (never a silent empty success)
         h.reason, h.problems, h.recovered    # what failed / what retries got past, per URL
-        infos = document_infos(h, src, archive)   # warehouse.DocumentInfo per fetched report: the page,
-                                                  # or its PDF attachment when the page has no tables;
-                                                  # path points into the raw archive
+        chosen = chosen_documents(h)              # per fetched report, the document that is the report:
+                                                  # the page, or its PDF attachment when the page has no
+                                                  # tables (bytes in the raw archive by sha256)
         h.changed_reports                         # reports whose bytes changed since the last run
 
 ``extract_report(report, archive)`` extracts one ``HarvestedReport`` with full fallback (page, then
 attachments, until one is a report). A second run sends conditional requests (ETag /
 Last-Modified from ``archive/state/<source_id>.json``); 304 answers are read back from the archive.
+The provenance records the warehouse files documents under are built by the flows
+(``flows.harvesting``): harvesting knows nothing of the warehouse. The local fake portal of the
+tests and the demo is ``xxgk.demo``.
 """
 
 from __future__ import annotations
@@ -40,37 +42,18 @@ from xxgk.harvest.harvester import (
     HARVEST_PARTIAL,
     HARVEST_STATUSES,
     ArchivedDoc,
+    ChosenDocument,
     ExtractedReport,
     HarvestedReport,
     HarvestProblem,
     SourceHarvest,
     chosen_documents,
-    document_infos,
     extract_report,
     harvest_source,
     harvest_sources,
     reports_to_extract,
 )
 from xxgk.harvest.registry import DEFAULT_REGISTRY, RegistryError, Source, load_sources, select_sources
-
-
-def __getattr__(name: str) -> object:
-    """The portal is imported on first use only (it pulls in the synthetic report generator)."""
-    if name in (
-        "serve_portal",
-        "demo_spec",
-        "demo_run_spec",
-        "portal_sources",
-        "sample_sources",
-        "add_sample_set",
-        "Portal",
-        "PortalSpec",
-    ):
-        from xxgk.harvest import portal
-
-        return getattr(portal, name)
-    raise AttributeError(name)
-
 
 __all__ = [
     "DEFAULT_REGISTRY",
@@ -81,6 +64,7 @@ __all__ = [
     "HARVEST_PARTIAL",
     "HARVEST_STATUSES",
     "ArchivedDoc",
+    "ChosenDocument",
     "ExtractedReport",
     "FetchConfig",
     "FetchError",
@@ -96,7 +80,6 @@ __all__ = [
     "SourceState",
     "UrlState",
     "chosen_documents",
-    "document_infos",
     "extract_report",
     "harvest_source",
     "harvest_sources",

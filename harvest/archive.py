@@ -6,7 +6,7 @@ Layout under ``root`` (default ``data/archive``)::
     fetch_log/<source_id>.jsonl    append-only, one JSON object per HTTP request
     state/<source_id>.json         last ETag / Last-Modified / sha256 per URL, for conditional GET
 
-(``<source_id>`` spelled by ``warehouse.files.safe_name``: registry ids as they are, any other id
+(``<source_id>`` spelled by ``storage.files.safe_name``: registry ids as they are, any other id
 quoted and bounded, so it can never leave its directory.)
 
 One log file per source keeps parallel sources from interleaving; appends additionally take an
@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from xxgk.warehouse.files import atomic_write_bytes, safe_name
+from xxgk.storage.files import atomic_write_bytes, safe_name
 
 KIND_LISTING = "listing"
 KIND_REPORT = "report"

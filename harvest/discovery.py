@@ -1,8 +1,8 @@
 """Generic discovery: find annual-report links on listing pages, pagination, and attachments.
 
 Works on any site whose listing is ordinary HTML: a link is a report when its title (anchor text
-or ``title`` attribute, whichever is longer, as listings truncate titles) says 政府信息公开 …
-年度报告/年报 with a year, and does not look like a companion item (解读, 图解, 通知 …).
+or ``title`` attribute, whichever is longer, as listings truncate titles) names a report
+(``lexicon.REPORT_LINK_TITLE``) with a year and is not a companion item (``REPORT_LINK_EXCLUDED``).
 CMS families with their own pagination or attachment conventions subclass ``GenericAdapter``
 in ``harvest.adapters``; everything here is a plain function of (html text, page URL, source).
 """
@@ -15,35 +15,19 @@ from typing import TYPE_CHECKING
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Tag
-from charset_normalizer import from_bytes
+
+from xxgk.extractors.decoding import Decoded, decode_bytes
+from xxgk.schemas import lexicon as lx
 
 if TYPE_CHECKING:
     from xxgk.harvest.registry import Source
 
-REPORT_TITLE = re.compile(
-    r"(政府|政务)?信息公开.{0,16}(年度报告|年报|年度工作报告|工作报告)|政务公开.{0,10}年度报告|信息公开年报"
-)
-EXCLUDE_TITLE = re.compile(r"解读|图解|一图|图说|读懂|视频|问答|通知|指南|目录|意见|方案|统计表$")
-_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)\s*(年|年度)?")
-_CN_DIGITS = {"〇": "0", "零": "0", "○": "0", "Ｏ": "0", "O": "0", "一": "1", "二": "2", "三": "3", "四": "4",
-              "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"}  # fmt: skip
-_CN_YEAR = re.compile(r"([二一][〇零○Ｏ O一二三四五六七八九]{3})\s*年")
+REPORT_TITLE = lx.REPORT_LINK_TITLE
+EXCLUDE_TITLE = lx.REPORT_LINK_EXCLUDED
 DOC_EXTENSIONS = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et", ".ofd", ".txt", ".md", ".rtf")
-NEXT_TEXTS = ("下一页", "下页", "下一頁", "next", "›", "»", ">", ">>")
+NEXT_TEXTS = lx.NEXT_PAGE_TEXTS
 _PAGER_HINT = re.compile(r"pag|fenye|fy|pager|turn", re.I)
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.I)
-REPORT_TABLE_WORDS = (
-    "主动公开",
-    "依申请",
-    "申请人",
-    "行政复议",
-    "行政诉讼",
-    "信息公开",
-    "第二十条",
-    "规章",
-    "行政许可",
-    "行政处罚",
-)
+REPORT_TABLE_WORDS = lx.REPORT_PAGE_WORDS
 
 
 @dataclass(slots=True)
@@ -81,54 +65,22 @@ class ReportPageParse:
     table_count: int = 0
 
 
-def normalise_encoding(name: str | None) -> str | None:
-    """Map GB2312/GBK labels to GB18030 (their superset, as browsers do); lower-case the rest."""
-    if not name:
-        return None
-    n = name.strip().lower().replace("_", "-")
-    if n in ("gb2312", "gbk", "x-gbk", "gb-2312", "cp936", "ms936", "euc-cn", "gb18030"):
-        return "gb18030"
-    if n in ("utf8", "utf-8"):
-        return "utf-8"
-    return n
+def decode_page(data: bytes, http_charset: str | None = None, override: str | None = None) -> Decoded:
+    """A fetched page as text for link discovery, by the extractors' one charset policy.
 
-
-def decode_html(data: bytes, header_charset: str | None = None, override: str | None = None) -> tuple[str, str]:
-    """Decode a page for link discovery: registry override, then HTTP charset, then <meta>, then detection.
-
-    A declared charset that does not decode cleanly (servers often announce UTF-8 for GBK pages)
-    is skipped for the next candidate; the last resort decodes with replacement characters and
-    says so in the returned encoding name (``"<enc>+replace"``).
+    ``override`` is the registry's ``encoding`` (a site known to mislabel its pages),
+    ``http_charset`` the Content-Type's charset. Lenient: a page with many undecodable bytes is
+    still searched for links (they are ASCII), with the losses in ``Decoded.notes``; the raw
+    archive keeps the bytes unedited either way.
     """
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
-    candidates: list[str] = []
-    for name in (override, header_charset):
-        n = normalise_encoding(name)
-        if n and n not in candidates:
-            candidates.append(n)
-    m = _META_CHARSET.search(data[:4096])
-    meta = normalise_encoding(m.group(1).decode("ascii", errors="ignore")) if m else None
-    if meta and meta not in candidates:
-        candidates.append(meta)
-    if override:
-        candidates = candidates[:1]
-    for enc in [*candidates, "utf-8"]:
-        try:
-            return data.decode(enc), enc
-        except (UnicodeDecodeError, LookupError):
-            continue
-    best = from_bytes(data).best()
-    enc = normalise_encoding(best.encoding) if best is not None else "gb18030"
-    enc = enc or "gb18030"
-    return data.decode(enc, errors="replace"), f"{enc}+replace"
+    return decode_bytes(data, declared=http_charset, override=override, what="page", lenient=True)
 
 
 def find_year(text: str) -> int | None:
     """The report year in a title: the first 19xx/20xx followed by 年/年度, else the first 19xx/20xx."""
     text = text or ""
     first: int | None = None
-    for m in _YEAR.finditer(text):
+    for m in lx.LINK_YEAR.finditer(text):
         y = int(m.group(1))
         if not 1990 <= y <= 2100:
             continue
@@ -137,9 +89,9 @@ def find_year(text: str) -> int | None:
         first = first if first is not None else y
     if first is not None:
         return first
-    m2 = _CN_YEAR.search(text)
+    m2 = lx.CN_YEAR.search(text)
     if m2:
-        digits = "".join(_CN_DIGITS.get(ch, "") for ch in m2.group(1))
+        digits = "".join(lx.CN_YEAR_DIGITS.get(ch, "") for ch in m2.group(1))
         if len(digits) == 4:
             return int(digits)
     return None
@@ -231,7 +183,7 @@ class GenericAdapter:
             target = absolute(url, a.get("href"))
             if not target or target == url:
                 continue
-            is_next = text in NEXT_TEXTS or title in ("下一页", "next")
+            is_next = text in NEXT_TEXTS or title in (*lx.NEXT_PAGE_TEXTS[:1], "next")
             if is_next or (text.isdigit() and self._in_pager(a)):
                 out.append(target)
         return list(dict.fromkeys(out))

@@ -31,9 +31,10 @@ from xxgk.harvest.archive import (
     UrlState,
     utc_now,
 )
-from xxgk.harvest.discovery import DOC_EXTENSIONS, Link, ListingParse, ReportPageParse, decode_html
+from xxgk.harvest.discovery import DOC_EXTENSIONS, Link, ListingParse, ReportPageParse, decode_page
 from xxgk.harvest.fetch import Attempt, Fetcher, FetchError, FetchResult, charset_of, host_allowed
 from xxgk.harvest.registry import Source
+from xxgk.schemas import lexicon as lx
 
 # SourceHarvest.status values.
 HARVEST_OK = "ok"
@@ -453,7 +454,7 @@ class _Run:
 
 
 def _decode(doc: ArchivedDoc, data: bytes, source: Source) -> str:
-    return decode_html(data, doc.charset, source.encoding)[0]
+    return decode_page(data, doc.charset, source.encoding).text
 
 
 _fingerprints: dict[type, str] = {}
@@ -471,7 +472,7 @@ def adapter_fingerprint(adapter: Any) -> str:
         known = _fingerprints.get(cls)
     if known is not None:
         return known
-    files = {Path(__file__).with_name("discovery.py")}
+    files = {Path(__file__).with_name("discovery.py"), Path(lx.__file__)}
     for klass in cls.__mro__:
         if klass is object:
             continue
@@ -720,52 +721,29 @@ def reports_to_extract(harvest: SourceHarvest, *, only_changed: bool = True) -> 
     return [r for r in harvest.reports if r.fetched and (r.changed or not only_changed)]
 
 
-def chosen_documents(
-    harvest: SourceHarvest, source: Source, archive: RawArchive, *, only_changed: bool = False
-) -> list[tuple[ArchivedDoc, Any]]:
-    """(archived document, ``warehouse.DocumentInfo``) of each fetched report's best document.
+@dataclass(slots=True, frozen=True)
+class ChosenDocument:
+    """A fetched report and the one of its documents that is the report (its first candidate)."""
+
+    report: HarvestedReport
+    document: ArchivedDoc
+
+
+def chosen_documents(harvest: SourceHarvest, *, only_changed: bool = False) -> list[ChosenDocument]:
+    """Each fetched report's best document: what extraction reads for it.
 
     The first candidate (``HarvestedReport.candidates``): the page when it holds report tables,
     else its PDF/DOC attachment. The ``ArchivedDoc`` carries what extraction needs beyond the
-    provenance: the file name (format hints) and the HTTP charset.
+    report's year: sha256 (the bytes in the raw archive), file name (format hints), HTTP charset
+    and the fetch's provenance. By default unchanged reports are included too (staging reuses
+    their results by sha256, so nothing is parsed again, and the published tables stay complete).
     """
-    from xxgk.warehouse.documents import DocumentInfo
-
-    out: list[tuple[ArchivedDoc, DocumentInfo]] = []
+    out: list[ChosenDocument] = []
     for rep in reports_to_extract(harvest, only_changed=only_changed):
         cands = rep.candidates()
-        if not cands:
-            continue
-        doc = cands[0]
-        info = DocumentInfo(
-            document_sha256=doc.sha256,
-            source_id=source.source_id,
-            publisher=source.publisher,
-            year=rep.year,
-            format=doc.format,
-            source_url=doc.final_url,
-            fetched_at=doc.fetched_at,
-            path=str(archive.path_of(doc.sha256)),
-            region_code=source.region_code,
-            level=source.level,
-            http_status=doc.status,
-            etag=doc.etag,
-            last_modified=doc.last_modified,
-        )
-        out.append((doc, info))
+        if cands:
+            out.append(ChosenDocument(rep, cands[0]))
     return out
-
-
-def document_infos(
-    harvest: SourceHarvest, source: Source, archive: RawArchive, *, only_changed: bool = False
-) -> list[Any]:
-    """The ``warehouse.DocumentInfo`` of each fetched report's best document (first candidate).
-
-    The page when it holds report tables, else its PDF/DOC attachment. ``path`` points into the
-    raw archive. By default unchanged reports are included too (staging reuses their results by
-    sha256, so nothing is parsed again, and the published tables stay complete).
-    """
-    return [info for _doc, info in chosen_documents(harvest, source, archive, only_changed=only_changed)]
 
 
 def harvest_sources(

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from xxgk.schemas.model import APPLICANT_COLUMNS, LEGAL_COLUMNS, REQUESTS, REQUESTS_SPEC, REVIEW_LITIGATION, REVIEW_SPEC
+from xxgk.schemas.model import (
+    APPLICANT_COLUMNS,
+    LEGAL_COLUMNS,
+    REQUESTS,
+    REQUESTS_SPEC,
+    REVIEW_LITIGATION,
+    REVIEW_SPEC,
+    SPECS,
+)
 from xxgk.schemas.records import FAIL, NOT_ASSESSABLE, PASS, CheckResult, Fact
 from xxgk.schemas.values import BLANK, DASH, DERIVED, OK, SLASH
 
@@ -224,6 +232,12 @@ def _non_negative(facts: list[Fact]) -> list[CheckResult]:
     return out
 
 
+def _unit_of(table: str, column: str) -> str:
+    """The unit of a derived cell: its column's (the derived legal_subtotal counts as 件 like its parts)."""
+    spec = SPECS[table]
+    return spec.column(column).unit if column in spec.column_keys else spec.columns[0].unit
+
+
 def derive_subtotals(facts: list[Fact], requests_layout: str | None) -> list[Fact]:
     """Derived cells (never printed): table 三 group subtotals and legal_subtotal, table 四 litigation_total.
 
@@ -245,7 +259,7 @@ def derive_subtotals(facts: list[Fact], requests_layout: str | None) -> list[Fac
                 row_key=row,
                 column_key=col,
                 value=total,
-                unit="件",
+                unit=_unit_of(table, col),
                 raw_text="",
                 value_status=DERIVED,
                 template_version=version.get(table, ""),

@@ -7,20 +7,17 @@ to look, with the sentence or the neighbouring year that disagrees.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from xxgk.schemas import lexicon as lx
 from xxgk.schemas.checks import index_facts
 from xxgk.schemas.model import PROACTIVE, REQUESTS, REQUESTS_SPEC
 from xxgk.schemas.records import FAIL, NOT_ASSESSABLE, PASS, CheckResult, Fact
 from xxgk.schemas.values import OK
 
 WARNING = "warning"
-
-_NUM = r"(\d[\d,]*)"
-_SENTENCE_END = re.compile(r"[。；;！!\n]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,25 +29,9 @@ class NarrativeClaim:
     sentence: str
 
 
-_CLAIMS = (
-    (
-        "requests",
-        re.compile(
-            rf"(?:收到|受理|新收|办理|接收|共收到|共受理)[^。；;，,]{{0,24}}?(?:政府信息公开|依申请公开)[^。；;，,]{{0,12}}?(?:申请|事项|件)[^。；;，,\d]{{0,6}}?{_NUM}\s*(?:件|项|份|个)"
-        ),
-    ),
-    (
-        "review_and_litigation",
-        re.compile(rf"行政复议(?:和|及|与|、)(?:行政)?诉讼(?:案件)?[^。；;，,\d]{{0,8}}?{_NUM}\s*(?:件|起)"),
-    ),
-    ("admin_review", re.compile(rf"行政复议(?!和|及|与|、)(?:案件|申请)?[^。；;，,\d]{{0,8}}?{_NUM}\s*(?:件|起)")),
-    ("litigation", re.compile(rf"行政诉讼(?:案件)?[^。；;，,\d]{{0,8}}?{_NUM}\s*(?:件|起)")),
-)
-
-
 def _sentence_around(text: str, start: int, end: int) -> str:
-    left = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
-    right_match = _SENTENCE_END.search(text, end)
+    left = max((m.end() for m in lx.SENTENCE_END.finditer(text, 0, start)), default=0)
+    right_match = lx.SENTENCE_END.search(text, end)
     right = right_match.start() + 1 if right_match else len(text)
     return text[left:right].strip()[:200]
 
@@ -60,7 +41,7 @@ def find_narrative_claims(text: str) -> list[NarrativeClaim]:
     norm = unicodedata.normalize("NFKC", text)
     claims: list[NarrativeClaim] = []
     seen: set[tuple[str, int]] = set()
-    for topic, pattern in _CLAIMS:
+    for topic, pattern in lx.NARRATIVE_CLAIMS.items():
         for m in pattern.finditer(norm):
             value = int(m.group(1).replace(",", ""))
             if (topic, value) in seen:

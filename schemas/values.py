@@ -9,6 +9,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
+
+from xxgk.schemas import lexicon as lx
 
 OK = "ok"
 BLANK = "blank"
@@ -18,35 +21,46 @@ NONE_TEXT = "none_text"
 UNPARSEABLE = "unparseable"
 AMBIGUOUS = "ambiguous"
 DERIVED = "derived"
+#: A digit run the table alone could split several ways, split the one way the report's own
+#: narrative (主动公开规章22件) allows: the value is as printed, the split is the narrative's.
+SPLIT_BY_NARRATIVE = "split_by_narrative"
+#: The same, settled by another copy of the same report (the page beside its text export).
+SPLIT_BY_OTHER_COPY = "split_by_other_copy"
 
-VALUE_STATUSES = (OK, BLANK, DASH, SLASH, NONE_TEXT, UNPARSEABLE, AMBIGUOUS)
+VALUE_STATUSES = (OK, BLANK, DASH, SLASH, NONE_TEXT, UNPARSEABLE, AMBIGUOUS, SPLIT_BY_NARRATIVE, SPLIT_BY_OTHER_COPY)
 
 _WS = re.compile(r"[\s\u00a0\u3000\u200b\ufeff]+")
-_DASHES = {"-", "－", "—", "–", "──", "——", "―", "--", "N/A", "n/a", "NA"}
-_SLASHES = {"/", "／", "\\", "＼"}
-_NONE_WORDS = {"无", "空"}
-_UNCHANGED_WORDS = {"持平", "无变化", "不变"}
-_MONEY_FACTORS = {"元": 0.0001, "万元": 1.0, "亿元": 10000.0}
-_NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
-_SIGNED = re.compile(rf"^(增加|增|新增|减少|减|\+|-|−|－)?({_NUMBER})(项|个|件)?$")
-_MONEY = re.compile(rf"^({_NUMBER})(亿元|万元|元)?$")
-_COUNT = re.compile(rf"^({_NUMBER})(件|项|个|条)?$")
-_CN_DIGITS = {
-    "〇": 0,
-    "零": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
-_CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
-_CN_NUMERAL = re.compile(r"^[〇零一二两三四五六七八九十百千万]+$")
+_DASHES = frozenset(lx.DASH_TOKENS)
+_SLASHES = frozenset(lx.SLASH_TOKENS)
+_NONE_WORDS = frozenset(lx.NONE_WORDS)
+_UNCHANGED_WORDS = frozenset(lx.UNCHANGED_WORDS)
+_MONEY_FACTORS = lx.MONEY_UNITS
+
+
+def _alternatives(words: tuple[str, ...] | list[str]) -> str:
+    """A regex alternation of printed words, longest first (人次 before 次)."""
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+# The value-token grammar: what one printed value may look like. Every reader that has to tell a
+# value from a label, or split a run of values, builds on these pieces.
+NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+MEASURE = _alternatives(lx.COUNT_MEASURE_WORDS)
+MONEY_UNIT = _alternatives(list(lx.MONEY_UNITS))
+SIGN_PLUS = _alternatives(lx.SIGN_PLUS_WORDS)
+SIGN_MINUS = _alternatives(lx.SIGN_MINUS_WORDS)
+NULL_TOKEN = r"[-−–—―─/\\－／＼]{1,2}"
+_SIGNED = re.compile(rf"^({SIGN_PLUS}|{SIGN_MINUS})?({NUMBER})(?:{MEASURE})?$")
+_MONEY = re.compile(rf"^({NUMBER})({MONEY_UNIT})?$")
+_COUNT = re.compile(rf"^({NUMBER})(?:{MEASURE})?$")
+_MINUS = frozenset(lx.SIGN_MINUS_WORDS)
+#: One printed value of any kind, as a token inside a line (layout text, converted tables).
+VALUE_TOKEN = re.compile(
+    rf"(?:{SIGN_PLUS}|{SIGN_MINUS})?\d[\d,]*(?:\.\d+)?(?:{MONEY_UNIT}|{MEASURE})?|{NULL_TOKEN}|{_alternatives(lx.NONE_WORDS)}"
+)
+_CN_DIGITS = lx.CN_DIGITS
+_CN_UNITS = lx.CN_MULTIPLIERS
+_CN_NUMERAL = re.compile(f"^[{''.join(lx.CN_DIGITS)}{''.join(lx.CN_MULTIPLIERS)}]+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +93,7 @@ def parse_chinese_numeral(text: str) -> int | None:
     for ch in text:
         if ch in _CN_DIGITS:
             digit = _CN_DIGITS[ch]
-        elif ch == "万":
+        elif _CN_UNITS[ch] == 10000:
             section = (section + (digit or 0)) * 10000
             total += section
             section, digit = 0, None
@@ -118,7 +132,7 @@ def parse_cell_value(
         if m:
             amount, printed_unit = _to_number(m.group(1)), m.group(2)
             if printed_unit:
-                return ParsedValue(amount * _MONEY_FACTORS[printed_unit], "万元", OK, text)
+                return ParsedValue(amount * _MONEY_FACTORS[printed_unit], lx.WAN_YUAN, OK, text)
             if unit_printed_in_header:
                 return ParsedValue(amount, unit, OK, text)
             return ParsedValue(amount, None, OK, text, note="unit_unknown")
@@ -129,7 +143,7 @@ def parse_cell_value(
             return ParsedValue(0.0, unit, OK, text)
         m = _SIGNED.match(text)
         if m:
-            sign = -1.0 if m.group(1) in {"减", "减少", "-", "−", "－"} else 1.0
+            sign = -1.0 if m.group(1) in _MINUS else 1.0
             number = _to_number(m.group(2))
             if number != int(number):
                 return ParsedValue(None, unit, UNPARSEABLE, text, note="count is not an integer")
@@ -160,3 +174,57 @@ def looks_like_value(text: str | None) -> bool:
     if re.fullmatch(r"[-－—–―─]+", t):
         return True
     return bool(_SIGNED.match(t) or _MONEY.match(t) or _COUNT.match(t))
+
+
+# --- runs of values printed without separators (text exports: 规范性文件7777166) -------------
+
+#: A number inside a run: no leading zero (a lone 0 is fine), so a run splits a finite number of ways.
+RUN_NUMBER = r"(?:0|[1-9]\d{0,9}|[1-9]\d{0,2}(?:,\d{3})+)"
+#: One cell of a run, per kind of column: ``count``, ``signed`` (本年增/减) or ``money``.
+RUN_TOKENS: dict[str, re.Pattern[str]] = {
+    "count": re.compile(rf"{RUN_NUMBER}(?:{MEASURE})?|{NULL_TOKEN}"),
+    "signed": re.compile(rf"(?:{SIGN_PLUS}|{SIGN_MINUS})?{RUN_NUMBER}(?:{MEASURE})?|{NULL_TOKEN}"),
+    "money": re.compile(rf"(?:0|[1-9]\d*|[1-9]\d{{0,2}}(?:,\d{{3}})+)(?:\.\d+)?(?:{MONEY_UNIT})?|{NULL_TOKEN}"),
+}
+#: The longest cell of each kind a run is split into.
+RUN_TOKEN_MAX = {"count": 14, "signed": 16, "money": 30}
+MEASURE_WORDS = lx.COUNT_MEASURE_WORDS
+
+
+@lru_cache(maxsize=65536)
+def token_value(token: str, kind: str = "count") -> float | None:
+    """The number one printed token stands for (None for a dash, slash or anything unreadable).
+
+    The same reading as ``parse_cell_value`` (it is what runs of cells are checked with), cached
+    because a run is split many ways.
+    """
+    parsed = parse_cell_value(token, unit="", signed=kind == "signed", money=kind == "money")
+    return parsed.value if parsed.status == OK else None
+
+
+def is_value_token(text: str) -> bool:
+    """True when ``text`` (NFKC, stripped) is exactly one printed value token."""
+    return bool(VALUE_TOKEN.fullmatch(unicodedata.normalize("NFKC", text).strip()))
+
+
+def prints_only_values(text: str | None) -> bool:
+    """True when a cell reads as a value or as several values (``3笔 125000元``), not as a label."""
+    return looks_like_value(text) or bool(value_tokens(text))
+
+
+def value_tokens(text: str | None) -> list[str]:
+    """The value tokens one cell prints, when it prints only values (``3笔 125000元`` → two).
+
+    Empty when any part of the cell is not a value token: a label is never read as values.
+    """
+    t = unicodedata.normalize("NFKC", text or "").strip()
+    if not t:
+        return []
+    tokens: list[str] = []
+    pos = 0
+    for m in VALUE_TOKEN.finditer(t):
+        if t[pos : m.start()].strip():
+            return []
+        tokens.append(m.group())
+        pos = m.end()
+    return tokens if not t[pos:].strip() else []

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from xxgk.schemas import lexicon as lx
 from xxgk.schemas.model import (
     APPLICANT_COLUMNS,
     PROACTIVE,
@@ -50,6 +52,11 @@ LABEL_DEFECTS = (
     "label_typos",  # 其他法律行政止公开, 三类内容事务信息, 只计这一情况
     "glosses",  # 本年增/减(指2020年增加或减少的事项数…), 现行有效件数（历史累计）
     "heading_variants",  # 四、因政府信息公开工作被申请行政复议、提起行政诉讼情况 ...
+    "traditional_forms",  # labels set in an old font or mirrored: 結轉下年度, 維持, 處理決定數量
+    "ocr_confusions",  # 己/已, 末/未, l./1. as OCR and old typesetting print them
+    "enumerator_variants",  # (1)属于国家秘密, 1、, no enumerator, 一、 for （一）
+    "label_particles",  # 属于国家秘密的, 保护第三方合法权益之
+    "header_variants",  # 本年公开数量 for 本年新公开数量, 本年增/减量
 )
 #: Value defects: change the printed text of cells (the expected facts follow the text).
 VALUE_DEFECTS = (
@@ -63,6 +70,8 @@ VALUE_DEFECTS = (
     "dashes",  # - / — / － for zeros in table 二
     "slashes",  # / for zeros in table 二 (规章 of bodies that make none)
     "wrong_total",  # a printed total that does not add up: the check fails, the value is kept
+    "measure_words",  # counts printed with a measure word: 2笔, 3个, 5家, 12次, 7人次
+    "procurement_one_cell",  # （九） count and amount printed in one cell: 3笔 125000元
 )
 #: Rendering artefacts: recorded on the report, produced by the renderers that know them.
 RENDER_DEFECTS = ("stray_header_zero",)  # a 0 where the merged 总计 header continues (yuelu)
@@ -71,9 +80,26 @@ DEFECTS: tuple[str, ...] = LABEL_DEFECTS + VALUE_DEFECTS + RENDER_DEFECTS
 
 #: Defects a run-together export cannot show faithfully (a blank cell or a separator vanishes
 #: into the digit run): corpora meant for that form leave them out.
-RUNS_INCOMPATIBLE = frozenset({"blank_zeros", "blank_total_column", "thousands_sep", "dashes", "slashes"})
+RUNS_INCOMPATIBLE = frozenset(
+    {"blank_zeros", "blank_total_column", "thousands_sep", "dashes", "slashes", "measure_words", "procurement_one_cell"}
+)
 
-_V2019_ONLY_DEFECTS = frozenset({"signed_ascii", "money_yuan", "money_no_unit"})
+_V2019_ONLY_DEFECTS = frozenset({"signed_ascii", "money_yuan", "money_no_unit", "procurement_one_cell"})
+#: Defects added after the first corpora were drawn: random draws leave them out, so the
+#: reports of a seed stay the same; corpora still cover each of them (``corpus_scenarios``).
+_NOT_DRAWN = frozenset(
+    {
+        "traditional_forms",
+        "ocr_confusions",
+        "enumerator_variants",
+        "label_particles",
+        "header_variants",
+        "measure_words",
+        "procurement_one_cell",
+    }
+)
+#: Measure words producers print after counts (one per report, like a real producer).
+MEASURE_WORDS = ("件", "个", "笔", "次", "人次", "家", "项")
 
 SCALES = ("zero", "small", "medium", "large")
 
@@ -279,6 +305,28 @@ _HEADING_VARIANTS = {
 }
 
 
+_HEADER_VARIANTS = {
+    f"{PROACTIVE}.col.new_published": ("本年新公开数量", "本年公开数量"),
+    f"{PROACTIVE}.col.items_change": ("本年增/减", "本年增/减量"),
+}
+_TRADITIONAL = str.maketrans(dict(zip(lx.SIMPLIFIED_FORMS, lx.TRADITIONAL_FORMS, strict=True)))
+
+
+def _renumber(label: str, rng: random.Random) -> str:
+    """Another enumerator for a table-三 row label: 1. → (1) / 1、 / none; （一） → 一、 / (一) / none."""
+    m = re.match(r"^(\d+)\.", label)
+    if m:
+        rest = label[m.end() :]
+        return rng.choice((f"({m.group(1)}){rest}", f"{m.group(1)}、{rest}", f"（{m.group(1)}）{rest}", rest))
+    m = re.match(r"^（([一二三四五六七八九十])）", label)
+    if m:
+        rest = label[m.end() :]
+        if m.group(1) == "七":  # a bare 总计 row label reads as the column header: never printed so
+            return f"({m.group(1)}){rest}"
+        return rng.choice((f"({m.group(1)}){rest}", f"{m.group(1)}.{rest}", rest))
+    return label
+
+
 def _insert(text: str, rng: random.Random, sep: str) -> str:
     """Break ``text`` with ``sep`` somewhere in its body (never inside a leading 1. or （一）)."""
     start = 2
@@ -295,9 +343,7 @@ def _insert(text: str, rng: random.Random, sep: str) -> str:
     return text
 
 
-def _apply_label_defects(
-    labels: dict[str, str], defects: set[str], rng: random.Random, year: int
-) -> dict[str, str]:
+def _apply_label_defects(labels: dict[str, str], defects: set[str], rng: random.Random, year: int) -> dict[str, str]:
     out = dict(labels)
     if "label_typos" in defects:
         for key, (old, new) in _TYPOS.items():
@@ -329,6 +375,30 @@ def _apply_label_defects(
         for key, variants in _HEADING_VARIANTS.items():
             if rng.random() < 0.7:
                 out[key] = rng.choice(variants)
+    if "header_variants" in defects:
+        for key, (old, new) in _HEADER_VARIANTS.items():
+            if key in out and rng.random() < 0.8:
+                out[key] = out[key].replace(old, new)
+    if "enumerator_variants" in defects:
+        for key, text in out.items():
+            if key.startswith(f"{REQUESTS}.row.") and rng.random() < 0.7:
+                out[key] = _renumber(text, rng)
+    if "label_particles" in defects:
+        for key, text in out.items():
+            if key.startswith((f"{REQUESTS}.row.denied.", f"{REQUESTS}.row.unable.")) and rng.random() < 0.6:
+                out[key] = text + rng.choice(("的", "的", "之"))
+    if "ocr_confusions" in defects:
+        for key, text in out.items():
+            if key.startswith("heading."):
+                continue
+            text = text.replace("已", "己").replace("未", "末") if rng.random() < 0.8 else text
+            if re.match(r"^1[.、]", text) and rng.random() < 0.5:
+                text = "l" + text[1:]
+            out[key] = text
+    if "traditional_forms" in defects:
+        for key, text in out.items():
+            if not key.startswith("heading.") and rng.random() < 0.7:
+                out[key] = text.translate(_TRADITIONAL)
     if "label_whitespace" in defects:
         for key, text in out.items():
             if key.startswith("heading.") or len(text) < 4:
@@ -525,10 +595,18 @@ class _Style:
     rng: random.Random
     dash_token: str = "-"
     fullwidth_share: float = 0.0
+    measure_word: str = ""
 
     def count(self, n: int) -> str:
         text = f"{n:,}" if ("thousands_sep" in self.defects and n >= 1000) else str(n)
         return self.widen(text)
+
+    def counted(self, n: int) -> str:
+        """A count as the table prints it, with the producer's measure word on about half the cells."""
+        text = self.count(n)
+        if self.measure_word and self.rng.random() < 0.5:
+            text += self.measure_word
+        return text
 
     def widen(self, text: str) -> str:
         if self.fullwidth_share and self.rng.random() < self.fullwidth_share:
@@ -585,9 +663,7 @@ def _identity(total: float | None, parts: list[float | None]) -> bool | None:
     return total == sum(p for p in parts if p is not None)
 
 
-def evaluate_identities(
-    cells: Mapping[CellKey, str], requests_layout: str
-) -> dict[str, bool | None]:
+def evaluate_identities(cells: Mapping[CellKey, str], requests_layout: str) -> dict[str, bool | None]:
     """Every hard identity on the printed cells: True holds, False fails, None not assessable.
 
     Names are ``<check_id>:<row or column>`` (``requests.balance:total``,
@@ -603,8 +679,11 @@ def evaluate_identities(
         def v(row: str, col: str = col) -> float | None:
             return _num(cells, REQUESTS, row, col)
 
-        new, carried, processed, forward = v("new_requests"), v("carried_over"), v("total_processed"), v(
-            "carried_forward"
+        new, carried, processed, forward = (
+            v("new_requests"),
+            v("carried_over"),
+            v("total_processed"),
+            v("carried_forward"),
         )
         if None in (new, carried, processed, forward):
             result[f"requests.balance:{col}"] = None
@@ -710,9 +789,7 @@ def _narrative(
     else:
         lines.append("无。")
     if reviews or suits:
-        lines.insert(
-            8, f"全年因政府信息公开工作被申请行政复议{reviews}件，被提起行政诉讼{suits}件。"
-        )
+        lines.insert(8, f"全年因政府信息公开工作被申请行政复议{reviews}件，被提起行政诉讼{suits}件。")
     month, day = rng.randint(1, 3), rng.randint(1, 28)
     lines += [publisher, f"{year + 1}年{month}月{day}日"]
     return "\n".join(lines)
@@ -791,7 +868,7 @@ def _stream(seed: int, name: str) -> random.Random:
 
 def _random_defects(rng: random.Random) -> set[str]:
     k = rng.choices((0, 1, 2, 3), weights=(0.3, 0.35, 0.25, 0.1))[0]
-    return set(rng.sample(DEFECTS, k))
+    return set(rng.sample([d for d in DEFECTS if d not in _NOT_DRAWN], k))
 
 
 def generate_report(
@@ -838,7 +915,10 @@ def generate_report(
         defects=wanted,
         rng=prng,
         dash_token=prng.choice(("-", "—", "－", "--")),
-        fullwidth_share=(1.0 if prng.random() < 0.6 else prng.uniform(0.3, 0.9)) if "fullwidth_digits" in wanted else 0.0,
+        fullwidth_share=(1.0 if prng.random() < 0.6 else prng.uniform(0.3, 0.9))
+        if "fullwidth_digits" in wanted
+        else 0.0,
+        measure_word=_stream(seed, "measure").choice(MEASURE_WORDS) if "measure_words" in wanted else "",
     )
     vrng = _stream(seed, "values")
     req_values = _requests_values(vrng, scale, layout)
@@ -860,11 +940,18 @@ def generate_report(
             cells[(PROACTIVE, row, col)] = _format_signed(style, value)
         else:
             assert isinstance(value, int)
-            cells[(PROACTIVE, row, col)] = style.count(value)
+            cells[(PROACTIVE, row, col)] = style.counted(value)
     for (row, col), value in req_values.items():
-        cells[(REQUESTS, row, col)] = style.count(value)
+        cells[(REQUESTS, row, col)] = style.counted(value)
     for (row, col), value in review_values.items():
-        cells[(REVIEW_LITIGATION, row, col)] = style.count(value)
+        cells[(REVIEW_LITIGATION, row, col)] = style.counted(value)
+    if "procurement_one_cell" in wanted and (PROACTIVE, "gov_procurement", "procurement_projects") in cells:
+        word = _stream(seed, "measure").choice(("笔", "个", "项"))
+        n = pro_values[("gov_procurement", "procurement_projects")]
+        cells[(PROACTIVE, "gov_procurement", "procurement_projects")] = style.count(n) + word  # type: ignore[arg-type]
+        amount = cells[(PROACTIVE, "gov_procurement", "procurement_amount")]
+        if not amount.endswith("元"):
+            cells[(PROACTIVE, "gov_procurement", "procurement_amount")] = amount + "万元"
 
     protect: set[CellKey] = set()
     first: CellKey | None = None
@@ -913,6 +1000,7 @@ def _apply_value_defects(
     protect: set[CellKey],
 ) -> None:
     """Slashes, dashes and blanks for zeros; per-cell draws keep the pattern independent of the rest."""
+
     def is_zero(key: CellKey) -> bool:
         return key not in protect and cells[key].translate(str.maketrans("０", "0")) == "0"
 
@@ -1142,8 +1230,14 @@ def generate_legacy(seed: int, *, year: int | None = None, publisher: str | None
         suits,
         0,
     ]
-    rows = [[Span("指标名称", header=True), Span("计量单位", header=True), Span(f"{year}年度", header=True),
-             Span("历年累计", header=True)]]
+    rows = [
+        [
+            Span("指标名称", header=True),
+            Span("计量单位", header=True),
+            Span(f"{year}年度", header=True),
+            Span("历年累计", header=True),
+        ]
+    ]
     for (label, unit), value in zip(_LEGACY_ROWS, values, strict=True):
         cumulative = value * rng.randint(1, 6) if value else 0
         rows.append([Span(label), Span(unit), Span(str(value)), Span(str(cumulative))])
@@ -1207,8 +1301,11 @@ def generate_not_a_report(seed: int, *, publisher: str | None = None, year: int 
             "contacts",
             [
                 [Span("受理机构", header=True), Span("办公地址", header=True), Span("联系电话", header=True)],
-                [Span(f"{pub}办公室"), Span(f"人民路{rng.randint(1, 300)}号"), Span(f"0{rng.randint(100, 999)}-"
-                                                                               f"{rng.randint(1000000, 9999999)}")],
+                [
+                    Span(f"{pub}办公室"),
+                    Span(f"人民路{rng.randint(1, 300)}号"),
+                    Span(f"0{rng.randint(100, 999)}-{rng.randint(1000000, 9999999)}"),
+                ],
             ],
             3,
         )
@@ -1233,7 +1330,9 @@ def generate_not_a_report(seed: int, *, publisher: str | None = None, year: int 
     )
 
 
-def _value_spans(report: SyntheticReport, table: str, row: str, cols: Iterable[str], spans: Iterable[int]) -> list[Span]:
+def _value_spans(
+    report: SyntheticReport, table: str, row: str, cols: Iterable[str], spans: Iterable[int]
+) -> list[Span]:
     return [
         Span(report.cells[(table, row, col)], colspan=cs, key=(table, row, col))
         for col, cs in zip(cols, spans, strict=True)
@@ -1260,7 +1359,10 @@ def _proactive_table(report: SyntheticReport, labels: Mapping[str, str]) -> Prin
             + [Span(labels[f"{PROACTIVE}.col.{c}"], colspan=s, header=True) for c, s in zip(cols, spans, strict=True)]
         )
         for row_key in row_keys:
-            rows.append([Span(labels[f"{PROACTIVE}.row.{row_key}"]), *_value_spans(report, PROACTIVE, row_key, cols, spans)])
+            values = _value_spans(report, PROACTIVE, row_key, cols, spans)
+            if row_key == "gov_procurement" and "procurement_one_cell" in report.defects:
+                values = [Span(" ".join(v.text for v in values), colspan=3)]  # 3笔 125000元 in one cell
+            rows.append([Span(labels[f"{PROACTIVE}.row.{row_key}"]), *values])
     return PrintedTable(PROACTIVE, rows, 4)
 
 

@@ -201,8 +201,8 @@ def _layout_table(
     widths = [2] * table.ncols
     for _r, c, span in anchors:
         if span.colspan == 1:
-            lines = list(span.text.replace("\n", "").replace(" ", "")) if vertical(span) else _wrap(
-                span.text, limit(span)
+            lines = (
+                list(span.text.replace("\n", "").replace(" ", "")) if vertical(span) else _wrap(span.text, limit(span))
             )
             widths[c] = max(widths[c], *(display_width(line) for line in lines))
     texts: dict[tuple[int, int], list[str]] = {}
@@ -413,7 +413,9 @@ def _runs_body(printed: PrintedDocument, rng: random.Random, spaces: float, runs
     return "".join(parts)
 
 
-def _runs_parts(doc: SyntheticReport | PrintedDocument, options: dict[str, object]) -> tuple[PrintedDocument, str, list[ValueRun]]:
+def _runs_parts(
+    doc: SyntheticReport | PrintedDocument, options: dict[str, object]
+) -> tuple[PrintedDocument, str, list[ValueRun]]:
     printed, _ = _document(doc)
     seed = int(options.pop("seed", 0))  # type: ignore[call-overload]
     spaces = float(options.pop("spaces", 0.0))  # type: ignore[arg-type]

@@ -34,23 +34,25 @@ os.environ.setdefault(
 )
 
 from tests.published import contents, snapshot
-from xxgk.flows import pipeline, transaction
+from xxgk.demo import Portal, SampleDocument, demo_run_spec, portal_sources, sample_sources, serve_portal
+from xxgk.flows import extraction, prefect_api, tasks, transaction
 from xxgk.flows.archive_index import (
     NOT_ARCHIVED,
     OfflineFetcher,
     archived_source,
     archived_source_ids,
     final_urls,
-    record_sources,
     replay_source,
 )
 from xxgk.flows.backfill import publish_scope, run_backfill, select_backfill
+from xxgk.flows.extraction import DocumentOutcome
 from xxgk.flows.harvesting import HarvestPlan, archive_dir_of
 from xxgk.flows.inputs import InputError
-from xxgk.flows.pipeline import DocumentOutcome, RunSummary, run_pipeline
+from xxgk.flows.pipeline import run_pipeline
+from xxgk.flows.source_records import record_sources
+from xxgk.flows.summary import RunSummary
 from xxgk.flows.transaction import JOURNAL, TRANSACTIONS_DIR, PublishTransaction, recover_publish
 from xxgk.harvest import FetchConfig, FetchError, RawArchive, Source, SourceState, UrlState
-from xxgk.harvest.portal import Portal, SampleDocument, demo_run_spec, portal_sources, sample_sources, serve_portal
 from xxgk.warehouse import load_staged
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,7 +100,7 @@ def _config() -> FetchConfig:
 @pytest.fixture(scope="module", autouse=True)
 def _stop_prefect_api() -> Iterator[None]:
     yield
-    pipeline.stop_api()
+    prefect_api.stop_api()
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +126,7 @@ def copy_of(src: Path, dst: Path, parts: tuple[str, ...] = ("archive",)) -> Path
 
 def _backfill(data: Path, **kwargs: Any) -> tuple[RunSummary, list[DocumentOutcome]]:
     outcomes: list[DocumentOutcome] = []
-    remove = pipeline.add_progress_listener(lambda _d, _t, batch: outcomes.extend(batch.documents if batch else []))
+    remove = tasks.add_progress_listener(lambda _d, _t, batch: outcomes.extend(batch.documents if batch else []))
     try:
         return run_backfill(data, orchestrate=False, **kwargs), outcomes
     finally:
@@ -191,7 +193,7 @@ def test_a_new_extractor_version_reextracts_everything_once(
     assert (unchanged.files_written, unchanged.files_removed) == (0, 0)
     before = snapshot(c)
 
-    monkeypatch.setattr(pipeline, "EXTRACTOR_VERSION", "9.9.9-test")
+    monkeypatch.setattr(extraction, "EXTRACTOR_VERSION", "9.9.9-test")
     bumped = run_pipeline(harvest=plan, data_dir=c, orchestrate=False)
     assert bumped.by_action == {"extracted": N_DOCUMENTS}
     assert bumped.extractor_version == "9.9.9-test"
@@ -214,7 +216,7 @@ def test_backfill_of_some_years_and_sources_rewrites_only_those(
     d = copy_of(harvested.data, tmp_path / "d", ("archive", "staging", "warehouse", "validation"))
     before = snapshot(d)
     old_rows = table_rows(d)
-    monkeypatch.setattr(pipeline, "EXTRACTOR_VERSION", "9.9.9-test")
+    monkeypatch.setattr(extraction, "EXTRACTOR_VERSION", "9.9.9-test")
     summary, outcomes = _backfill(d, years=[2021, 2022], sources="demo-county,changsha-chengdong")
     assert sorted((o.source_id, o.year) for o in outcomes) == [
         ("changsha-chengdong", 2021),

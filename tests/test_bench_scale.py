@@ -17,11 +17,7 @@ from typing import Any
 import pytest
 
 from xxgk.bench.scale import STEPS, ScaleConfig, TreeSampler, _same_portal, main, to_markdown
-from xxgk.harvest.archive import RawArchive
-from xxgk.harvest.discovery import GenericAdapter
-from xxgk.harvest.fetch import FetchConfig, Fetcher
-from xxgk.harvest.harvester import HARVEST_OK, harvest_sources
-from xxgk.harvest.portal import (
+from xxgk.demo import (
     Portal,
     attachment_path,
     loopback_aliases_work,
@@ -31,6 +27,10 @@ from xxgk.harvest.portal import (
     scale_spec,
     serve_portal,
 )
+from xxgk.harvest.archive import RawArchive
+from xxgk.harvest.discovery import GenericAdapter
+from xxgk.harvest.fetch import FetchConfig, Fetcher
+from xxgk.harvest.harvester import HARVEST_OK, harvest_sources
 from xxgk.harvest.registry import source_from_dict
 
 

@@ -37,7 +37,7 @@ def manifest_entries() -> list[dict]:
 
 def demo_reports() -> int:
     """Reports on the demo portal's own sites (the sample set's documents come on top)."""
-    from xxgk.harvest.portal import demo_spec
+    from xxgk.demo import demo_spec
 
     return sum(len(site.reports) for site in demo_spec().sites if site.layout != "changed")
 
@@ -159,13 +159,15 @@ def test_extract_files_into_out_dir(tmp_path: Path) -> None:
     [
         (["extract", "does/not/exist.pdf", "--out", "{tmp}"], "no such file or directory: does/not/exist.pdf"),
         (["extract", "{tmp}", "--out", "{tmp}/o"], "no documents found"),
-        (["run", "--sources", "{tmp}/missing.yaml", "--data-dir", "{tmp}"], "cannot read documents file"),
+        (["run", "--sources", "{tmp}/missing.yaml", "--data-dir", "{tmp}"], "--sources: no such file: {tmp}/missing.yaml"),
         (["run", "--sources", "{registry}", "--data-dir", "{tmp}"], "xx: publisher is required"),
         (["run", "--sources", "{disabled}", "--data-dir", "{tmp}"], "no enabled source to harvest (1 disabled: yy)"),
-        (["run", "--sources", "{disabled}", "--sources-only", "z", "-d", "{tmp}"], "unknown source ids: z"),
-        (["run", "--sources-only", "nope", "--data-dir", "{tmp}"], "unknown source ids for the demo portal: nope"),
-        (["run", "--years", "2024-2019", "--data-dir", "{tmp}"], "--years: '2024-2019'"),
-        (["run", "--sources", str(MANIFEST), "--sources-only", "q", "-d", "{tmp}"], "no documents of source ids: q"),
+        (["run", "--sources", "{disabled}", "--sources-only", "z", "-d", "{tmp}"], "unknown source id z in the sources"),
+        (["run", "--sources", "{disabled}", "--sources-only", "yyy", "-d", "{tmp}"], "yyy (did you mean yy?) in the sources registry {tmp}/disabled.yaml"),
+        (["run", "--sources-only", "nope", "--data-dir", "{tmp}"], "unknown source id nope in the demo portal"),
+        (["run", "--sources-only", "demo-cty", "-d", "{tmp}"], "unknown source id demo-cty (did you mean demo-city"),
+        (["run", "--years", "2024-2019", "--data-dir", "{tmp}"], "--years: reversed range 2024-2019: write 2019-2024"),
+        (["run", "--sources", str(MANIFEST), "--sources-only", "q", "-d", "{tmp}"], "unknown source id q in the documents given"),
         (["run", "--batch-size", "0", "--data-dir", "{tmp}"], "--batch-size and --workers must be at least 1"),
         (["run", "--runner", "gpu", "--data-dir", "{tmp}"], "unknown runner 'gpu'"),
         (["extract", "{registry}", "--out", "{tmp}", "--runner", "threads", "--dask-address", "tcp://h:1"], "needs"),
@@ -186,7 +188,7 @@ def test_input_errors_are_one_line_exit_2(tmp_path: Path, args: list[str], messa
     args = [a.format(tmp=tmp_path, registry=registry, disabled=disabled) for a in args]
     result = runner.invoke(app, args)
     assert result.exit_code == 2, result.output
-    assert message in result.stderr
+    assert message.format(tmp=tmp_path) in result.stderr
     assert "Traceback" not in result.output
     assert len(result.stderr.strip().splitlines()) == 1
 
@@ -200,12 +202,12 @@ def test_unwritable_data_dir_is_one_line(tmp_path: Path) -> None:
 
 
 def test_run_failure_is_exit_1_without_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from xxgk.flows import pipeline
+    from xxgk.flows import tasks
 
     def broken(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(pipeline, "publish_staged", broken)
+    monkeypatch.setattr(tasks, "publish_staged", broken)
     result = runner.invoke(app, ["run", "--data-dir", str(tmp_path), "--no-prefect", "-q"])
     assert result.exit_code == 1
     assert "run failed: OSError: disk full" in result.stderr

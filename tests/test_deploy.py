@@ -1,4 +1,4 @@
-"""The nightly schedule, per-source artifacts and task runners (flows/deploy.py).
+"""Deployments, per-source artifacts and task runners (flows/deploy.py, artifacts.py, runners.py, prefect_api.py).
 
 The unit tests need no server. The tests marked ``slow`` start a real Prefect server
 (``prefect server start`` in a subprocess, its database in a temp dir, once for the module),
@@ -36,27 +36,20 @@ os.environ.setdefault(
     str(Path(tempfile.gettempdir()) / f"xxgk-test-prefect-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"),
 )
 
-from xxgk.flows import deploy
+from xxgk.flows import artifacts, deploy
+from xxgk.flows.artifacts import artifact_key, publish_artifacts, report_link, source_markdown
+from xxgk.flows.cli import app
 from xxgk.flows.deploy import (
     DEFAULT_CRON,
     DEFAULT_TIMEZONE,
-    ServerUnavailable,
-    api_settings,
-    artifact_key,
     build_deployment,
-    check_api,
     deployment_parameters,
-    publish_artifacts,
     register_deployment,
-    report_link,
     resolve_flow,
-    resolve_runner,
-    scheduled_runner,
-    source_markdown,
-    task_runner_for,
     validate_schedule,
-    with_task_runner,
 )
+from xxgk.flows.prefect_api import ServerUnavailable, api_settings, check_api
+from xxgk.flows.runners import resolve_runner, scheduled_runner, task_runner_for, with_task_runner
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
@@ -129,7 +122,7 @@ def test_workers_alias_and_relative_paths(tmp_path: Path, monkeypatch: pytest.Mo
     assert ignored == {}
 
 
-@pytest.mark.parametrize("ref", ["xxgk.flows.pipeline:no_such_flow", "xxgk.flows.pipeline:choose_runner", "nonsense"])
+@pytest.mark.parametrize("ref", ["xxgk.flows.pipeline:no_such_flow", "xxgk.flows.pipeline:run_pipeline", "nonsense"])
 def test_resolve_flow_rejects_what_is_not_a_flow(ref: str) -> None:
     with pytest.raises(ValueError, match="flow reference"):
         resolve_flow(ref)
@@ -157,7 +150,7 @@ def test_unreachable_server_is_named() -> None:
 
 
 def test_serve_command_without_server_exits_2_with_the_fix(tmp_path: Path) -> None:
-    result = CliRunner().invoke(deploy.app, ["serve", "--api-url", "", "--data-dir", str(tmp_path)])
+    result = CliRunner().invoke(app, ["serve", "--api-url", "", "--data-dir", str(tmp_path)])
     assert result.exit_code == 2, result.output
     assert "no Prefect server is configured" in result.output
     assert "prefect server start" in result.output
@@ -165,7 +158,7 @@ def test_serve_command_without_server_exits_2_with_the_fix(tmp_path: Path) -> No
 
 
 def test_serve_command_rejects_a_missing_sources_file(tmp_path: Path) -> None:
-    result = CliRunner().invoke(deploy.app, ["serve", "--sources", str(tmp_path / "nope.yaml")])
+    result = CliRunner().invoke(app, ["serve", "--sources", str(tmp_path / "nope.yaml")])
     assert result.exit_code == 2
     assert "no such file" in result.output
 
@@ -298,7 +291,7 @@ def test_report_link_file_url_and_base_url(tmp_path: Path) -> None:
 
 def test_source_markdown_golden(published: Path) -> None:
     vdir = published / "validation" / "changsha-chengdong"
-    reports = deploy._source_reports(published, {"changsha-chengdong"})["changsha-chengdong"]
+    reports = artifacts._source_reports(published, {"changsha-chengdong"})["changsha-chengdong"]
     text = source_markdown("changsha-chengdong", reports, published)
     assert text == (
         "# changsha-chengdong — 长沙市城东区人民政府\n"
@@ -320,7 +313,7 @@ def test_source_markdown_golden(published: Path) -> None:
 
 
 def test_source_markdown_shows_reasons(published: Path) -> None:
-    reports = deploy._source_reports(published, None)
+    reports = artifacts._source_reports(published, None)
     assert sorted(reports) == sorted({e["source_id"] for e in manifest_entries()})
     text = source_markdown("suzhou-office", reports["suzhou-office"], published)
     assert "**Reasons**" in text
@@ -348,22 +341,22 @@ def test_source_markdown_with_harvest_and_no_report(published: Path) -> None:
         "\n"
         "No validation report: no document of this source has been extracted.\n"
     )
-    reports = deploy._source_reports(published, {"kunming-gaoxin"})["kunming-gaoxin"]
+    reports = artifacts._source_reports(published, {"kunming-gaoxin"})["kunming-gaoxin"]
     harvest = {"source_id": "kunming-gaoxin", "status": "ok", "reason": "", "reports": 1, "fetched": 1, "changed": 0}
     text = source_markdown("kunming-gaoxin", reports, published, harvest=harvest)
     assert text.startswith("# kunming-gaoxin — 昆明市高新区人民政府\n\n**Harvest**: ok (1 listed)\n\n**1** report(s)")
 
 
 def test_wanted_sources_from_paths_ids_and_outcomes(published: Path) -> None:
-    from xxgk.flows.pipeline import DocumentOutcome
+    from xxgk.flows.extraction import DocumentOutcome
 
     json_path = published / "validation" / "kunming-gaoxin" / "2020.json"
     outcome = DocumentOutcome(source_id="jinan-nanshan", document_sha256="0" * 64, path=None, action="extracted")
     items = [json_path.with_suffix(".html"), "fuzhou-gaoxin", {"source_id": "huaian-hexi"}, outcome]
-    assert deploy._wanted_sources(items) == {"kunming-gaoxin", "fuzhou-gaoxin", "huaian-hexi", "jinan-nanshan"}
-    assert deploy._wanted_sources(None) is None
+    assert artifacts._wanted_sources(items) == {"kunming-gaoxin", "fuzhou-gaoxin", "huaian-hexi", "jinan-nanshan"}
+    assert artifacts._wanted_sources(None) is None
     with pytest.raises(TypeError):
-        deploy._wanted_sources([42])
+        artifacts._wanted_sources([42])
 
 
 def test_publish_artifacts_outside_a_run_creates_nothing(published: Path) -> None:
@@ -476,7 +469,7 @@ def test_register_deployment_and_read_back_its_cron(prefect_server: str, tmp_pat
 @pytest.mark.slow
 def test_register_only_command(prefect_server: str, tmp_path: Path) -> None:
     args = ["serve", "--register-only", "--api-url", prefect_server, "--name", "cli-check", "--cron", "0 3 * * *"]
-    result = CliRunner().invoke(deploy.app, [*args, "--data-dir", str(tmp_path), "--sources", str(MANIFEST)])
+    result = CliRunner().invoke(app, [*args, "--data-dir", str(tmp_path), "--sources", str(MANIFEST)])
     assert result.exit_code == 0, result.output
     assert "xxgk-extract/cli-check" in result.output
     stored = deploy.read_deployment("xxgk-extract/cli-check", prefect_server)
@@ -487,7 +480,7 @@ def test_register_only_command(prefect_server: str, tmp_path: Path) -> None:
 
     shared = tmp_path / "shared" / "archive"
     args = ["serve", "--register-only", "--api-url", prefect_server, "--name", "cli-dask", "--runner", "tcp://h:8786"]
-    result = CliRunner().invoke(deploy.app, [*args, "--data-dir", str(tmp_path), "--archive-dir", str(shared)])
+    result = CliRunner().invoke(app, [*args, "--data-dir", str(tmp_path), "--archive-dir", str(shared)])
     assert result.exit_code == 0, result.output
     assert "the Dask cluster at tcp://h:8786" in result.output
     stored = deploy.read_deployment("xxgk-extract/cli-dask", prefect_server)
@@ -511,18 +504,18 @@ def test_artifacts_per_source_from_a_flow_run(prefect_server: str, published: Pa
         created = state.result()
         run_id = state.state_details.flow_run_id
         with get_client(sync_client=True) as client:
-            artifacts = client.read_artifacts(
+            stored = client.read_artifacts(
                 artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
             )
     assert sorted(created) == ["changsha-chengdong", "gone", "kunming-gaoxin"]
-    by_key = {a.key: a for a in artifacts}
+    by_key = {a.key: a for a in stored}
     assert sorted(by_key) == ["xxgk-changsha-chengdong", "xxgk-gone", "xxgk-kunming-gaoxin", "xxgk-validation-index"]
     assert by_key["xxgk-gone"].description == "gone: 0 report(s), 0 failed check(s); harvest layout_changed"
     assert "**Harvest**: layout_changed — listing changed" in str(by_key["xxgk-gone"].data)
     markdown = by_key["xxgk-changsha-chengdong"]
     assert markdown.type == "markdown"
     assert markdown.id == created["changsha-chengdong"]
-    reports = deploy._source_reports(published, {"changsha-chengdong"})["changsha-chengdong"]
+    reports = artifacts._source_reports(published, {"changsha-chengdong"})["changsha-chengdong"]
     assert markdown.data == source_markdown("changsha-chengdong", reports, published)
     assert markdown.description == "changsha-chengdong: 2 report(s), 1 failed check(s)"
     index = by_key["xxgk-validation-index"]
@@ -549,7 +542,7 @@ def test_artifacts_only_for_sources_whose_artifact_changes(
     with api_settings(prefect_server):
         assert publish_flow(str(data), ok, []) == sources  # no state yet: every source
         assert publish_flow(str(data), ok, []) == []  # nothing new
-        state = json.loads((data / "validation" / deploy.ARTIFACT_STATE).read_text(encoding="utf-8"))
+        state = json.loads((data / "validation" / artifacts.ARTIFACT_STATE).read_text(encoding="utf-8"))
         assert sorted(state["sources"]) == sources and state["api"] == prefect_server
         failing = [dict(ok[0]), {**ok[1], "status": "failed", "reason": "HTTP 500 on the listing"}]
         assert publish_flow(str(data), failing, []) == ["kunming-gaoxin"]
@@ -564,7 +557,7 @@ def test_artifacts_only_for_sources_whose_artifact_changes(
         # a backfill replays the archive without harvesting: the artifacts keep the last harvest
         assert publish_flow(str(data), [], []) == []
         assert publish_flow(str(data), [], changed) == []
-        shown = json.loads((data / "validation" / deploy.ARTIFACT_STATE).read_text(encoding="utf-8"))
+        shown = json.loads((data / "validation" / artifacts.ARTIFACT_STATE).read_text(encoding="utf-8"))
         assert shown["sources"]["kunming-gaoxin"]["harvest"]["reason"] == "HTTP 500 on the listing"
 
 
@@ -586,10 +579,10 @@ def test_small_harvest_on_a_local_dask_cluster_by_address(prefect_server: str, t
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
+    from xxgk.demo import demo_run_spec, portal_sources, serve_portal
     from xxgk.flows.harvesting import HarvestPlan, archive_dir_of
     from xxgk.flows.pipeline import run_pipeline
     from xxgk.harvest import FetchConfig
-    from xxgk.harvest.portal import demo_run_spec, portal_sources, serve_portal
 
     spec, _samples = demo_run_spec()
     spec.faults = {}
@@ -638,7 +631,7 @@ def test_small_harvest_on_a_local_dask_cluster_by_address(prefect_server: str, t
 
 @pytest.mark.slow
 def test_serve_executes_a_run_of_the_pipeline(prefect_server: str, tmp_path: Path) -> None:
-    """`python -m flows.deploy serve` registers and polls; a run of its deployment executes the pipeline."""
+    """`xxgk serve` registers and polls; a run of its deployment executes the pipeline."""
     from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectNotFound
 
@@ -660,7 +653,7 @@ def test_serve_executes_a_run_of_the_pipeline(prefect_server: str, tmp_path: Pat
         "threads",
     ]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "xxgk.flows.deploy", *args],
+        [sys.executable, "-m", "xxgk.flows.cli", *args],
         cwd=tmp_path,
         env=env,
         stdout=log,

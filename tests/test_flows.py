@@ -28,7 +28,8 @@ os.environ.setdefault(
 
 from tests.published import snapshot
 from xxgk.extractors import EXTRACTOR_VERSION, extract_document
-from xxgk.flows import pipeline
+from xxgk.flows import extraction, prefect_api, tasks
+from xxgk.flows.extraction import INTERNAL_ERROR, pending_documents, staging_dir_of
 from xxgk.flows.inputs import (
     DocumentSpec,
     InputError,
@@ -44,20 +45,10 @@ from xxgk.flows.inputs import (
     specs_from_file,
     specs_from_paths,
 )
-from xxgk.flows.pipeline import (
-    INTERNAL_ERROR,
-    batches_of,
-    choose_runner,
-    extract_batch,
-    extraction_runner,
-    load_documents,
-    pending_documents,
-    publish_task,
-    run_pipeline,
-    runner_label,
-    staging_dir_of,
-)
+from xxgk.flows.pipeline import run_pipeline
+from xxgk.flows.runners import batches_of, choose_runner, extraction_runner, runner_label
 from xxgk.flows.settings import PROCESS_RUNNER_THRESHOLD
+from xxgk.flows.tasks import extract_batch, load_documents, publish_task
 from xxgk.warehouse import load_staged
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
@@ -72,7 +63,7 @@ def manifest_entries() -> list[dict]:
 def _stop_prefect_api() -> Iterator[None]:
     """Stop the ephemeral API while pytest's output capture is still open (not in atexit)."""
     yield
-    pipeline.stop_api()
+    prefect_api.stop_api()
 
 
 @pytest.fixture(scope="module")
@@ -200,7 +191,7 @@ def test_extractor_exception_becomes_a_failed_document(tmp_path: Path, monkeypat
     def boom(data: bytes, name: str = "") -> None:
         raise RuntimeError("synthetic bug")
 
-    monkeypatch.setattr(pipeline, "extract_document", boom)
+    monkeypatch.setattr(extraction, "extract_document", boom)
     outcome = extract_batch.fn(infos, str(staging_dir_of(tmp_path)))
     assert [o.status for o in outcome.documents] == ["failed", "failed"]
     assert outcome.documents[0].reason == f"{INTERNAL_ERROR}: RuntimeError: synthetic bug"
@@ -314,7 +305,7 @@ def test_runner_labels_and_pending_documents(tmp_path: Path) -> None:
     assert runner_label("dask", 2) == "prefect/dask×2"
     assert runner_label("dask", 2, "tcp://h:8786") == "prefect/dask@tcp://h:8786"
     infos = load_documents.fn(sources=str(MANIFEST))[:3]
-    jobs = [pipeline.as_job(i, tmp_path) for i in infos]
+    jobs = [extraction.as_job(i, tmp_path) for i in infos]
     staging = staging_dir_of(tmp_path)
     assert pending_documents(jobs, staging) == 3
     extract_batch.fn(infos[:2], str(staging))
@@ -351,7 +342,7 @@ def test_prefect_flow_matches_local_run_and_changes_nothing_the_second_time(tmp_
     local, orchestrated = tmp_path / "local", tmp_path / "prefect"
     run_pipeline(sources=str(MANIFEST), data_dir=local, orchestrate=False)
     seen: list[tuple[int, int]] = []
-    remove = pipeline.add_progress_listener(lambda done, total, _outcome: seen.append((done, total)))
+    remove = tasks.add_progress_listener(lambda done, total, _outcome: seen.append((done, total)))
     try:
         summary = run_pipeline(
             sources=str(MANIFEST), data_dir=orchestrated, batch_size=5, max_workers=2, runner="threads"
@@ -434,7 +425,7 @@ def test_run_filters_and_registry_detection(tmp_path: Path, sample_specs: list[D
     assert parse_ids("a, b,a") == ["a", "b"] and parse_ids(None) is None
     fuzhou = select_documents(sample_specs, ["fuzhou-gaoxin"], [2019, 2020, 2024])
     assert [(s.source_id, s.year) for s in fuzhou] == [("fuzhou-gaoxin", 2019), ("fuzhou-gaoxin", 2024)]
-    with pytest.raises(InputError, match="no documents of source ids: nope"):
+    with pytest.raises(InputError, match="unknown source id nope in the documents given"):
         select_documents(sample_specs, ["nope"])
     with pytest.raises(InputError, match="no document of the years 1999"):
         select_documents(sample_specs, None, [1999])

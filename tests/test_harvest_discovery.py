@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from xxgk.demo import PortalReport, PortalSite, PortalSpec, serve_portal
 from xxgk.harvest.adapters import ADAPTERS
 from xxgk.harvest.adapters.trs import trs_page_urls
 from xxgk.harvest.archive import RawArchive
-from xxgk.harvest.discovery import decode_html, find_year, is_report_title
+from xxgk.harvest.discovery import decode_page, find_year, is_report_title
 from xxgk.harvest.fetch import FetchConfig, Fetcher
 from xxgk.harvest.harvester import (
     HARVEST_EMPTY,
@@ -24,7 +25,6 @@ from xxgk.harvest.harvester import (
     harvest_source,
     harvest_sources,
 )
-from xxgk.harvest.portal import PortalReport, PortalSite, PortalSpec, serve_portal
 from xxgk.harvest.registry import source_from_dict
 
 CORPUS = Path(__file__).parents[2] / "shared" / "corpus"
@@ -131,7 +131,8 @@ def test_pingtan_page_structure() -> None:
     if not path.exists():
         pytest.skip("corpus not available")
     data = path.read_bytes()
-    text, enc = decode_html(data, "text/html")
+    decoded = decode_page(data, "text/html")
+    text, enc = decoded.text, decoded.encoding
     rp = ADAPTERS["trs"].parse_report_page(
         text, "https://www.pingtan.gov.cn/zwgk/zfxxgk/zfxxgknb/202503/t20250310_97791.htm"
     )
@@ -141,14 +142,23 @@ def test_pingtan_page_structure() -> None:
     assert rp.attachments == []  # this report has no 全真版 PDF (empty apps arrays)
 
 
-def test_decode_html_encodings() -> None:
+def test_decode_page_uses_the_one_charset_policy() -> None:
     page = '<html><head><meta charset="gb2312"></head><body>政府信息公开工作年度报告</body></html>'
     gbk = page.encode("gb18030")
-    assert decode_html(gbk) == (page, "gb18030")
-    assert decode_html(gbk, header_charset="utf-8") == (page, "gb18030")  # the header lies; meta wins
-    assert decode_html(page.encode("utf-8"), header_charset="utf-8")[1] == "utf-8"
-    assert decode_html(gbk, override="gbk")[1] == "gb18030"
-    assert decode_html("年度报告".encode("utf-8-sig"))[0] == "年度报告"
+    assert (decode_page(gbk).text, decode_page(gbk).encoding) == (page, "gb18030")
+    lying = decode_page(gbk, http_charset="utf-8")  # the header lies; meta wins
+    assert (lying.text, lying.encoding) == (page, "gb18030")
+    assert decode_page(page.encode("utf-8"), http_charset="utf-8").encoding == "utf-8"
+    assert decode_page(gbk, override="gbk").encoding == "gb18030"
+    assert decode_page("年度报告".encode("utf-8-sig")).text == "年度报告"
+
+
+def test_decode_page_never_refuses_a_page_of_garbage() -> None:
+    """Discovery still reads the links of a page the extractor would refuse as undecodable."""
+    data = b'<html><body><a href="/nb/2023.html">x</a>' + b"\x80\xff" * 300 + b"</body></html>"
+    decoded = decode_page(data)
+    assert '<a href="/nb/2023.html">' in decoded.text
+    assert decoded.replaced > 0 and any("U+FFFD" in note for note in decoded.notes)
 
 
 def _harvest(spec: PortalSpec, entry: dict[str, object], root: Path) -> list[SourceHarvest]:

@@ -1,4 +1,4 @@
-"""Fetch behaviours against a real local server (harvest.portal): retries, limits, manners."""
+"""Fetch behaviours against a real local server (xxgk.demo): retries, limits, manners."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from email.utils import format_datetime
 
 import pytest
 
+from xxgk.demo import Fault, Portal, PortalSpec, serve_portal
 from xxgk.harvest.fetch import (
     ERR_CONNECTION,
     ERR_HOST_NOT_ALLOWED,
@@ -24,7 +25,6 @@ from xxgk.harvest.fetch import (
     host_allowed,
     parse_retry_after,
 )
-from xxgk.harvest.portal import Fault, Portal, PortalSpec, serve_portal
 
 HTML = "text/html; charset=utf-8"
 

@@ -25,12 +25,14 @@ os.environ.setdefault(
 from tests.facts import expected_facts as _expected
 from tests.facts import printed_facts as _facts
 from tests.published import snapshot as _published
-from xxgk.flows import pipeline
+from xxgk.demo import SampleDocument, demo_run_spec, portal_sources, sample_sources, serve_portal
+from xxgk.flows import prefect_api, tasks
+from xxgk.flows.extraction import DocumentOutcome
 from xxgk.flows.harvesting import HarvestPlan, archive_dir_of
-from xxgk.flows.pipeline import DocumentOutcome, RunSummary, run_pipeline
+from xxgk.flows.pipeline import run_pipeline
+from xxgk.flows.summary import RunSummary
 from xxgk.harvest import FetchConfig, RawArchive
 from xxgk.harvest.fetch import ERR_HTTP, ERR_OFFSITE, ERR_ROBOTS
-from xxgk.harvest.portal import SampleDocument, demo_run_spec, portal_sources, sample_sources, serve_portal
 from xxgk.synth.report import SyntheticReport
 from xxgk.synth.sample import sample_documents
 from xxgk.warehouse import load_staged
@@ -52,7 +54,7 @@ def _spec() -> tuple[Any, list[SampleDocument]]:
 @pytest.fixture(scope="module", autouse=True)
 def _stop_prefect_api() -> Iterator[None]:
     yield
-    pipeline.stop_api()
+    prefect_api.stop_api()
 
 
 def _plan(base: str, samples: list[SampleDocument], data_dir: Path) -> HarvestPlan:
@@ -63,7 +65,7 @@ def _plan(base: str, samples: list[SampleDocument], data_dir: Path) -> HarvestPl
 def _run(plan: HarvestPlan, data_dir: Path, **kwargs: Any) -> tuple[RunSummary, list[DocumentOutcome]]:
     """One in-process run, with every document's outcome (the summary keeps only the problems)."""
     outcomes: list[DocumentOutcome] = []
-    remove = pipeline.add_progress_listener(lambda _d, _t, batch: outcomes.extend(batch.documents if batch else []))
+    remove = tasks.add_progress_listener(lambda _d, _t, batch: outcomes.extend(batch.documents if batch else []))
     try:
         return run_pipeline(harvest=plan, data_dir=data_dir, orchestrate=False, **kwargs), outcomes
     finally:

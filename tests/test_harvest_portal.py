@@ -9,6 +9,8 @@ import pytest
 
 from tests.facts import expected_facts as _expected
 from tests.facts import printed_facts as _facts
+from xxgk.demo import demo_spec, main, portal_sources, serve_portal
+from xxgk.flows.harvesting import document_infos
 from xxgk.harvest.archive import RawArchive
 from xxgk.harvest.fetch import ERR_HTTP, ERR_OFFSITE, ERR_ROBOTS, FetchConfig, Fetcher
 from xxgk.harvest.harvester import (
@@ -16,12 +18,10 @@ from xxgk.harvest.harvester import (
     HARVEST_OK,
     HARVEST_PARTIAL,
     SourceHarvest,
-    document_infos,
     extract_report,
     harvest_sources,
     reports_to_extract,
 )
-from xxgk.harvest.portal import demo_spec, main, portal_sources, serve_portal
 from xxgk.synth.report import SyntheticReport
 
 SLUG = {"demo-city": "city", "demo-county": "county"}

@@ -15,8 +15,8 @@ import pytest
 from tests.test_warehouse import VERSION, make_info, make_result
 from xxgk.flows.pipeline import run_pipeline
 from xxgk.harvest.archive import FetchLogEntry, RawArchive, SourceState
+from xxgk.storage.files import MAX_NAME_BYTES, safe_name
 from xxgk.warehouse import staging
-from xxgk.warehouse.files import MAX_NAME_BYTES, safe_name
 from xxgk.warehouse.staging import (
     is_staged,
     iter_staged,

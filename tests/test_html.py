@@ -8,7 +8,8 @@ import pytest
 from tests.corpus import compare_with_expected, corpus_path, expected_meta, expected_rows
 from xxgk.extractors import extract_document
 from xxgk.extractors.base import ExtractionError
-from xxgk.extractors.html import decode_html, extract_html, normalise_charset
+from xxgk.extractors.decoding import normalise_charset
+from xxgk.extractors.html import decode_html, extract_html
 from xxgk.schemas.grid import Grid
 from xxgk.schemas.model import (
     PROACTIVE,

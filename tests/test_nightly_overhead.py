@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from xxgk.extractors import EXTRACTOR_VERSION
-from xxgk.flows import pipeline
+from xxgk.flows import extraction, pipeline, tasks
+from xxgk.flows.extraction import extract_documents, settle_staged, staging_dir_of
 from xxgk.flows.harvesting import (
     DEFAULT_SOURCE_THREADS,
     MAX_SOURCE_BATCH,
@@ -31,17 +32,9 @@ from xxgk.flows.harvesting import (
     take_plan,
 )
 from xxgk.flows.inputs import InputError
-from xxgk.flows.pipeline import (
-    TASKS_PER_WORKER,
-    _extract,
-    _log_harvest_batch,
-    extract_documents,
-    extraction_batch_size,
-    load_documents,
-    settle_staged,
-    staging_dir_of,
-)
+from xxgk.flows.runners import TASKS_PER_WORKER, extraction_batch_size
 from xxgk.flows.settings import DEFAULT_BATCH_SIZE
+from xxgk.flows.tasks import extract_step, load_documents, log_harvest_batch
 from xxgk.warehouse import load_staged
 from xxgk.warehouse.staging import (
     STAGING_FORMAT,
@@ -166,7 +159,7 @@ def _no_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
     def parse(_job: Any) -> None:
         raise AssertionError("a staged document was parsed again")
 
-    monkeypatch.setattr(pipeline, "_extract_one", parse)
+    monkeypatch.setattr(extraction, "_extract_one", parse)
 
 
 def _numbers(outcomes: list[Any]) -> list[tuple[Any, ...]]:
@@ -253,7 +246,7 @@ def test_staged_documents_are_settled_inline_and_only_the_rest_left_to_parse(
 ) -> None:
     infos, staging, first = staged_run
     more = load_documents.fn(sources=str(MANIFEST))[4:6]
-    jobs = [pipeline.as_job(i, tmp_path) for i in [more[0], *infos[:2], more[1], *infos[2:]]]
+    jobs = [extraction.as_job(i, tmp_path) for i in [more[0], *infos[:2], more[1], *infos[2:]]]
     _no_parsing(monkeypatch)
     settled, todo = settle_staged(jobs, staging, str(tmp_path))
     assert todo == [0, 3]
@@ -266,17 +259,17 @@ def test_orchestrated_extract_of_staged_documents_starts_no_task(
     staged_run: tuple[list[Any], str, list[Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     infos, staging, first = staged_run
-    jobs = [pipeline.as_job(i, tmp_path) for i in infos]
+    jobs = [extraction.as_job(i, tmp_path) for i in infos]
     _no_parsing(monkeypatch)
 
     def no_runner(*_args: Any, **_kwargs: Any) -> None:
         raise AssertionError("a task runner was started for documents already staged")
 
-    monkeypatch.setattr(pipeline, "task_runner_for", no_runner)
+    monkeypatch.setattr(tasks, "task_runner_for", no_runner)
     seen: list[tuple[int, int]] = []
-    remove = pipeline.add_progress_listener(lambda done, total, _o: seen.append((done, total)))
+    remove = tasks.add_progress_listener(lambda done, total, _o: seen.append((done, total)))
     try:
-        outcomes, batches, label = _extract(
+        outcomes, batches, label = extract_step(
             jobs, staging, str(tmp_path), None, False, True, logging.getLogger("xxgk"), runner="processes"
         )
     finally:
@@ -302,7 +295,7 @@ def test_one_harvest_line_per_batch_and_one_per_troubled_source(caplog: pytest.L
     outcome = HarvestBatchOutcome(index=0, sources=sources, documents=[], seconds=1.5)
     log = logging.getLogger("xxgk.test-nightly")
     with caplog.at_level(logging.DEBUG, logger="xxgk.test-nightly"):
-        _log_harvest_batch(log, outcome, True, 1, 2, 52, 104)
+        log_harvest_batch(log, outcome, True, 1, 2, 52, 104)
     by_level: dict[int, list[str]] = {}
     for record in caplog.records:
         by_level.setdefault(record.levelno, []).append(record.getMessage())

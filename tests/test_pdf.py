@@ -513,6 +513,7 @@ def test_close_frames_adds_the_rule_a_page_break_left_out() -> None:
 def test_pdfium_is_used_by_one_thread_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
     """PDFium is not thread-safe (two PDFs in two threads crashed a run): the extractor holds a lock."""
     import xxgk.extractors.pdf as pdf_module
+
     held: list[bool] = []
     real_open = pdf_module._pdfium_open
 

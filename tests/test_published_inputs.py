@@ -17,7 +17,9 @@ import pytest
 
 from tests.published import contents
 from tests.published import snapshot as published_files
-from xxgk.flows.pipeline import extract_batch, load_documents, publish_staged, staging_dir_of
+from xxgk.flows.extraction import staging_dir_of
+from xxgk.flows.publishing import publish_staged
+from xxgk.flows.tasks import extract_batch, load_documents
 from xxgk.warehouse import load_staged
 from xxgk.warehouse import publish as warehouse_publish
 from xxgk.warehouse import published_inputs as recorded

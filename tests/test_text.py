@@ -10,7 +10,6 @@ import pytest
 from tests.corpus import compare_with_expected
 from xxgk.extractors import extract_document
 from xxgk.extractors.base import ExtractionError
-from xxgk.extractors.markdown import parse_markdown
 from xxgk.extractors.text import (
     decode_text,
     detect_form,
@@ -21,6 +20,7 @@ from xxgk.extractors.text import (
     solve_requests,
     split_run,
 )
+from xxgk.extractors.text.markdown import parse_markdown
 from xxgk.schemas.classify import find_title
 from xxgk.schemas.model import REQUESTS_ROWS_V2021, REQUESTS_SPEC
 from xxgk.schemas.values import AMBIGUOUS

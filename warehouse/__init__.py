@@ -31,17 +31,17 @@ Public API (signatures are stable; the flows call these from tasks):
     the warehouse, so call it after ``publish``; refreshes the other years of the same sources whose
     cross-year checks changed; then rebuilds ``validation/index.html`` from disk);
     ``write_index(data_dir) -> Path``
-``warehouse.bench``
-    ``python -m warehouse.bench --docs 10000`` (CPU and peak RSS of one full publish, in a child process).
 ``warehouse.schema`` / ``warehouse.dictionary``
     Column definitions of the four tables; ``render_data_dictionary() -> str`` (docs/data-dictionary.md).
+
+The publish benchmark (CPU and peak RSS of one full publish) is ``python -m bench.publish``.
 """
 
 import importlib
 from typing import Any
 
 #: Names this package offers, and the module each comes from. Imported on first use (PEP 562): the
-#: harvest and a nightly run that publishes nothing only need ``warehouse.files``/``staging``, and
+#: nightly run that publishes nothing only needs ``warehouse.staging``, and
 #: the Parquet modules pull in pyarrow.dataset and pandas (~1.4 s). ``publish`` is reached as
 #: ``warehouse.publish.publish``: the name is also the submodule's.
 _EXPORTS = {

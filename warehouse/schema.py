@@ -119,7 +119,10 @@ FACTS = TableDef(
             "value_status",
             _STR,
             "How the cell was read: ok, blank, dash, slash, none_text (无), unparseable, ambiguous "
-            "(digits that can be split more than one way; value is a best guess or null), derived.",
+            "(digits that can be split more than one way; value is a best guess or null), "
+            "split_by_narrative (a digit run the table alone could split several ways, split the one way the "
+            "report's own narrative allows; the evidence is in note), split_by_other_copy (the same, settled by "
+            "another copy of the report), derived.",
         ),
         Column("template_version", _STR, "Format of this table as detected from its labels: v2019 or v2021."),
         Column("row_label", _STR, "Row label as printed."),

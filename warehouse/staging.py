@@ -37,8 +37,8 @@ from typing import Any, NamedTuple
 from urllib.parse import unquote
 
 from xxgk.schemas.records import CheckResult, DocumentResult, Fact, Unmapped
+from xxgk.storage.files import atomic_write_bytes, safe_name
 from xxgk.warehouse.documents import DocumentInfo
-from xxgk.warehouse.files import atomic_write_bytes, safe_name
 
 STAGING_FORMAT = 3
 #: Formats this module reads: 2 (one JSON object) and 3 (header line, then the result).

@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from xxgk.schemas.records import FAIL, NOT_ASSESSABLE, PASS, CheckResult, DocumentResult, Fact
+from xxgk.storage.files import file_lock, safe_name, write_if_changed
 from xxgk.warehouse.documents import (
     UNKNOWN_YEAR,
     DocumentInfo,
@@ -37,7 +38,6 @@ from xxgk.warehouse.documents import (
     effective_year,
     report_id,
 )
-from xxgk.warehouse.files import file_lock, safe_name, write_if_changed
 from xxgk.warehouse.layout import validation_dir
 from xxgk.warehouse.parquet import SCOPE_CROSS_YEAR, partition_path, partitioning, warehouse_dir
 from xxgk.warehouse.publish import PublishItem, resolve_item

@@ -1,8 +1,8 @@
 """xxgk: annual Open Government Information reports (政府信息公开工作年度报告) as canonical tables.
 
 The installed product lives under this one namespace: ``xxgk.flows``, ``xxgk.extractors``,
-``xxgk.schemas``, ``xxgk.warehouse``, ``xxgk.harvest`` (and the scaffolding ``xxgk.synth``,
-``xxgk.bench``). In the wheel they are sub-packages of this folder; in a source checkout they are the
+``xxgk.schemas``, ``xxgk.warehouse``, ``xxgk.harvest``, ``xxgk.storage`` (and the scaffolding
+``xxgk.synth``, ``xxgk.bench``, ``xxgk.demo``). In the wheel they are sub-packages of this folder; in a source checkout they are the
 top-level folders beside it, which the lines below add to this package's search path.
 """
 

@@ -5,7 +5,7 @@ documents once (the sample reports in ``data/sample`` extracted, then replicated
 years with their numbers shifted so strings repeat as little as in real data), then publishes it
 into a fresh data directory in a child process and reports the child's CPU seconds and peak RSS::
 
-    uv run python -m warehouse.bench --docs 10000 --work /tmp/xxgk-bench
+    uv run python -m bench.publish --docs 10000 --work /tmp/xxgk-bench
 
 The staging directory is reused by later runs with the same ``--docs``/``--years``; nothing is
 written inside the repository.

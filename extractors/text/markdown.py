@@ -20,36 +20,52 @@ from __future__ import annotations
 
 import re
 
-from xxgk.extractors.text import _PIPE_ROW, _VALUE_TOKEN, _is_leaf_label, _is_pipe_separator, _nfkc, parse_stream
+from xxgk.extractors.text.common import is_value
+from xxgk.extractors.text.stream_tables import parse_stream
+from xxgk.schemas import lexicon as lx
 from xxgk.schemas.grid import Cell, Grid
+from xxgk.schemas.labels import is_leaf_label
 from xxgk.schemas.values import AMBIGUOUS
 
-__all__ = ["parse_markdown", "pipe_cells"]
+__all__ = ["is_markdown", "parse_markdown", "pipe_cells"]
+
+_PIPE_ROW = re.compile(r"^\s*\|.*\|\s*$")
+_PIPE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
+
+
+def _is_pipe_separator(line: str) -> bool:
+    return line.lstrip()[:1] in {"|", ":", "-"} and "---" in line and bool(_PIPE_SEPARATOR.match(line))
+
+
+def is_markdown(lines: list[str]) -> bool:
+    """A pipe table: a ``|---|`` separator and at least three pipe rows."""
+    return any(_is_pipe_separator(ln) for ln in lines) and sum(1 for ln in lines if _PIPE_ROW.match(ln)) >= 3
+
 
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _LOST_NOTE = "empty cell in a converted table whose other value cells are all filled: probably lost in conversion"
 
 
 def pipe_cells(line: str, number: int) -> list[Cell]:
-    """The cells of one pipe row (``\\|`` is a literal bar), with their line and column."""
-    body = line.rstrip()
-    start = len(body) - len(body.lstrip())
-    body = body.strip()
+    """The cells of one pipe row (``\\|`` is a literal bar): line number and pipe column (0-based).
+
+    The column is the cell's position in the pipe row, so a cell's ``col`` names the same table
+    column in every row of a fragment (as in every other grid), and line + column find it.
+    """
+    body = line.strip()
     if body.startswith("|"):
-        body, start = body[1:], start + 1
+        body = body[1:]
     if body.endswith("|") and not body.endswith("\\|"):
         body = body[:-1]
     cells: list[Cell] = []
-    offset = start
-    for part in re.split(r"(?<!\\)\|", body):
+    for index, part in enumerate(re.split(r"(?<!\\)\|", body)):
         text = _BR.sub("\n", part).replace("\\|", "|").strip()
-        cells.append(Cell(text, number, offset + len(part) - len(part.lstrip())))
-        offset += len(part) + 1
+        cells.append(Cell(text, number, index))
     return cells
 
 
 def _is_value(cell: Cell) -> bool:
-    return bool(cell.text) and bool(_VALUE_TOKEN.fullmatch(_nfkc(cell.text).strip()))
+    return is_value(cell.text)
 
 
 def _label_count(cells: list[Cell]) -> int:
@@ -74,10 +90,13 @@ def _fragment_rows(rows: list[list[Cell]]) -> list[list[Cell]]:
     for cells in rows:
         labels = _label_count(cells)
         is_data = any(_is_value(c) for c in cells[labels:])
-        if not is_data and labels and labels < len(cells) and _is_leaf_label(cells[labels - 1].text, False):
+        if not is_data and labels and labels < len(cells) and is_leaf_label(cells[labels - 1].text, False):
             is_data = True  # a table row printed with every value cell blank (规章 |  |  |)
         k = len(cells)
-        limit = widest_labels - labels if is_data else len(cells)
+        # a row with fewer labels is shifted left, unless empty cells (its merged label written
+        # as empties) fill the gap between its labels and its values
+        gap = next((i for i, c in enumerate(cells[labels:]) if c.text), len(cells) - labels)
+        limit = max(0, widest_labels - labels - gap) if is_data else len(cells)
         while k > 0 and not cells[k - 1].text and len(cells) - k < limit:
             k -= 1
         kept = _mark_copies(cells[:k], labels, header if is_data else None)
@@ -110,7 +129,7 @@ def _mark_copies(cells: list[Cell], labels: int, header: list[Cell] | None) -> l
 def _is_data_row(cells: list[Cell]) -> bool:
     labels = _label_count(cells)
     return any(_is_value(c) for c in cells[labels:]) or (
-        0 < labels < len(cells) and _is_leaf_label(cells[labels - 1].text, False)
+        0 < labels < len(cells) and is_leaf_label(cells[labels - 1].text, False)
     )
 
 
@@ -188,7 +207,7 @@ def _clean_loose_rows(rows: list[list[Cell]], warnings: list[str]) -> list[list[
         has_values = any(_is_value(c) or c.hint for c in cells[1:])
         joined = "".join(c.text for c in cells)
         if not has_values:
-            if "第二十条" in joined or "信息内容" in joined:
+            if lx.BLOCK_CAPTION_WORD in joined or lx.PROACTIVE_HEADER_WORDS[0] in joined:
                 context.append(cells)
             continue
         if any(c.hint for c in cells):
