@@ -69,6 +69,7 @@ class FetchLogEntry:
     retry_after: float | None = None
     location: str | None = None
     run_id: str | None = None
+    note: str | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)

@@ -39,9 +39,11 @@ from xxgk.harvest.fetch_types import (
     DEFAULT_USER_AGENT,
     ERR_BAD_URL,
     ERR_CONNECTION,
+    ERR_DEADLINE,
     ERR_DECODE,
     ERR_HOST_NOT_ALLOWED,
     ERR_HTTP,
+    ERR_LENGTH_MISMATCH,
     ERR_OFFSITE,
     ERR_ROBOTS,
     ERR_ROBOTS_UNAVAILABLE,
@@ -60,16 +62,18 @@ from xxgk.harvest.fetch_types import (
     parse_retry_after,
     url_origin,
 )
-from xxgk.harvest.responses import Response, read_response
+from xxgk.harvest.responses import Response, deadline_transport, read_response, request_deadline
 from xxgk.harvest.robots import RobotsRules, parse_robots
 
 __all__ = [
     "DEFAULT_USER_AGENT",
     "ERR_BAD_URL",
     "ERR_CONNECTION",
+    "ERR_DEADLINE",
     "ERR_DECODE",
     "ERR_HOST_NOT_ALLOWED",
     "ERR_HTTP",
+    "ERR_LENGTH_MISMATCH",
     "ERR_OFFSITE",
     "ERR_ROBOTS",
     "ERR_ROBOTS_UNAVAILABLE",
@@ -193,13 +197,13 @@ class Fetcher:
         size = max(1, cfg.per_host_concurrency)
         if self._ssl is None:  # one CA bundle load for every host (~15 ms per client otherwise, even for http)
             self._ssl = httpx.create_ssl_context()
+        limits = httpx.Limits(max_connections=size, max_keepalive_connections=size, keepalive_expiry=30.0)
         return httpx.Client(
             follow_redirects=False,
             timeout=httpx.Timeout(cfg.read_timeout, connect=cfg.connect_timeout),
             headers={"User-Agent": cfg.user_agent, "Accept-Encoding": "gzip, deflate"},
-            limits=httpx.Limits(max_connections=size, max_keepalive_connections=size, keepalive_expiry=30.0),
+            transport=deadline_transport(verify=self._ssl, limits=limits, trust_env=False),
             trust_env=False,
-            verify=self._ssl,
         )
 
     # -- public --------------------------------------------------------------------------
@@ -271,7 +275,7 @@ class Fetcher:
                 raise FetchError(ERR_ROBOTS, url, "disallowed by robots.txt", attempts=attempts)
             crawl_delay = robots.parser.crawl_delay(self.config.user_agent)
             if crawl_delay:
-                delay = max(delay, float(crawl_delay))
+                delay = max(delay, min(float(crawl_delay), self.config.max_crawl_delay))
         return delay
 
     def _robots_for(self, url: str, allowed: tuple[str, ...], attempts: list[Attempt], delay: float) -> RobotsRules:
@@ -392,18 +396,23 @@ class Fetcher:
                     gate.next_at = self._clock() + delay
 
     def _send(self, url: str, headers: dict[str, str], record: Attempt) -> Response:
-        try:
-            with self._client(url) as client, client.stream("GET", url, headers=headers) as resp:
-                return read_response(resp, url, record, self.config)
-        except httpx.TimeoutException as exc:
-            record.error = f"timeout ({type(exc).__name__})"
-            raise Transient(ERR_TIMEOUT, record.error) from exc
-        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
-            record.error = f"bad url: {exc}"
-            raise FetchError(ERR_BAD_URL, url, record.error) from exc
-        except httpx.DecodingError as exc:
-            record.error = f"content decoding failed: {exc}"
-            raise FetchError(ERR_DECODE, url, record.error) from exc
-        except httpx.TransportError as exc:
-            record.error = f"connection error ({type(exc).__name__}: {exc})"
-            raise Transient(ERR_CONNECTION, record.error) from exc
+        limit = self.config.max_fetch_seconds
+        with request_deadline(limit) as deadline:
+            try:
+                with self._client(url) as client, client.stream("GET", url, headers=headers) as resp:
+                    return read_response(resp, url, record, self.config)
+            except httpx.TimeoutException as exc:
+                if deadline.passed():  # a drip: retrying would only drip again
+                    record.error = f"no complete answer within {limit:g} s (max_fetch_seconds)"
+                    raise FetchError(ERR_DEADLINE, url, record.error) from exc
+                record.error = f"timeout ({type(exc).__name__})"
+                raise Transient(ERR_TIMEOUT, record.error) from exc
+            except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+                record.error = f"bad url: {exc}"
+                raise FetchError(ERR_BAD_URL, url, record.error) from exc
+            except httpx.DecodingError as exc:
+                record.error = f"content decoding failed: {exc}"
+                raise FetchError(ERR_DECODE, url, record.error) from exc
+            except httpx.TransportError as exc:
+                record.error = f"connection error ({type(exc).__name__}: {exc})"
+                raise Transient(ERR_CONNECTION, record.error) from exc

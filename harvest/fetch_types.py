@@ -26,6 +26,8 @@ ERR_ROBOTS_UNAVAILABLE = "robots_unavailable"
 ERR_TOO_LARGE = "too_large"
 ERR_BAD_URL = "bad_url"
 ERR_DECODE = "decode"
+ERR_DEADLINE = "deadline"
+ERR_LENGTH_MISMATCH = "length_mismatch"
 
 REDIRECTS = (301, 302, 303, 307, 308)
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
@@ -43,10 +45,22 @@ class FetchConfig:
     backoff_initial: float = 1.0
     backoff_max: float = 30.0
     backoff_jitter: float = 1.0
+    #: Longest wait a server's ``Retry-After`` can impose before a retry (longer asks wait this long).
     max_retry_after: float = 120.0
     delay_seconds: float = 1.0
+    #: Longest robots.txt ``Crawl-delay`` obeyed (a site asking 100000 s would never be read).
+    max_crawl_delay: float = 30.0
+    #: Total time one request may take, headers and body (a server dripping 1 byte a second
+    #: passes every read timeout); past it the fetch fails with ``deadline`` and is not retried.
+    max_fetch_seconds: float = 300.0
     per_host_concurrency: int = 1
+    #: Largest body, after every content coding is undone (each layer of a stacked
+    #: ``Content-Encoding`` is counted against it as it is decoded).
     max_bytes: int = 64 * 1024 * 1024
+    #: How much of a robots.txt is read; the rest is ignored (RFC 9309 allows a 500 KiB limit).
+    robots_max_bytes: int = 500 * 1024
+    #: Most content codings one response may stack (``gzip, gzip`` is two); more are refused.
+    max_content_codings: int = 2
     max_redirects: int = 5
     #: Hosts whose connections are kept open at once (one small connection pool per host, the
     #: least recently used closed beyond this). It only has to cover the sources harvested at once.
@@ -68,6 +82,7 @@ class FetchConfig:
             "backoff_jitter": 0.2,
             "max_retry_after": 5.0,
             "delay_seconds": 0.02,
+            "max_fetch_seconds": 30.0,
         }
         base.update(overrides)
         return cls(**base)  # type: ignore[arg-type]
@@ -84,6 +99,7 @@ class FetchConfig:
             "backoff_jitter": 0.0,
             "max_retry_after": 2.0,
             "delay_seconds": 0.0,
+            "max_fetch_seconds": 20.0,
         }
         base.update(overrides)
         return cls(**base)  # type: ignore[arg-type]
@@ -105,6 +121,8 @@ class Attempt:
     purpose: str = ""
     headers: dict[str, str] = field(default_factory=dict)
     content: bytes | None = None
+    #: Something worth knowing about an answer that is still used (a robots.txt cut at its limit).
+    note: str | None = None
 
 
 @dataclass(slots=True)

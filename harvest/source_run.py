@@ -252,6 +252,7 @@ class SourceRun:
                 conditional=a.conditional,
                 retry_after=a.retry_after,
                 location=a.location,
+                note=a.note,
                 run_id=self.run_id,
             )
             if robots and a.content is not None:
