@@ -128,6 +128,47 @@ class SourceState:
         )
 
 
+class FetchLogWriter:
+    """One source's fetch log held open: each ``write`` is appended and flushed at once.
+
+    Written as requests happen (not when the source is done), so a run killed after N requests
+    leaves their N lines. ``flock`` per write keeps two processes on one source from tearing a
+    line; flushed to the operating system, which keeps it through a kill of the process.
+    """
+
+    def __init__(self, path: Path, lock: threading.Lock) -> None:
+        self.path = path
+        self._lock = lock
+        self._fh: Any = None
+
+    def write(self, entries: list[FetchLogEntry]) -> None:
+        if not entries:
+            return
+        data = "".join(e.to_json() + "\n" for e in entries)
+        with self._lock:
+            if self._fh is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._fh = self.path.open("a", encoding="utf-8")
+            fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX)
+            try:
+                self._fh.write(data)
+                self._fh.flush()
+            finally:
+                fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fh is not None:
+                self._fh.close()
+                self._fh = None
+
+    def __enter__(self) -> FetchLogWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 class RawArchive:
     """Content-addressed byte store plus the fetch log and per-source validator state."""
 
@@ -164,20 +205,16 @@ class RawArchive:
 
     def append_log(self, entries: list[FetchLogEntry]) -> None:
         """Append entries to their sources' logs (one ``write`` per line, under flock)."""
-        by_source: dict[str, list[str]] = {}
+        by_source: dict[str, list[FetchLogEntry]] = {}
         for e in entries:
-            by_source.setdefault(e.source_id, []).append(e.to_json() + "\n")
-        with self._lock:
-            for sid, lines in by_source.items():
-                path = self.log_path(sid)
-                path.parent.mkdir(parents=True, exist_ok=True)
-                with path.open("a", encoding="utf-8") as fh:
-                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-                    try:
-                        fh.write("".join(lines))
-                        fh.flush()
-                    finally:
-                        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+            by_source.setdefault(e.source_id, []).append(e)
+        for sid, group in by_source.items():
+            with self.open_log(sid) as log:
+                log.write(group)
+
+    def open_log(self, source_id: str) -> FetchLogWriter:
+        """A writer that appends to one source's log as requests happen (close it when done)."""
+        return FetchLogWriter(self.log_path(source_id), self._lock)
 
     def read_log(self, source_id: str | None = None) -> list[dict[str, Any]]:
         """Log entries of one source, or of all sources (in file order per source)."""

@@ -32,8 +32,10 @@ from xxgk.harvest.results import (
     PROBLEM_EMPTY,
     PROBLEM_INTERNAL,
     PROBLEM_LAYOUT,
+    PROBLEM_LINKS_CAPPED,
     PROBLEM_MAX_PAGES,
     PROBLEM_OFFSITE_LINK,
+    PROBLEM_REQUEST_BUDGET,
     ArchivedDoc,
     HarvestedReport,
     HarvestProblem,
@@ -52,8 +54,10 @@ __all__ = [
     "PROBLEM_EMPTY",
     "PROBLEM_INTERNAL",
     "PROBLEM_LAYOUT",
+    "PROBLEM_LINKS_CAPPED",
     "PROBLEM_MAX_PAGES",
     "PROBLEM_OFFSITE_LINK",
+    "PROBLEM_REQUEST_BUDGET",
     "ArchivedDoc",
     "ChosenDocument",
     "ExtractedReport",
@@ -125,7 +129,15 @@ def _harvest_source(run: SourceRun, started: str, *, years: set[int] | None, fet
                     PROBLEM_EMPTY, page_url, f"no report links among {parsed.links_seen} links and no further pages"
                 )
             )
-        for link in parsed.report_links:
+        report_links = parsed.report_links
+        if len(report_links) > source.max_report_links:
+            detail = (
+                f"{len(report_links)} report links on one listing page; the first {source.max_report_links} "
+                "taken (max_report_links)"
+            )
+            run.problems.append(HarvestProblem(PROBLEM_LINKS_CAPPED, page_url, detail))
+            report_links = report_links[: source.max_report_links]
+        for link in report_links:
             if not host_allowed(link.url, source.allowed_hosts):
                 run.problems.append(
                     HarvestProblem(

@@ -26,6 +26,8 @@ PROBLEM_OFFSITE_LINK = "offsite_link"
 PROBLEM_MAX_PAGES = "max_pages_reached"
 PROBLEM_ARCHIVE_MISSING = "archive_missing"
 PROBLEM_INTERNAL = "internal_error"
+PROBLEM_LINKS_CAPPED = "report_links_capped"
+PROBLEM_REQUEST_BUDGET = "request_budget_reached"
 
 _HTML_TYPES = ("text/html", "application/xhtml", "text/xml", "application/xml")
 

@@ -17,8 +17,11 @@ from xxgk.harvest.archive import KIND_ROBOTS, FetchLogEntry, RawArchive, SourceS
 from xxgk.harvest.discovery import Link, ListingParse, ReportPageParse, decode_page
 from xxgk.harvest.fetch import Attempt, Fetcher, FetchError, FetchResult, charset_of
 from xxgk.harvest.registry import Source
-from xxgk.harvest.results import ArchivedDoc, HarvestProblem
+from xxgk.harvest.results import PROBLEM_REQUEST_BUDGET, ArchivedDoc, HarvestProblem
 from xxgk.schemas import lexicon as lx
+
+#: Validators are saved every this many URLs fetched (and at the end of the source).
+STATE_SAVE_EVERY = 25
 
 
 class SourceRun:
@@ -34,16 +37,64 @@ class SourceRun:
         self.problems: list[HarvestProblem] = []
         self.recovered: list[HarvestProblem] = []
         self.requests = 0
-        #: Fetch-log lines of this source, written in one append when the source is done (an
-        #: append per request costs an open, a lock and a write each: 10 per source adds up).
-        self.log_entries: list[FetchLogEntry] = []
+        #: This source's fetch log, appended as each request is answered (a kill loses none).
+        self.log = archive.open_log(source.source_id)
         self.not_modified = 0
+        #: The problem saying the request budget ran out (its detail counts the URLs skipped since).
+        self.budget_problem: HarvestProblem | None = None
+        self.skipped = 0
+        self._fetched_since_save = 0
 
     # -- fetch + archive + log -------------------------------------------------------------
     def fetch(
         self, url: str, kind: str, *, year: int | None = None, parent: str | None = None, title: str = ""
     ) -> tuple[ArchivedDoc, bytes] | None:
-        """Fetch ``url`` (conditionally when known), archive and log it; None after a problem."""
+        """Fetch ``url`` (conditionally when known), archive and log it; None after a problem.
+
+        Past the source's request budget (``Source.max_requests``) nothing is requested: one
+        ``request_budget_reached`` problem counts the URLs left unfetched. Every
+        ``STATE_SAVE_EVERY`` URLs the validators so far are saved, so a run killed midway leaves
+        the state of what it fetched beside its fetch log.
+        """
+        if self.requests >= self.source.max_requests:
+            self._over_budget(url, kind, year)
+            return None
+        got = self._fetch(url, kind, year=year, parent=parent, title=title)
+        self._fetched_since_save += 1
+        if self._fetched_since_save >= STATE_SAVE_EVERY:
+            self.save_state()
+        return got
+
+    def _over_budget(self, url: str, kind: str, year: int | None) -> None:
+        self.skipped += 1
+        if self.budget_problem is None:
+            self.budget_problem = HarvestProblem(PROBLEM_REQUEST_BUDGET, url, "", year=year, doc_kind=kind)
+            self.problems.append(self.budget_problem)
+        self.budget_problem.detail = (
+            f"request budget of {self.source.max_requests} requests for this run reached (max_requests); "
+            f"{self.skipped} URL(s) not fetched"
+        )
+
+    def state_now(self) -> SourceState:
+        """The validators fetched so far, with those of URLs not (yet) visited this run kept."""
+        merged = SourceState(
+            self.new_state.source_id,
+            urls=dict(self.new_state.urls),
+            reports_last_run=self.new_state.reports_last_run,
+            last_run=self.new_state.last_run or self.state.last_run,
+        )
+        for url, st in self.state.urls.items():
+            merged.urls.setdefault(url, st)
+        return merged
+
+    def save_state(self) -> None:
+        """Save ``state_now()`` (after the log lines of the requests it comes from)."""
+        self._fetched_since_save = 0
+        self.archive.save_state(self.state_now())
+
+    def _fetch(
+        self, url: str, kind: str, *, year: int | None = None, parent: str | None = None, title: str = ""
+    ) -> tuple[ArchivedDoc, bytes] | None:
         prev = self.state.urls.get(url)
         if prev is not None and not self.archive.has(prev.sha256):
             prev = None  # validators without bytes are useless: fetch in full
@@ -279,13 +330,11 @@ class SourceRun:
                     run_id=self.run_id,
                 )
             )
-        self.log_entries.extend(entries)
+        self.log.write(entries)
 
     def flush_log(self) -> None:
-        """Append this source's pending fetch-log lines to its log (one locked write)."""
-        if self.log_entries:
-            entries, self.log_entries = self.log_entries, []
-            self.archive.append_log(entries)
+        """Close this source's fetch log (every line is already written; a later line reopens it)."""
+        self.log.close()
 
 
 def _decode(doc: ArchivedDoc, data: bytes, source: Source) -> str:

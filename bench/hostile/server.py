@@ -133,6 +133,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/short-body":
             self._raw(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n<html>")
             self.close_connection = True
+        elif path.startswith("/many/"):
+            self._send(200, "text/html; charset=utf-8", b"<html><body><p>notice</p></body></html>")
         elif path == "/retry-after":
             self._send(503, "text/html", b"busy", {"Retry-After": "100000"})
         else:
