@@ -6,6 +6,7 @@ years with their numbers shifted so strings repeat as little as in real data), t
 into a fresh data directory in a child process and reports the child's CPU seconds and peak RSS::
 
     uv run python -m bench.publish --docs 10000 --work /tmp/xxgk-bench
+    uv run python -m bench.publish --docs 10000 --work /tmp/xxgk-bench --validation   # + the reports
 
 The staging directory is reused by later runs with the same ``--docs``/``--years``; nothing is
 written inside the repository.
@@ -109,27 +110,50 @@ def build_staging(staging: Path, n_docs: int, years: int) -> list[Path]:
     return sorted(paths)
 
 
-def _child(data_dir: str, staged: list[str], queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def _folder(path: Path) -> dict[str, object]:
+    files = [p for p in path.rglob("*") if p.is_file()]
+    index = path / "index.html"
+    return {
+        "files": len(files),
+        "mb": round(sum(p.stat().st_size for p in files) / 1e6, 1),
+        "index_html_kb": round(index.stat().st_size / 1e3, 1) if index.is_file() else None,
+    }
+
+
+def _child(data_dir: str, staged: list[str], queue: multiprocessing.Queue, validation: bool = False) -> None:  # type: ignore[type-arg]
     from xxgk.warehouse.publish import publish
 
     start_cpu, start = time.process_time(), time.perf_counter()
     summary = publish(Path(data_dir), staged)
-    queue.put(
-        {
+    out: dict[str, object] = {
+        "cpu_s": round(time.process_time() - start_cpu, 2),
+        "wall_s": round(time.perf_counter() - start, 2),
+        "documents": summary.documents,
+        "rows": summary.rows,
+    }
+    if validation:  # the validation reports and the index, as the publish step writes them after the tables
+        from xxgk.warehouse.layout import validation_dir
+        from xxgk.warehouse.validation import write_validation_reports
+
+        start_cpu, start = time.process_time(), time.perf_counter()
+        write_validation_reports(Path(data_dir), staged, prune=True)
+        out["validation"] = {
             "cpu_s": round(time.process_time() - start_cpu, 2),
             "wall_s": round(time.perf_counter() - start, 2),
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-            "documents": summary.documents,
-            "rows": summary.rows,
+            **_folder(validation_dir(data_dir)),
         }
-    )
+    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    queue.put(out)
 
 
-def measure_publish(data_dir: Path, staged: list[Path]) -> dict[str, object]:
-    """Publish ``staged`` into ``data_dir`` in a fresh child process; its CPU, wall time and peak RSS."""
+def measure_publish(data_dir: Path, staged: list[Path], validation: bool = False) -> dict[str, object]:
+    """Publish ``staged`` into ``data_dir`` in a fresh child process; its CPU, wall time and peak RSS.
+
+    ``validation``: then write the validation reports too, timed apart, with the folder's size.
+    """
     ctx = multiprocessing.get_context("spawn")  # a clean interpreter: peak RSS is the publish's own
     queue = ctx.Queue()
-    proc = ctx.Process(target=_child, args=(str(data_dir), [str(p) for p in staged], queue))
+    proc = ctx.Process(target=_child, args=(str(data_dir), [str(p) for p in staged], queue, validation))
     proc.start()
     out = queue.get()
     proc.join()
@@ -142,13 +166,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--years", type=int, default=5)
     parser.add_argument("--work", type=Path, default=Path("/tmp/xxgk-bench"))
     parser.add_argument("--republish", action="store_true", help="also time a second, identical publish")
+    parser.add_argument("--validation", action="store_true", help="also write and measure the validation reports")
     args = parser.parse_args(argv)
     staged = build_staging(args.work / "staging", args.docs, args.years)
     data_dir = args.work / "data"
     shutil.rmtree(data_dir, ignore_errors=True)
-    results = {"first": measure_publish(data_dir, staged)}
+    results = {"first": measure_publish(data_dir, staged, args.validation)}
     if args.republish:
-        results["second"] = measure_publish(data_dir, staged)
+        results["second"] = measure_publish(data_dir, staged, args.validation)
     json.dump(results, sys.stdout, indent=1, ensure_ascii=False)
     print()
     return 0

@@ -1,15 +1,17 @@
 """Benchmark: extraction time per document, throughput on all cores and peak memory.
 
 A corpus is generated (``synth.generate``) and rendered in every format that has a renderer
-(PDF now; HTML and text when ``synth.html`` / ``synth.text`` exist). Then, in fresh worker
-processes (so rendering does not count towards memory):
+(PDF, HTML, text, DOCX, XLSX). Then, in fresh worker processes (so rendering does not count
+towards memory):
 
 - serial: each document once through ``extractors.extract_document`` (end to end: detect,
   extract, map, check), timed one by one; medians per format;
 - baseline: the same PDFs through naive pdfplumber ``extract_tables()`` on every page, in the
   same worker, so the ratio compares like with like;
 - parallel: all documents over a process pool of ``workers`` (docs per minute, all cores);
-- peak RSS of the serial worker (after our extraction, before the baseline) and of the pool.
+- peak RSS of the serial worker (after our extraction, before the baseline) and of the pool;
+- DOC and WPS through LibreOffice, apart (``bench.office``: seconds per document, one soffice
+  call per document vs one per batch), when soffice is installed.
 
 Workers import everything, then ``gc.freeze()`` (DESIGN.md: ~30% of pdfplumber time is GC).
 Results go to ``bench.json`` and ``bench.md``; ``python -m bench.run --help`` for options.
@@ -48,6 +50,17 @@ PDF_VARIANTS: tuple[dict[str, Any], ...] = (
 )
 TEXT_FORMS = ("cells", "layout", "markdown")
 TARGET_PDF_MEDIAN_MS = 150.0
+TARGET_OFFICE_MEDIAN_MS = 50.0  # DOCX and XLSX
+#: Layout variants the DOCX and XLSX corpora cycle through (``synth.docx`` / ``synth.xlsx``).
+DOCX_VARIANTS: tuple[dict[str, Any], ...] = (
+    {},
+    {"word_markup": True},
+    {"split_requests": True, "nested_layout": True},
+    {"word_markup": True, "title_box": True, "split_requests": True},
+)
+XLSX_VARIANTS: tuple[dict[str, Any], ...] = ({}, {"split_requests": True}, {"sheet_per_table": True, "hidden_sheet": True})
+#: Reports rendered as DOC and as WPS for the LibreOffice measurement (each costs ~1 s or more).
+OFFICE_DOCS = 8
 TARGET_RATIO = 0.6
 
 
@@ -62,12 +75,11 @@ class Doc:
 
 
 def _available_formats() -> list[str]:
-    """PDF, plus HTML and text when their renderers exist."""
+    """PDF, plus every other format whose renderer exists."""
     formats = ["pdf"]
-    if importlib.util.find_spec("xxgk.synth.html") is not None:
-        formats.append("html")
-    if importlib.util.find_spec("xxgk.synth.text") is not None:
-        formats.append("text")
+    for fmt in ("html", "text", "docx", "xlsx"):
+        if importlib.util.find_spec(f"xxgk.synth.{fmt}") is not None:
+            formats.append(fmt)
     return formats
 
 
@@ -90,6 +102,16 @@ def build_corpus(n_docs: int, seed: int = 0, formats: list[str] | None = None) -
 
                 data = render_pdf(report, **PDF_VARIANTS[i % len(PDF_VARIANTS)])
                 name = f"doc{i:04d}.pdf"
+            elif fmt == "docx":
+                from xxgk.synth.docx import render_docx
+
+                data = render_docx(report, **DOCX_VARIANTS[i % len(DOCX_VARIANTS)])
+                name = f"doc{i:04d}.docx"
+            elif fmt == "xlsx":
+                from xxgk.synth.xlsx import render_xlsx
+
+                data = render_xlsx(report, **XLSX_VARIANTS[i % len(XLSX_VARIANTS)])
+                name = f"doc{i:04d}.xlsx"
             elif fmt == "html":
                 from xxgk.synth.html import render_html
 
@@ -110,7 +132,16 @@ def build_corpus(n_docs: int, seed: int = 0, formats: list[str] | None = None) -
 
 def _init_worker() -> None:
     """Import everything a document needs, then move those objects out of the GC's reach."""
-    for module in ("pdfplumber", "pypdfium2", "xxgk.extractors", "xxgk.extractors.pdf", "xxgk.extractors.html", "xxgk.extractors.text"):
+    for module in (
+        "pdfplumber",
+        "pypdfium2",
+        "xxgk.extractors",
+        "xxgk.extractors.pdf",
+        "xxgk.extractors.html",
+        "xxgk.extractors.text",
+        "xxgk.extractors.docx",
+        "xxgk.extractors.sheets",
+    ):
         with contextlib.suppress(ImportError):
             importlib.import_module(module)
     gc.collect()
@@ -214,6 +245,7 @@ def run(
     formats: list[str] | None = None,
     warmup: int = 2,
     log: Callable[[str], None] | None = None,
+    office_docs: int = OFFICE_DOCS,
 ) -> dict[str, Any]:
     """The benchmark figures as a dict (see the module docstring)."""
     say = log or (lambda _msg: None)
@@ -233,17 +265,27 @@ def run(
             "statuses": dict(Counter(r[2] for r in rows)),
             "exact": sum(1 for r in rows if r[3]),
         }
-    parallel: dict[str, Any] = {"all": _parallel(docs, workers, chunk=max(1, len(docs) // (workers * 4)))}
+    parallel: dict[str, Any] = {}
+    if docs:  # none when only doc/wps (LibreOffice) were asked for
+        parallel["all"] = _parallel(docs, workers, chunk=max(1, len(docs) // (workers * 4)))
     for fmt in fmts:
         subset = [d for d in docs if d.format == fmt]
         parallel[fmt] = _parallel(subset, workers, chunk=max(1, len(subset) // (workers * 4)))
     say("parallel passes done")
+    office: dict[str, Any] | None = None
+    wanted_office = [f for f in ("doc", "wps") if formats is None or f in formats]
+    if wanted_office and office_docs > 0:
+        from xxgk.bench.office import measure
+
+        office = measure(office_docs, seed, tuple(wanted_office))
+        say("LibreOffice pass done" if office.get("available") else "LibreOffice not installed: DOC/WPS not measured")
 
     naive = _stats(serial["naive"])
     ratio = None
     if naive and "pdf" in per_format:
         ratio = round(per_format["pdf"]["median_ms"] / naive["median_ms"], 3)
     pdf_median = per_format.get("pdf", {}).get("median_ms")
+    office_medians = {f: per_format[f]["median_ms"] for f in ("docx", "xlsx") if f in per_format}
     return {
         "machine": {
             "cpus": os.cpu_count(),
@@ -265,14 +307,17 @@ def run(
         "peak_rss_mb": {
             "serial_worker_ours": round(serial["rss_ours_mb"], 1),
             "serial_worker_after_naive": round(serial["rss_after_naive_mb"], 1),
-            "pool_worker_max": max(p["peak_rss_mb"] for p in parallel.values()),
+            "pool_worker_max": max((p["peak_rss_mb"] for p in parallel.values()), default=0.0),
         },
         "targets": {
             "pdf_median_ms": TARGET_PDF_MEDIAN_MS,
             "pdf_median_met": pdf_median is not None and pdf_median <= TARGET_PDF_MEDIAN_MS,
             "ratio": TARGET_RATIO,
             "ratio_met": ratio is not None and ratio <= TARGET_RATIO,
+            "office_median_ms": TARGET_OFFICE_MEDIAN_MS,
+            "office_median_met": {f: m <= TARGET_OFFICE_MEDIAN_MS for f, m in office_medians.items()},
         },
+        "libreoffice": office,
         "elapsed_s": round(time.perf_counter() - t0, 1),
     }
 
@@ -323,9 +368,18 @@ def to_markdown(result: dict[str, Any]) -> str:
         f"({rss['serial_worker_after_naive']} MB after the baseline), pool workers at most {rss['pool_worker_max']} MB.",
         "",
         f"Targets: PDF median ≤ {t['pdf_median_ms']} ms: **{'met' if t['pdf_median_met'] else 'NOT met'}**; "
-        f"ratio ≤ {t['ratio']}: **{'met' if t['ratio_met'] else 'NOT met'}**.",
+        f"ratio ≤ {t['ratio']}: **{'met' if t['ratio_met'] else 'NOT met'}**"
+        + "".join(
+            f"; {fmt.upper()} median ≤ {t['office_median_ms']} ms: **{'met' if met else 'NOT met'}**"
+            for fmt, met in t.get("office_median_met", {}).items()
+        )
+        + ".",
         "",
     ]
+    if result.get("libreoffice") is not None:
+        from xxgk.bench.office import to_markdown as office_markdown
+
+        lines += office_markdown(result["libreoffice"])
     return "\n".join(lines)
 
 
@@ -338,9 +392,10 @@ def main(
     formats: list[str] | None = None,
     warmup: int = 2,
     log: Callable[[str], None] | None = None,
+    office_docs: int = OFFICE_DOCS,
 ) -> dict[str, Any]:
     """Run the benchmark and write ``bench.json`` and ``bench.md`` (or ``out`` if it ends in .json)."""
-    result = run(n_docs, seed=seed, workers=workers, formats=formats, warmup=warmup, log=log)
+    result = run(n_docs, seed=seed, workers=workers, formats=formats, warmup=warmup, log=log, office_docs=office_docs)
     out = Path(out)
     if out.suffix == ".json":
         json_path, md_path = out, out.with_suffix(".md")
@@ -359,7 +414,12 @@ def _cli(argv: list[str] | None = None) -> int:
     parser.add_argument("--docs", type=int, default=40, help="generated reports (each rendered in every format)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
-    parser.add_argument("--formats", default="", help="comma list of pdf,html,text (default: all available)")
+    parser.add_argument(
+        "--formats", default="", help="comma list of pdf,html,text,docx,xlsx,doc,wps (default: all available)"
+    )
+    parser.add_argument(
+        "--office-docs", type=int, default=OFFICE_DOCS, help="reports rendered as DOC and WPS for LibreOffice (0: skip)"
+    )
     parser.add_argument("--warmup", type=int, default=2)
     args = parser.parse_args(argv)
     formats = [f.strip() for f in args.formats.split(",") if f.strip()] or None
@@ -371,6 +431,7 @@ def _cli(argv: list[str] | None = None) -> int:
         formats=formats,
         warmup=args.warmup,
         log=lambda msg: print(msg, file=sys.stderr),
+        office_docs=args.office_docs,
     )
     print(to_markdown(result))
     print("written:", ", ".join(result["files"]), file=sys.stderr)

@@ -15,7 +15,7 @@ thousands of sites from it. Nothing here reaches the network.
 """
 
 from xxgk.demo.cli import main
-from xxgk.demo.pages import attachment_path, render_attachment, render_report_page, report_path
+from xxgk.demo.pages import attachment_path, attachment_paths, render_attachment, render_report_page, report_path
 from xxgk.demo.portal import Portal
 from xxgk.demo.sample import (
     SAMPLE_DIR,
@@ -27,7 +27,7 @@ from xxgk.demo.sample import (
 )
 from xxgk.demo.scale import fill_cache, loopback_aliases_work, scale_registry, scale_spec, serve_scale
 from xxgk.demo.server import portal_sources, serve_portal
-from xxgk.demo.sites import demo_spec
+from xxgk.demo.sites import demo_spec, office_site
 from xxgk.demo.spec import DEMO_PORT, OTHER_HOST, ExtraLink, Fault, PortalReport, PortalSite, PortalSpec
 
 __all__ = [
@@ -44,11 +44,13 @@ __all__ = [
     "SampleDocument",
     "add_sample_set",
     "attachment_path",
+    "attachment_paths",
     "demo_run_spec",
     "demo_spec",
     "fill_cache",
     "loopback_aliases_work",
     "main",
+    "office_site",
     "portal_sources",
     "render_attachment",
     "render_report_page",

@@ -9,6 +9,7 @@ portals, ``render_fingerprint`` makes that key change whenever a renderer change
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import html
 import json
@@ -16,7 +17,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from xxgk.demo.spec import PortalReport, PortalSite
+from xxgk.demo.spec import NOTICE_FORMS, PortalReport, PortalSite
 from xxgk.synth.report import SyntheticReport
 
 
@@ -31,13 +32,33 @@ def report_path(site: PortalSite, rep: PortalReport) -> str:
     return f"{site.listing_dir}{rep.year}/t{pub}0315_{_doc_id(site, rep)}.html"
 
 
-def attachment_path(site: PortalSite, rep: PortalReport) -> str:
+def attachment_paths(site: PortalSite, rep: PortalReport) -> list[str]:
+    """Where a report's attachments are served, in the order its page links them."""
     pub = rep.year + 1
     base = report_path(site, rep).rsplit("/", 1)[0]
+    stem = f"{base}/P0{pub}0310{_doc_id(site, rep)}"
     if rep.form == "text":
         ext = "md" if rep.text_form == "markdown" else "txt"
-        return f"{base}/W0{pub}0310{_doc_id(site, rep)}.{ext}"
-    return f"{base}/P0{pub}0310{_doc_id(site, rep)}.pdf"
+        return [f"{base}/W0{pub}0310{_doc_id(site, rep)}.{ext}"]
+    if rep.form in ("docx", "xlsx"):
+        return [f"{base}/W0{pub}0310{_doc_id(site, rep)}.{rep.form}"]
+    if rep.form == "doc+pdf":
+        doc = [f"{base}/W0{pub}0310{_doc_id(site, rep)}.doc"] if _can_make_doc() else []
+        return [*doc, f"{stem}.pdf"]
+    return [f"{stem}.pdf"]
+
+
+@functools.cache
+def _can_make_doc() -> bool:
+    """Whether this process can make ``.doc`` files (LibreOffice), asked once: a portal's pages stay as first served."""
+    from xxgk.synth.office import available
+
+    return available()
+
+
+def attachment_path(site: PortalSite, rep: PortalReport) -> str:
+    """Where a report's (first) attachment is served."""
+    return attachment_paths(site, rep)[0]
 
 
 def portal_report(site: PortalSite, rep: PortalReport) -> SyntheticReport:
@@ -73,7 +94,14 @@ def _render_text(report: SyntheticReport, form: str) -> bytes:
     return render_text(report, form)
 
 
-_ATTACHMENT_TYPES = {"pdf": "application/pdf", "txt": "text/plain; charset=utf-8", "md": "text/markdown; charset=utf-8"}
+_ATTACHMENT_TYPES = {
+    "pdf": "application/pdf",
+    "txt": "text/plain; charset=utf-8",
+    "md": "text/markdown; charset=utf-8",
+    "doc": "application/msword",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 def attachment_type(path: str) -> str:
@@ -122,18 +150,19 @@ def portal_title(site: PortalSite, rep: PortalReport) -> str:
 def render_report_page(site: PortalSite, rep: PortalReport) -> bytes:
     """The bytes of a report page: the tables in the page, or a notice linking the attachment."""
     title = portal_title(site, rep)
-    att_name = attachment_path(site, rep).rsplit("/", 1)[-1]
+    att_names = [p.rsplit("/", 1)[-1] for p in attachment_paths(site, rep)] if rep.has_attachment else []
     trs = site.layout == "trs"
-    if rep.form in ("pdf", "text"):
+    if rep.form in NOTICE_FORMS:
         content = f"<p>{html.escape(title)}全文详见附件。</p>"
     else:
         content = _render_tables_html(portal_report(site, rep), word_markup=rep.word_markup)
     head_extra = ""
     if rep.form in ("pdf", "html+pdf") and trs:  # TRS lists PDFs in a script array filled in by JavaScript
-        head_extra = f'<script>var apps1 = [{{url:"./{att_name}",name:"{html.escape(title)}.pdf"}}];</script>'
-    elif rep.has_attachment:
-        ext = att_name.rsplit(".", 1)[-1]
-        content += f'<p>附件：<a href="{att_name}">{html.escape(title)}.{ext}</a></p>'
+        head_extra = f'<script>var apps1 = [{{url:"./{att_names[0]}",name:"{html.escape(title)}.pdf"}}];</script>'
+    else:
+        for att_name in att_names:
+            ext = att_name.rsplit(".", 1)[-1]
+            content += f'<p>附件：<a href="{att_name}">{html.escape(title)}.{ext}</a></p>'
     wrapper = "TRS_Editor" if trs else "article-content"
     body = f'<h1>{html.escape(title)}</h1><div class="{wrapper}">{content}</div>'
     charset = CHARSET_LABEL.get(rep.encoding, rep.encoding)
@@ -141,13 +170,28 @@ def render_report_page(site: PortalSite, rep: PortalReport) -> bytes:
     return page.encode(rep.encoding, errors="strict")
 
 
-def render_attachment(site: PortalSite, rep: PortalReport) -> bytes:
-    """The bytes of a report's attachment: its PDF, or its text export."""
+def render_attachment(site: PortalSite, rep: PortalReport, path: str | None = None) -> bytes:
+    """The bytes of a report's attachment at ``path`` (default its first): PDF, text export, DOCX, XLSX or DOC."""
     report = portal_report(site, rep)
-    return _render_text(report, rep.text_form) if rep.form == "text" else _render_pdf(report)
+    ext = (path or attachment_path(site, rep)).rsplit(".", 1)[-1]
+    if rep.form == "text":
+        return _render_text(report, rep.text_form)
+    if ext == "docx":
+        from xxgk.synth.docx import render_docx
+
+        return render_docx(report)
+    if ext == "xlsx":
+        from xxgk.synth.xlsx import render_xlsx
+
+        return render_xlsx(report)
+    if ext == "doc":
+        from xxgk.synth.office import render_office
+
+        return render_office([report], "doc")[0]
+    return _render_pdf(report)
 
 
-def cache_key(kind: str, site: PortalSite, rep: PortalReport) -> str:
+def cache_key(kind: str, site: PortalSite, rep: PortalReport, ext: str = "") -> str:
     """The disk-cache key of a rendered page or attachment: a hash of everything it is rendered from."""
     parts = [
         kind,
@@ -162,6 +206,7 @@ def cache_key(kind: str, site: PortalSite, rep: PortalReport) -> str:
         rep.word_markup,
         rep.text_form,
         render_fingerprint(),
+        *([ext] if ext else []),
     ]
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode("utf-8")).hexdigest()
 

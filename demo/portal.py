@@ -18,6 +18,7 @@ from typing import Any
 from xxgk.demo.pages import (
     CHARSET_LABEL,
     attachment_path,
+    attachment_paths,
     attachment_type,
     cache_key,
     chrome,
@@ -83,7 +84,8 @@ class Portal:
             return
         self.route(report_path(site, rep))
         if rep.has_attachment:
-            self.route(attachment_path(site, rep))
+            for path in attachment_paths(site, rep):
+                self.route(path)
 
     def expected_reports(self) -> dict[tuple[str, int], SyntheticReport]:
         """(site slug, year) → the synthetic report each served report is drawn from."""
@@ -118,8 +120,8 @@ class Portal:
         for rep in site.reports:
             if path == report_path(site, rep):
                 return self._report_page(site, rep)
-            if rep.has_attachment and path == attachment_path(site, rep):
-                return attachment_type(path), self._attachment(site, rep), rep.revision
+            if rep.has_attachment and path in attachment_paths(site, rep):
+                return attachment_type(path), self._attachment(site, rep, path), rep.revision
         return None
 
     def _pages(self, site: PortalSite) -> list[list[tuple[str, str, str]]]:
@@ -181,9 +183,12 @@ class Portal:
         return ctype, page.encode(site.encoding), 0
 
     # -- rendering, cached --------------------------------------------------------------------
-    def _cached(self, kind: str, site: PortalSite, rep: PortalReport, render: Callable[[], bytes]) -> bytes:
+    def _cached(
+        self, kind: str, site: PortalSite, rep: PortalReport, render: Callable[[], bytes], path: str | None = None
+    ) -> bytes:
         """The bytes of one rendered page or attachment: from memory, or the disk cache, or rendered now."""
-        path = attachment_path(site, rep) if kind == "attachment" else report_path(site, rep)
+        path = path or (attachment_path(site, rep) if kind == "attachment" else report_path(site, rep))
+        ext = path.rsplit(".", 1)[-1] if kind == "attachment" and path != attachment_path(site, rep) else ""
         if self.cache_dir is None:
             key = (path, rep.revision)
             with self.lock:
@@ -194,7 +199,8 @@ class Portal:
                     self._cache[key] = cached
                     self.counts["rendered"] += 1
             return cached[1]
-        file = self.cache_dir / cache_key(kind, site, rep)[:2] / cache_key(kind, site, rep)
+        key = cache_key(kind, site, rep, ext)
+        file = self.cache_dir / key[:2] / key
         try:
             data = file.read_bytes()
         except FileNotFoundError:
@@ -211,8 +217,8 @@ class Portal:
         ctype = "text/html; charset=utf-8" if rep.encoding == "utf-8" else "text/html"
         return ctype, self._cached("page", site, rep, lambda: render_report_page(site, rep)), rep.revision
 
-    def _attachment(self, site: PortalSite, rep: PortalReport) -> bytes:
-        return self._cached("attachment", site, rep, lambda: render_attachment(site, rep))
+    def _attachment(self, site: PortalSite, rep: PortalReport, path: str | None = None) -> bytes:
+        return self._cached("attachment", site, rep, lambda: render_attachment(site, rep, path), path)
 
     def _pdf(self, site: PortalSite, rep: PortalReport) -> bytes:
         return self._attachment(site, rep)

@@ -6,6 +6,7 @@ array) answer with 429 + Retry-After, 500 twice, 503, a connection reset, a slow
 redirect to another host and a robots.txt-disallowed link; every transient fault is recovered by
 the fetcher's retries, every permanent one is reported. ``demo-dept`` is a listing redesigned into a
 JavaScript app with no anchors: the harvest must say ``layout_changed``, never an empty success.
+``demo-office`` publishes its reports as Word, WPS-era ``.doc`` and spreadsheet attachments only.
 Their registry entries are in ``data/sources.yaml`` (``{portal}`` URLs).
 """
 
@@ -68,8 +69,29 @@ def redesigned_site() -> PortalSite:
     return PortalSite(slug="dept", publisher="示例市教育局", layout="changed")
 
 
+def office_site() -> PortalSite:
+    """``office``: reports that are only attachments: a .doc and a PDF (2022), a .docx (2023), an .xlsx (2024).
+
+    Each report page is a notice without tables, so the report is whichever attachment reads;
+    for 2022 the Word file comes first, the PDF is the fallback (where LibreOffice is missing the
+    .doc is not made, see ``PortalReport``).
+    """
+    return PortalSite(
+        slug="office",
+        publisher="示例市统计局",
+        layout="generic",
+        level="department",
+        reports=[
+            PortalReport(2022, 301, "doc+pdf", "utf-8"),
+            PortalReport(2023, 302, "docx", "utf-8"),
+            PortalReport(2024, 303, "xlsx", "utf-8"),
+        ],
+    )
+
+
 def demo_spec(*, slow_seconds: float = 1.0, retry_after: float = 1.0) -> PortalSpec:
-    """The demo portal: two harvestable sites with every fault, and one whose layout changed."""
+    """The demo portal: two harvestable sites with every fault, one whose reports are office attachments, and one whose layout changed."""
     spec = fault_sites(slow_seconds=slow_seconds, retry_after=retry_after)
+    spec.sites.append(office_site())
     spec.sites.append(redesigned_site())
     return spec

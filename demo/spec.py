@@ -38,7 +38,9 @@ class PortalReport:
 
     ``form``: html (tables in the page), pdf (the page links a PDF only), html+pdf (tables and a
     PDF), text (the page links a text export: ``text_form`` cells, layout or markdown, see
-    ``synth.text``).
+    ``synth.text``), docx (the page links a Word file only), xlsx (a spreadsheet only), doc+pdf
+    (a notice without tables linking a Word 97 ``.doc`` and a PDF of the same report; the
+    ``.doc`` is made by LibreOffice, so where it is missing the page links the PDF alone).
     """
 
     year: int
@@ -55,7 +57,9 @@ class PortalReport:
 
 
 #: Report forms whose page links an attachment.
-ATTACHMENT_FORMS = ("pdf", "html+pdf", "text")
+ATTACHMENT_FORMS = ("pdf", "html+pdf", "text", "docx", "xlsx", "doc+pdf")
+#: Report forms whose page is a notice without tables (the report is in the attachments).
+NOTICE_FORMS = ("pdf", "text", "docx", "xlsx", "doc+pdf")
 
 
 @dataclass

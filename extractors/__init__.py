@@ -9,6 +9,7 @@ cannot be read gets a status and a reason instead of an exception.
 from __future__ import annotations
 
 from xxgk.extractors.base import ExtractionError, RawDocument, check_grid_size
+from xxgk.extractors.sniff import ENCRYPTED, OFFICE_FORMATS, OLE_OTHER, office_format
 from xxgk.schemas.checks import derive_subtotals, run_checks
 from xxgk.schemas.classify import identify, legacy_reason, listing_reason, looks_like_report
 from xxgk.schemas.labels import fold_label, row_printed
@@ -27,20 +28,19 @@ from xxgk.schemas.values import UNPARSEABLE
 
 #: Bumped whenever a change can alter what is extracted from the same bytes; staged results
 #: are keyed by (document sha256, EXTRACTOR_VERSION), so a bump re-extracts everything.
-EXTRACTOR_VERSION = "1.0.0"
+EXTRACTOR_VERSION = "1.1.0"
 
-FORMATS = ("pdf", "html", "markdown", "text")
+FORMATS = ("pdf", "html", "markdown", "text", *OFFICE_FORMATS)
 
 
 def detect_format(data: bytes, name: str = "") -> str:
-    """pdf, html, markdown, text, or an unsupported container (docx, doc, zip, image)."""
+    """pdf, html, markdown, text, an office format (``extractors.sniff``), or image."""
     head = data[:4096].lstrip()
     if head.startswith(b"%PDF") or b"%PDF-" in data[:1024]:
         return "pdf"
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        return "doc"
-    if head.startswith(b"PK\x03\x04"):
-        return "docx" if b"word/" in data[:65536] else "zip"
+    office = office_format(data)  # OLE2, ZIP packages, RTF, MHTML, Word XML: by content
+    if office is not None:
+        return office
     if head[:8] in (b"\x89PNG\r\n\x1a\n",) or head.startswith(b"\xff\xd8\xff") or head.startswith(b"GIF8"):
         return "image"
     lower = head.lower()
@@ -80,6 +80,10 @@ def _read_format(data: bytes, name: str, *, http_charset: str | None, encoding: 
         from xxgk.extractors.text import extract_text
 
         return extract_text(data, encoding=encoding or http_charset)
+    if fmt in (*OFFICE_FORMATS, ENCRYPTED, OLE_OTHER):
+        from xxgk.extractors.office import read_office
+
+        return read_office(fmt, data, detect=detect_format, read=read_document)
     raise ExtractionError(STATUS_FAILED, f"unsupported format: {fmt} (not yet read by xxgk)")
 
 
@@ -118,6 +122,7 @@ def map_document(raw: RawDocument) -> DocumentResult:
         unmapped=mapped.unmapped,
         grids=[g.texts() for g in raw.grids],
         grid_locators=[g.locator for g in raw.grids],
+        grid_spans=[g.spans() for g in raw.grids],
         narrative=raw.text,
         warnings=list(raw.warnings) + mapped.warnings,
     )

@@ -69,7 +69,7 @@ def _source_reports(data_dir: Path, wanted: set[str] | None) -> dict[str, list[t
     by_source: dict[str, list[tuple[Path, dict[str, Any]]]] = {}
     vdir = data_dir / "validation"
     if wanted is not None:
-        from xxgk.warehouse.validation_report import source_dir_name
+        from xxgk.warehouse.validation import source_dir_name
 
         paths = sorted(p for s in wanted for p in (vdir / source_dir_name(s)).glob("*.json"))
     else:
@@ -125,6 +125,8 @@ def source_markdown(
     harvest: Any = None,
 ) -> str:
     """The markdown of one source's artifact: its harvest (if any), a row per year, failed checks."""
+    from xxgk.warehouse.validation.wording import check_comparison
+
     docs = [d for _, r in reports for d in r["documents"]]
     publisher = next((d.get("publisher") for d in docs if d.get("publisher")), "") or _field(harvest, "publisher", "")
     failed = sum(int(r.get("failed_checks") or 0) for _, r in reports)
@@ -164,8 +166,8 @@ def source_markdown(
             for check in doc.get("failed_checks", []):
                 checks.append(
                     f"- {_cell(year)} `{_cell(check.get('check_id'))}` {_cell(check.get('table'))} "
-                    f"{_cell(check.get('row_key'))} / {_cell(check.get('column_key'))}: expected "
-                    f"{_number(check.get('expected'))}, printed {_number(check.get('actual'))} ({_cell(check.get('severity'))})"
+                    f"{_cell(check.get('row_key'))} / {_cell(check.get('column_key'))}: "
+                    f"{_cell(check_comparison(check))} ({_cell(check.get('severity'))})"
                 )
     if notes:
         lines += ["", "**Reasons**", "", *notes]
@@ -379,7 +381,7 @@ def _stored_harvest(entry: Mapping[str, Any]) -> dict[str, Any] | None:
 
 def _sources_of_changed_reports(data_dir: Path, changed: Iterable[str], sources: set[str]) -> set[str]:
     """The sources (of ``sources``) whose ``validation/<dir>/<year>.json`` is among the changed files."""
-    from xxgk.warehouse.validation_report import source_dir_name
+    from xxgk.warehouse.validation import source_dir_name
 
     dirs = {parts[1] for c in changed if len(parts := c.split("/")) == 3 and parts[0] == "validation"}
     return {s for s in sources if source_dir_name(s) in dirs}

@@ -201,7 +201,15 @@ def _backfill_body(
     scope, replace, scope_warnings = publish_scope(data_dir, years, backfilled, kept)
     staged = [o.staged for o in kept if o.staged]
     step = publish_task if orchestrated else publish_task.fn
-    published = step(data_dir, staged, years=scope, replace=replace, sources=sorted(backfilled), harvest=harvested)
+    published = step(
+        data_dir,
+        staged,
+        years=scope,
+        replace=replace,
+        sources=sorted(backfilled),
+        harvest=harvested,
+        archive_dir=archive,
+    )
     summary = summarize(
         data_dir,
         outcomes,

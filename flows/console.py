@@ -339,6 +339,6 @@ def start_temporary_api(err: Console, quiet: bool = False) -> str:
     start = time.perf_counter()
     with err.status("starting the Prefect API…", spinner="dots") if err.is_terminal else nullcontext():
         url = start_api()
-    if err.is_terminal:
-        err.print(f"xxgk: Prefect API ready in {time.perf_counter() - start:.0f} s", highlight=False)
+    # also in a pipe: a log then shows where the first half-minute of a run went
+    err.print(f"xxgk: Prefect API ready in {time.perf_counter() - start:.0f} s", highlight=False)
     return url

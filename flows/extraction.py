@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from xxgk.extractors import EXTRACTOR_VERSION, extract_document
+from xxgk.flows.conversion import preconvert_batch
 from xxgk.flows.inputs import (
     DocumentJob,
     InputError,
@@ -28,6 +29,7 @@ from xxgk.flows.inputs import (
     resolve_specs,
     select_documents,
 )
+from xxgk.schemas.choice import Tried, best_index, chosen_because, is_decisive, not_chosen_because
 from xxgk.schemas.records import STATUS_FAILED, DocumentResult
 from xxgk.warehouse.documents import DocumentInfo
 from xxgk.warehouse.staging import (
@@ -264,14 +266,24 @@ def extract_documents(
     if its provenance changed (publisher, year, URL... in the documents file) it is restaged with
     the new provenance and the stored result. Paths are staged in their portable form (relative
     to ``data_dir``, default the staging directory's parent), so two checkouts stage the same.
-    ``extractor_version`` defaults to the current one.
+    ``extractor_version`` defaults to the current one. The documents LibreOffice must convert
+    are converted first, in one call (``flows.conversion``).
     """
     extractor_version = extractor_version or current_extractor_version()
     base = Path(data_dir) if data_dir is not None else Path(staging_dir).parent
+    jobs = [as_job(item, base) for item in batch]
+    preconvert_batch(
+        jobs,
+        lambda cand: (
+            force or not is_staged(staging_dir, cand.info.document_sha256, extractor_version, cand.info.source_id)
+        ),
+    )
     outcomes: list[DocumentOutcome] = []
-    for item in batch:
+    for job in jobs:
         start = time.perf_counter()
-        job = as_job(item, base)
+        if job.alternatives:
+            outcomes.append(extract_report_job(job, staging_dir, extractor_version, base, force))
+            continue
         info = job.info
         path = staged_path(staging_dir, info.document_sha256, extractor_version, info.source_id)
         reused = None if force else reuse_staged(job, staging_dir, extractor_version, base)
@@ -322,9 +334,184 @@ def settle_staged(
     settled: dict[int, DocumentOutcome] = {}
     todo: list[int] = []
     for i, job in enumerate(jobs):
-        outcome = reuse_staged(job, staging, version, data_dir)
+        if job.alternatives:
+            outcome = settle_report_job(job, staging, version, data_dir)
+        else:
+            outcome = reuse_staged(job, staging, version, data_dir)
         if outcome is None:
             todo.append(i)
         else:
             settled[i] = outcome
     return settled, todo
+
+
+# ---------------------------------------------------------------------------------------------
+# A report that came as several documents (a page and its attachments)
+
+
+@dataclass(slots=True)
+class _Read:
+    """One candidate of a report as read: its result's summary, and the result when parsed now."""
+
+    job: DocumentJob
+    summary: dict[str, Any]
+    result: DocumentResult | None = None
+    header: StagedHeader | None = None
+    error: str | None = None
+
+
+def _read_staged(cand: DocumentJob, staging_dir: Path | str, version: str) -> _Read | None:
+    """A candidate's summary from its staged header (no result decoded), or None when not staged."""
+    path = staged_path(staging_dir, cand.info.document_sha256, version, cand.info.source_id)
+    try:
+        header = load_staged_header(path)
+    except FileNotFoundError:
+        return None
+    except (OSError, EOFError, ValueError, KeyError, TypeError) as err:
+        _log.warning("staged result %s unreadable (%s: %s); extracting again", path, type(err).__name__, err)
+        return None
+    return _Read(cand, header._asdict(), header=header)
+
+
+def _parse(cand: DocumentJob) -> _Read:
+    """A candidate parsed now (``_chain_outcome`` stages it)."""
+    try:
+        result = _extract_one(cand)
+    except (OSError, ChangedOnDisk) as err:
+        reason = f"cannot read {cand.info.path}: {err.strerror or err}" if isinstance(err, OSError) else str(err)
+        summary = {"status": STATUS_FAILED, "reason": reason, "facts": 0, "failed_checks": 0, "unmapped": 0}
+        return _Read(cand, {**summary, "year": None}, error=reason)
+    return _Read(cand, result_summary(result), result=result)
+
+
+def _read_chain(
+    job: DocumentJob, staging_dir: Path | str, version: str, *, parse: bool, force: bool = False
+) -> list[_Read] | None:
+    """The report's candidates read in order until one is decisive (``schemas.choice``).
+
+    Staged candidates are read from their headers; the others are parsed when ``parse``, else
+    the chain is None (it needs an extraction task). ``force`` parses every candidate read.
+    """
+    reads: list[_Read] = []
+    for cand in (job, *job.alternatives):
+        read = None if force else _read_staged(cand, staging_dir, version)
+        if read is None:
+            if not parse:
+                return None
+            read = _parse(cand)
+        reads.append(read)
+        if read.error is None and is_decisive(read.summary["status"]):
+            break
+    return reads
+
+
+def _label(job: DocumentJob) -> str:
+    return job.info.source_url or job.info.path or job.name
+
+
+def _choice(job: DocumentJob, reads: list[_Read]) -> tuple[int, DocumentInfo]:
+    """The chosen candidate's position and its provenance with why it is chosen and what the others gave."""
+    tried = [Tried(_label(r.job), r.summary["status"], r.summary["reason"], r.summary["facts"]) for r in reads]
+    chosen = best_index(tried)
+    candidates = [job, *job.alternatives]
+    alternatives = []
+    for i, cand in enumerate(candidates):
+        if i == chosen:
+            continue
+        alternatives.append(
+            {
+                "url": cand.info.source_url,
+                "format": cand.info.format,
+                "document_sha256": cand.info.document_sha256,
+                "status": tried[i].status if i < len(tried) else None,
+                "reason": not_chosen_because(tried[i] if i < len(tried) else None, tried[chosen]),
+            }
+        )
+    info = replace(
+        candidates[chosen].info,
+        chosen_because=chosen_because(tried, chosen, len(candidates)),
+        alternatives=alternatives,
+    )
+    return chosen, info
+
+
+def _chain_outcome(
+    job: DocumentJob, reads: list[_Read], staging_dir: Path | str, version: str, start: float
+) -> DocumentOutcome | None:
+    """Stage the chosen candidate under its final provenance and say what happened; None if its staged file broke."""
+    chosen, info = _choice(job, reads)
+    for i, other in enumerate(reads):  # under their own provenance: a later run reads their headers only
+        if i != chosen and other.result is not None:
+            stage_result(staging_dir, other.job.info, other.result, version)
+    read = reads[chosen]
+    cand = replace(read.job, info=info, alternatives=[])
+    path = staged_path(staging_dir, info.document_sha256, version, info.source_id)
+    parsed_now = any(r.result is not None for r in reads)
+    if read.error is not None:
+        return DocumentOutcome(
+            source_id=info.source_id,
+            document_sha256=info.document_sha256,
+            path=info.path,
+            action="error",
+            status=STATUS_FAILED,
+            reason=read.error,
+            name=cand.name,
+            source_url=info.source_url,
+            year=info.year,
+        )
+    if read.result is not None:
+        stage_result(staging_dir, info, read.result, version)
+        return _outcome_from_result(cand, read.result, "extracted", path, time.perf_counter() - start)
+    assert read.header is not None
+    if read.header.info == info:
+        action = "extracted" if parsed_now else "reused"
+        return _outcome_from_header(cand, read.header, action, path, time.perf_counter() - start)
+    staged = _load_staged_or_none(path)
+    if staged is None:
+        return None
+    stage_result(staging_dir, info, staged.result, version)
+    action = "extracted" if parsed_now else "restaged"
+    return _outcome_from_result(cand, staged.result, action, path, time.perf_counter() - start)
+
+
+def settle_report_job(
+    job: DocumentJob, staging_dir: Path | str, extractor_version: str | None = None, data_dir: Path | str | None = None
+) -> DocumentOutcome | None:
+    """``reuse_staged`` for a report of several documents: its outcome when every candidate it needs is staged.
+
+    Reads staged headers only (no parsing); None when a candidate must be parsed.
+    """
+    del data_dir  # harvested jobs carry their locations
+    start = time.perf_counter()
+    version = extractor_version or current_extractor_version()
+    reads = _read_chain(job, staging_dir, version, parse=False)
+    if reads is None:
+        return None
+    return _chain_outcome(job, reads, staging_dir, version, start)
+
+
+def extract_report_job(
+    job: DocumentJob,
+    staging_dir: Path | str,
+    extractor_version: str | None = None,
+    data_dir: Path | str | None = None,
+    force: bool = False,
+) -> DocumentOutcome:
+    """Extract a report that came as several documents: candidates in order, the best one staged as the report.
+
+    Each candidate read is staged under its own provenance (a later run reads its header only);
+    the chosen one is staged again with ``chosen_because`` and ``alternatives`` (what every other
+    candidate gave, or that it was not read), and is the one outcome, so the report is published once.
+    """
+    del data_dir
+    start = time.perf_counter()
+    version = extractor_version or current_extractor_version()
+    reads = _read_chain(job, staging_dir, version, parse=True, force=force)
+    assert reads is not None
+    outcome = _chain_outcome(job, reads, staging_dir, version, start)
+    if outcome is None:  # its staged file broke between the header and the body: parse them all again
+        reads = _read_chain(job, staging_dir, version, parse=True, force=True)
+        assert reads is not None
+        outcome = _chain_outcome(job, reads, staging_dir, version, start)
+    assert outcome is not None
+    return outcome

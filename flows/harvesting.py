@@ -26,6 +26,7 @@ from xxgk.harvest import (
     HARVEST_EMPTY,
     HARVEST_FAILED,
     HARVEST_LAYOUT_CHANGED,
+    ArchivedDoc,
     ChosenDocument,
     FetchConfig,
     Fetcher,
@@ -210,9 +211,14 @@ def source_outcome(harvest: SourceHarvest, documents: int, seconds: float = 0.0)
     )
 
 
-def document_info_of(chosen: ChosenDocument, source: Source, archive: RawArchive) -> DocumentInfo:
-    """The warehouse's provenance record of a harvested report's chosen document (path in the archive)."""
-    doc = chosen.document
+def document_info_of(
+    chosen: ChosenDocument, source: Source, archive: RawArchive, doc: ArchivedDoc | None = None
+) -> DocumentInfo:
+    """The warehouse's provenance record of one of a harvested report's documents (path in the archive).
+
+    ``doc``: which of the report's documents (default its first candidate, ``chosen.document``).
+    """
+    doc = doc or chosen.document
     return DocumentInfo(
         document_sha256=doc.sha256,
         source_id=source.source_id,
@@ -233,24 +239,35 @@ def document_info_of(chosen: ChosenDocument, source: Source, archive: RawArchive
 def document_infos(
     harvest: SourceHarvest, source: Source, archive: RawArchive, *, only_changed: bool = False
 ) -> list[DocumentInfo]:
-    """The ``DocumentInfo`` of each fetched report's chosen document (``harvest.chosen_documents``)."""
+    """The ``DocumentInfo`` of each fetched report's first candidate (``harvest.chosen_documents``)."""
     return [document_info_of(c, source, archive) for c in chosen_documents(harvest, only_changed=only_changed)]
+
+
+def _job(chosen: ChosenDocument, doc: ArchivedDoc, source: Source, archive: RawArchive, data_dir: str | Path) -> DocumentJob:
+    info = document_info_of(chosen, source, archive, doc)
+    location = str(archive.path_of(doc.sha256).resolve())
+    info.path = portable_path(location, data_dir)
+    return DocumentJob(info=info, location=location, name=doc.name, http_charset=doc.charset)
 
 
 def jobs_of(harvest: SourceHarvest, source: Source, archive: RawArchive, data_dir: str | Path) -> list[DocumentJob]:
     """The documents to extract for one harvested source, read from the raw archive.
 
-    Every fetched report's best document, changed or not: staging reuses the result of bytes
-    already extracted, so an unchanged report costs a lookup, and the published tables stay
-    complete. The published path is relative to the data directory when the archive is inside it.
+    One job per fetched report: its first candidate, with the report's other documents as the
+    job's ``alternatives`` (read in turn until one settles which document is the report, see
+    ``schemas.choice``). Every fetched report, changed or not: staging reuses the results of
+    bytes already extracted, so an unchanged report costs lookups, and the published tables
+    stay complete. Paths are relative to the data directory when the archive is inside it.
     """
     jobs: list[DocumentJob] = []
     for chosen in chosen_documents(harvest):
-        doc = chosen.document
-        info = document_info_of(chosen, source, archive)
-        location = str(archive.path_of(doc.sha256).resolve())
-        info.path = portable_path(location, data_dir)
-        jobs.append(DocumentJob(info=info, location=location, name=doc.name, http_charset=doc.charset))
+        job = _job(chosen, chosen.document, source, archive, data_dir)
+        seen = {chosen.document.sha256}
+        for alt in chosen.alternatives:
+            if alt.sha256 not in seen:  # the same bytes linked twice are read once
+                seen.add(alt.sha256)
+                job.alternatives.append(_job(chosen, alt, source, archive, data_dir))
+        jobs.append(job)
     return jobs
 
 

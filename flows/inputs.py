@@ -20,7 +20,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,13 +45,17 @@ class DocumentJob:
 
     ``info.path`` is the portable path that gets staged and published (see ``portable_path``);
     ``location`` is where the bytes are read now; ``name`` (a file name, for format hints) and
-    ``http_charset`` come from the fetch when the document was harvested.
+    ``http_charset`` come from the fetch when the document was harvested, and so do
+    ``alternatives``: the other documents of the same report (a page's attachments).
     """
 
     info: DocumentInfo
     location: str
     name: str = ""
     http_charset: str | None = None
+    #: The report's other documents, in the order they are read when this one does not settle
+    #: which document is the report (``schemas.choice``; ``flows.extraction.extract_documents``).
+    alternatives: list[DocumentJob] = field(default_factory=list)
 
 
 def _inside(path: Path, base: Path) -> Path | None:

@@ -109,7 +109,8 @@ def _run_body(
     staged = [o.staged for o in outcomes if o.staged]
     run_sources = sorted({o.source_id for o in outcomes})
     publish_step = publish_task if orchestrated else publish_task.fn
-    published = publish_step(data_dir, staged, sources=run_sources, harvest=harvested)
+    archive = inputs.plan.archive_dir if inputs.plan is not None else archive_dir
+    published = publish_step(data_dir, staged, sources=run_sources, harvest=harvested, archive_dir=archive)
     summary = summarize(
         data_dir,
         outcomes,

@@ -52,6 +52,7 @@ def publish_staged(
     years: Iterable[int] | None = None,
     replace: bool = False,
     force: bool = False,
+    archive_dir: Path | str | None = None,
 ) -> PublishOutcome:
     """Publish the run's staged documents: Parquet warehouse, then the validation reports, as one commit.
 
@@ -64,12 +65,19 @@ def publish_staged(
     next run completes them). Both steps are idempotent and write only files whose bytes change.
     ``years``/``replace`` are ``warehouse.publish``'s: only documents of those years; with
     ``replace``, those year partitions rebuilt from this run alone (a full backfill).
+    ``archive_dir``: the raw archive (default ``<data dir>/archive``), whose ``harvest.json`` gives
+    the validation index every source's harvest outcome, also when nothing else is published.
     """
     paths = sorted({str(p) for p in staged})
     year_list = sorted({int(y) for y in years}) if years is not None else None
     plan = plan_publish(data_dir, paths, years=year_list, replace=replace, force=force or interrupted_publish(data_dir))
     index = validation_dir(data_dir) / "index.html"
+    harvest_file = Path(archive_dir if archive_dir is not None else Path(data_dir) / "archive") / "harvest.json"
     if plan.nothing_to_do:
+        if harvest_file.is_file() and index.is_file():
+            from xxgk.warehouse.validation import refresh_harvest
+
+            refresh_harvest(data_dir, harvest_file)  # a source whose harvest changed, nothing to publish
         _log.info("nothing to publish: %d documents already published from these staged results", plan.up_to_date)
         return PublishOutcome(
             warehouse=str(warehouse_dir(data_dir)),
@@ -84,12 +92,17 @@ def publish_staged(
         _log.info("publishing %d documents (%s); %d already published", len(plan.paths), plan.reason, plan.up_to_date)
     # imported here: pyarrow.dataset and pandas cost ~1.4 s, which a run with nothing to publish saves
     from xxgk.warehouse.publish import publish
-    from xxgk.warehouse.validation_report import prune_validation_reports, write_validation_reports
+    from xxgk.warehouse.validation import prune_validation_reports, write_validation_reports
 
     with PublishTransaction(data_dir) as txn:
         summary = publish(txn.root, plan.paths, years=year_list, replace=replace)
-        reports = write_validation_reports(txn.root, plan.paths) if plan.paths else []
-        prune_validation_reports(txn.root)  # source/years the publish removed from the warehouse
+        if plan.paths:  # then prune the source/years the publish removed from the warehouse
+            reports = write_validation_reports(
+                txn.root, plan.paths, documents_root=Path(data_dir), harvest_file=harvest_file, prune=True
+            )
+        else:
+            reports = []
+            prune_validation_reports(txn.root)
     record_inputs(data_dir, plan.record, summary.published, years=year_list, replace=replace)
     root = Path(txn.root)
     changed = txn.result.replaced + txn.result.removed

@@ -116,6 +116,7 @@ def publish_task(
     replace: bool = False,
     sources: list[str] | None = None,
     harvest: list[SourceOutcome] | None = None,
+    archive_dir: str | None = None,
 ) -> PublishOutcome:
     """Task: publish the warehouse tables and the validation reports; then, under Prefect, artifacts.
 
@@ -125,7 +126,7 @@ def publish_task(
     changed in this publish, or their harvest status), so an unchanged night makes none. Outside a
     Prefect run no artifact is made.
     """
-    outcome = publish_staged(data_dir, staged, years=years, replace=replace)
+    outcome = publish_staged(data_dir, staged, years=years, replace=replace, archive_dir=archive_dir)
     wanted = sorted(set(sources or []) | {h.source_id for h in harvest or []})
     if wanted:
         try:

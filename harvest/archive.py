@@ -95,6 +95,8 @@ class UrlState:
     #: kept so an unchanged page (304) is not parsed again; see ``harvest.harvester``. Keyed by
     #: the bytes' sha256, the adapter and its code, so it is never used for anything else.
     parsed: dict[str, Any] | None = None
+    #: The file name the response's Content-Disposition gave (kept for the 304s that follow).
+    file_name: str | None = None
 
 
 _URL_STATE_FIELDS = tuple(f.name for f in fields(UrlState))

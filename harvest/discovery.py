@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import parse_qsl, unquote, urldefrag, urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Tag
 
@@ -24,7 +24,17 @@ if TYPE_CHECKING:
 
 REPORT_TITLE = lx.REPORT_LINK_TITLE
 EXCLUDE_TITLE = lx.REPORT_LINK_EXCLUDED
-DOC_EXTENSIONS = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et", ".ofd", ".txt", ".md", ".rtf")
+#: Files a report page attaches that xxgk reads or names: documents, spreadsheets, archives.
+DOC_EXTENSIONS = (
+    ".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et", ".ofd", ".txt", ".md", ".rtf",
+    ".odt", ".ods", ".zip", ".mht", ".mhtml",
+)  # fmt: skip
+#: Scans attached as pictures: discovered and archived like any attachment (OCR reads them).
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff")
+ATTACHMENT_EXTENSIONS = DOC_EXTENSIONS + IMAGE_EXTENSIONS
+#: A download handler that names its file only in Content-Disposition (``download.jsp?id=12``,
+#: ``/module/download/downfile.jsp?filename=...``): fetched as an attachment, its headers decide.
+_DOWNLOAD_HANDLER = re.compile(r"download|downfile|getfile|attachment|fujian", re.I)
 NEXT_TEXTS = lx.NEXT_PAGE_TEXTS
 _PAGER_HINT = re.compile(r"pag|fenye|fy|pager|turn", re.I)
 REPORT_TABLE_WORDS = lx.REPORT_PAGE_WORDS
@@ -40,8 +50,8 @@ class Link:
 
     @property
     def is_document(self) -> bool:
-        """True when the URL points at a file (PDF, DOC...) rather than a web page."""
-        return urlsplit(self.url).path.lower().endswith(DOC_EXTENSIONS)
+        """True when the URL names a file (PDF, DOC, an image...) rather than a web page."""
+        return file_name_of(self.url) is not None
 
 
 @dataclass(slots=True)
@@ -74,6 +84,29 @@ def decode_page(data: bytes, http_charset: str | None = None, override: str | No
     archive keeps the bytes unedited either way.
     """
     return decode_bytes(data, declared=http_charset, override=override, what="page", lenient=True)
+
+
+def _is_file_name(name: str) -> bool:
+    return name.lower().endswith(ATTACHMENT_EXTENSIONS)
+
+
+def file_name_of(url: str) -> str | None:
+    """The file a URL names: its last path segment, or a query value (``?filename=a.pdf``), with a file extension."""
+    parts = urlsplit(url)
+    last = unquote(parts.path.rsplit("/", 1)[-1])
+    if _is_file_name(last):
+        return last
+    for _key, value in parse_qsl(parts.query):
+        name = value.replace("\\", "/").rsplit("/", 1)[-1]
+        if _is_file_name(name):
+            return name
+    return None
+
+
+def is_download_handler(url: str) -> bool:
+    """True for a download script's URL (its file is named by the response's headers only)."""
+    parts = urlsplit(url)
+    return bool(parts.query) and bool(_DOWNLOAD_HANDLER.search(parts.path.rsplit("/", 1)[-1]))
 
 
 def find_year(text: str) -> int | None:
@@ -234,12 +267,20 @@ class GenericAdapter:
         return any(w in text for w in REPORT_TABLE_WORDS) and any(ch.isdigit() for ch in text)
 
     def attachments(self, soup: BeautifulSoup, html: str, url: str) -> list[Link]:
-        """Document files linked from the page (anchors, iframes/embeds of PDFs)."""
+        """Files linked from the page: anchors, iframes/embeds of PDFs.
+
+        A link is a file when its URL names one (``file_name_of``), when its anchor text names one
+        (``附件：2023年报.docx`` over ``download.jsp?id=12``), or when it goes to a download
+        handler with a query; the response's Content-Disposition/Content-Type then say what it is.
+        """
         out: dict[str, Link] = {}
         for tag, attr in (("a", "href"), ("iframe", "src"), ("embed", "src"), ("object", "data")):
             for el in soup.find_all(tag):
                 target = absolute(url, el.get(attr))
-                if target and Link(target, "").is_document:
-                    title = anchor_title(el) if tag == "a" else ""
+                if not target:
+                    continue
+                title = anchor_title(el) if tag == "a" else ""
+                named = tag == "a" and _is_file_name(title)
+                if Link(target, "").is_document or named or (tag == "a" and is_download_handler(target)):
                     out.setdefault(target, Link(target, title, find_year(title)))
         return list(out.values())

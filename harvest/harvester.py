@@ -42,6 +42,7 @@ from xxgk.harvest.results import (
     SourceHarvest,
 )
 from xxgk.harvest.source_run import SourceRun, adapter_fingerprint, parse_key
+from xxgk.schemas.choice import Tried, best_index, is_decisive
 
 __all__ = [
     "HARVEST_EMPTY",
@@ -252,12 +253,15 @@ def _source_status(
 # -- extraction over harvested reports ---------------------------------------------------------
 
 ExtractFn = Callable[..., Any]
-_ACCEPT = ("ok", "partial", "legacy")
 
 
 @dataclass(slots=True)
 class ExtractedReport:
-    """The document chosen as the report and its extraction result; ``tried`` lists the others."""
+    """The document chosen as the report and its extraction result; ``tried`` lists every document read.
+
+    ``tried`` holds (url, status, reason) in the order read; documents after a decisive one
+    (``schemas.choice``) are not read and not listed.
+    """
 
     report: HarvestedReport
     document: ArchivedDoc
@@ -268,30 +272,31 @@ class ExtractedReport:
 def extract_report(
     report: HarvestedReport, archive: RawArchive, extract: ExtractFn | None = None
 ) -> ExtractedReport | None:
-    """Extract a harvested report from the archive, falling back from page to attachments.
+    """Extract a harvested report from the archive, reading its candidates in order.
 
-    The first candidate (``HarvestedReport.candidates``) whose status is ok/partial/legacy wins;
-    when none does, the candidate with the most facts is returned with every attempt in ``tried``
-    (so a page without tables and an unreadable PDF show both reasons). None if nothing was fetched.
+    The rule of ``schemas.choice``, as the flow applies it: the first candidate read ``ok`` or
+    ``legacy`` is the report; else every candidate is read and the best kept (status, then facts),
+    its reason naming what the others gave. None if nothing was fetched.
     """
     if extract is None:
         from xxgk.extractors import extract_document as extract
-    tried: list[tuple[str, str, str]] = []
+    tried: list[Tried] = []
     results: list[tuple[ArchivedDoc, Any]] = []
     for doc in report.candidates():
         data = archive.get(doc.sha256)
         result = extract(data, doc.name, http_charset=doc.charset)
-        tried.append((doc.url, result.status, result.reason))
-        if result.status in _ACCEPT:
-            return ExtractedReport(report, doc, result, tried)
+        tried.append(Tried(doc.url, result.status, result.reason, len(result.facts)))
         results.append((doc, result))
+        if is_decisive(result.status):
+            break
     if not results:
         return None
-    doc, result = max(results, key=lambda dr: len(dr[1].facts))
-    if len(tried) > 1:
-        others = "; ".join(f"{u}: {s} ({r})" for u, s, r in tried)
+    best = best_index(tried)
+    doc, result = results[best]
+    if not is_decisive(result.status) and len(tried) > 1:
+        others = "; ".join(f"{t.label}: {t.status} ({t.reason})" for i, t in enumerate(tried) if i != best)
         result.reason = f"{result.reason} [tried: {others}]"
-    return ExtractedReport(report, doc, result, tried)
+    return ExtractedReport(report, doc, result, [(t.label, t.status, t.reason) for t in tried])
 
 
 def reports_to_extract(harvest: SourceHarvest, *, only_changed: bool = True) -> list[HarvestedReport]:
@@ -301,17 +306,19 @@ def reports_to_extract(harvest: SourceHarvest, *, only_changed: bool = True) -> 
 
 @dataclass(slots=True, frozen=True)
 class ChosenDocument:
-    """A fetched report and the one of its documents that is the report (its first candidate)."""
+    """A fetched report, its first candidate and the others in the order extraction tries them."""
 
     report: HarvestedReport
     document: ArchivedDoc
+    alternatives: tuple[ArchivedDoc, ...] = ()
 
 
 def chosen_documents(harvest: SourceHarvest, *, only_changed: bool = False) -> list[ChosenDocument]:
-    """Each fetched report's best document: what extraction reads for it.
+    """Each fetched report's documents in the order extraction reads them (``HarvestedReport.candidates``).
 
-    The first candidate (``HarvestedReport.candidates``): the page when it holds report tables,
-    else its PDF/DOC attachment. The ``ArchivedDoc`` carries what extraction needs beyond the
+    ``document`` is the first candidate (the page when it holds report tables, else its best
+    attachment), ``alternatives`` the rest: extraction reads on while no document settles the
+    question (``schemas.choice``). The ``ArchivedDoc`` carries what extraction needs beyond the
     report's year: sha256 (the bytes in the raw archive), file name (format hints), HTTP charset
     and the fetch's provenance. By default unchanged reports are included too (staging reuses
     their results by sha256, so nothing is parsed again, and the published tables stay complete).
@@ -320,7 +327,7 @@ def chosen_documents(harvest: SourceHarvest, *, only_changed: bool = False) -> l
     for rep in reports_to_extract(harvest, only_changed=only_changed):
         cands = rep.candidates()
         if cands:
-            out.append(ChosenDocument(rep, cands[0]))
+            out.append(ChosenDocument(rep, cands[0], tuple(cands[1:])))
     return out
 
 

@@ -9,7 +9,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from xxgk.harvest.discovery import DOC_EXTENSIONS
+from xxgk.harvest.attachments import candidate_order, format_of, is_picture
+from xxgk.harvest.discovery import file_name_of
 
 # SourceHarvest.status values.
 HARVEST_OK = "ok"
@@ -67,29 +68,30 @@ class ArchivedDoc:
     title: str = ""
     etag: str | None = None
     last_modified: str | None = None
+    #: The name the response's Content-Disposition gave the file (download handlers), if any.
+    file_name: str | None = None
 
     @property
     def name(self) -> str:
-        """A file name for format detection (last path segment of the final URL)."""
-        return urlsplit(self.final_url).path.rsplit("/", 1)[-1] or "index.html"
+        """A file name for format hints: Content-Disposition's, else the one the final URL names."""
+        return (
+            self.file_name
+            or file_name_of(self.final_url)
+            or urlsplit(self.final_url).path.rsplit("/", 1)[-1]
+            or "index.html"
+        )
 
     @property
     def format(self) -> str:
-        """html, pdf, doc, docx, ... from the Content-Type, else the file extension."""
-        ctype = (self.content_type or "").lower()
-        if "pdf" in ctype:
-            return "pdf"
-        if any(t in ctype for t in _HTML_TYPES):
-            return "html"
-        ext = self.name.rsplit(".", 1)[-1].lower() if "." in self.name else ""
-        return {"htm": "html", "shtml": "html", "jhtml": "html"}.get(ext, ext or "html")
+        """html, pdf, doc, docx, xlsx, zip, png ... from the Content-Type, else the file extension."""
+        return format_of(self.content_type, self.name)
 
     @property
     def is_html(self) -> bool:
         ctype = (self.content_type or "").lower()
         if any(t in ctype for t in _HTML_TYPES):
             return True
-        return not ctype and not self.name.lower().endswith(DOC_EXTENSIONS)
+        return not ctype and self.file_name is None and file_name_of(self.final_url) is None
 
 
 @dataclass(slots=True)
@@ -127,14 +129,17 @@ class HarvestedReport:
         """Documents to try as the report, best first.
 
         A page with report tables comes first; a page without them (a short notice linking the
-        PDF) goes after its attachments, PDFs before other files.
+        files) goes after its attachments but before pictures (OCR costs most). Attachments go
+        structured files first (Word, WPS, spreadsheets: exact cells), then PDFs, archives, text,
+        pictures (``candidate_order``), in the page's order within a kind.
         """
-        atts = sorted(self.attachments, key=lambda d: (not d.name.lower().endswith(".pdf"), d.url))
+        atts = sorted(self.attachments, key=lambda d: candidate_order(d.format))
         if self.page is None:
             return atts
         if not self.page.is_html or self.has_tables:
             return [self.page, *atts]
-        return [*atts, self.page]
+        files = [d for d in atts if not is_picture(d.format)]
+        return [*files, self.page, *atts[len(files) :]]
 
 
 @dataclass(slots=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from xxgk.harvest.archive import KIND_ROBOTS, FetchLogEntry, RawArchive, SourceState, UrlState, utc_now
+from xxgk.harvest.attachments import disposition_file_name
 from xxgk.harvest.discovery import Link, ListingParse, ReportPageParse, decode_page
 from xxgk.harvest.fetch import Attempt, Fetcher, FetchError, FetchResult, charset_of
 from xxgk.harvest.registry import Source
@@ -129,6 +130,7 @@ class SourceRun:
                 fetched_at=fetched_at,
                 status=status,
                 checked_at=checked,
+                file_name=prev.file_name,
             )
             data = self.archive.get(prev.sha256)
             # the bytes' provenance (status and time of the response that delivered them), so an
@@ -148,6 +150,7 @@ class SourceRun:
                 title=title,
                 etag=result.etag or prev.etag,
                 last_modified=result.last_modified or prev.last_modified,
+                file_name=prev.file_name,
             )
             return doc, data
         data = result.content or b""
@@ -155,6 +158,7 @@ class SourceRun:
         self._log(result.attempts, kind, url, year, parent, final=result, sha=sha, error=None)
         changed = prev is None or prev.sha256 != sha
         now = utc_now()
+        file_name = disposition_file_name(result.headers.get("content-disposition"))
         # same bytes served again in full (no validators honoured): keep when they were first fetched
         fetched_at = prev.fetched_at if prev is not None and not changed and prev.fetched_at else now
         self.new_state.urls[url] = UrlState(
@@ -166,6 +170,7 @@ class SourceRun:
             fetched_at=fetched_at,
             status=result.status,
             checked_at=now,
+            file_name=file_name,
         )
         doc = ArchivedDoc(
             url,
@@ -182,6 +187,7 @@ class SourceRun:
             title=title,
             etag=result.etag,
             last_modified=result.last_modified,
+            file_name=file_name,
         )
         return doc, data
 

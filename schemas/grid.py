@@ -67,3 +67,32 @@ class Grid:
 
     def texts(self) -> list[list[str]]:
         return [[c.text for c in row] for row in self.rows]
+
+    def spans(self) -> list[list[int]]:
+        """Merged cells as printed: ``[row, col, rowspan, colspan]`` per merged cell, in list positions.
+
+        A merged cell is its origin and the span copies pointing at it; it is reported only when
+        they fill a rectangle whose top-left is the origin (anything else is left as separate cells).
+        """
+        groups: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        origins: dict[tuple[int, int], tuple[int, int]] = {}
+        merged: set[tuple[int, int]] = set()
+        for r, row in enumerate(self.rows):
+            for c, cell in enumerate(row):
+                key = cell.span_of or (cell.row, cell.col)
+                groups.setdefault(key, []).append((r, c))
+                if cell.is_span_copy:
+                    merged.add(key)
+                else:
+                    origins.setdefault(key, (r, c))
+        out: list[list[int]] = []
+        for key in merged:
+            places = groups[key]
+            r0, c0 = origins.get(key, places[0])
+            rows = {r for r, _ in places}
+            cols = {c for _, c in places}
+            height, width = max(rows) - r0 + 1, max(cols) - c0 + 1
+            rectangle = {(r, c) for r in range(r0, r0 + height) for c in range(c0, c0 + width)}
+            if min(rows) == r0 and min(cols) == c0 and rectangle == set(places):
+                out.append([r0, c0, height, width])
+        return sorted(out)

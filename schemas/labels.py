@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 
 from xxgk.schemas import lexicon as lx
 from xxgk.schemas.model import PROACTIVE, REQUESTS, REVIEW_LITIGATION
@@ -52,6 +52,7 @@ def is_dropped(ch: str) -> bool:
     return bool(_WS.fullmatch(ch) or ch in lx.LABEL_DROPPED)
 
 
+@lru_cache(maxsize=1 << 15)
 def fold_label(text: str | None) -> str:
     """The canonical spelling of a printed label: the form keyword cores are matched in.
 
@@ -91,6 +92,7 @@ def _has_any(label: str, words: tuple[str, ...]) -> bool:
 REQUESTS_GROUPS = set(lx.REQUEST_GROUP_CORES) - {"results"}
 
 
+@lru_cache(maxsize=1 << 15)
 def match_requests_leaf(label: str, parent: str | None = None) -> str | None:
     """The table-三 leaf row a folded label names, or None.
 
@@ -113,6 +115,7 @@ def match_requests_leaf(label: str, parent: str | None = None) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1 << 15)
 def match_requests_group(label: str) -> str | None:
     """The group a label opens (三、本年度办理结果, （三）不予公开, ...), or None."""
     for key, cores in lx.REQUEST_GROUP_CORES.items():
@@ -141,6 +144,7 @@ def is_requests_header(labels: list[str]) -> bool:
 # --- table 二 ------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1 << 15)
 def match_proactive_row(label: str) -> str | None:
     """The table-二 row a folded label names (规章, 行政许可, ...), or None."""
     core = strip_glosses(strip_numbering(label))
@@ -150,6 +154,7 @@ def match_proactive_row(label: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1 << 15)
 def match_proactive_column(label: str) -> str | None:
     """The table-二 column a folded header label names, or None."""
     for key, cores in lx.PROACTIVE_COLUMN_CORES.items():
@@ -158,6 +163,7 @@ def match_proactive_column(label: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1 << 15)
 def match_block_caption(label: str) -> str | None:
     """``第二十条第（五）项`` → ``art20_5``; None if the label is no block caption."""
     m = lx.BLOCK_CAPTION.search(label)
@@ -166,6 +172,7 @@ def match_block_caption(label: str) -> str | None:
     return lx.BLOCK_BY_NUMERAL.get(m.group(1), f"art20_{m.group(1)}")
 
 
+@lru_cache(maxsize=1 << 15)
 def header_unit(label: str) -> str | None:
     """The money unit a table-二 header cell prints (本年收费金额（单位：万元）), or None."""
     if _has_any(label, lx.HEADER_UNIT_WAN):
@@ -185,6 +192,7 @@ def is_review_header(labels: list[str]) -> bool:
     return hits >= 2 or all(w in joined for w in lx.REVIEW_HEADER_PAIR)
 
 
+@lru_cache(maxsize=1 << 15)
 def match_review_row(label: str) -> str | None:
     """For a table 四 printed as three rows of five: which group a label names."""
     for key, cores in lx.REVIEW_GROUP_CORES.items():
@@ -196,6 +204,7 @@ def match_review_row(label: str) -> str | None:
 # --- rows of any table ---------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1 << 15)
 def is_leaf_label(text: str, v2021_other: bool = False) -> bool:
     """A table row that prints values (not a group label, caption or heading).
 
@@ -209,6 +218,7 @@ def is_leaf_label(text: str, v2021_other: bool = False) -> bool:
     return match_requests_group(n) == "other" and not v2021_other  # （六）其他处理 is a leaf in v2019
 
 
+@lru_cache(maxsize=1 << 15)
 def is_complete_label(text: str) -> bool:
     """Whether a label already prints the whole canonical label of the row it names.
 
@@ -253,6 +263,7 @@ def row_printed(table: str, row_key: str, folded_text: str) -> bool:
 # --- which table ---------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1 << 15)
 def table_of_heading(label: str) -> str | None:
     """The table a section heading (二、主动公开政府信息情况 ...) introduces, or None."""
     if _has_any(label, lx.TABLE_HEADING_CORES[PROACTIVE]):
@@ -263,6 +274,7 @@ def table_of_heading(label: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1 << 15)
 def is_closing_heading(label: str) -> bool:
     """五、存在的主要问题… / 六、其他需要报告的事项: the statistical part is over."""
     return _has_any(label, lx.CLOSING_HEADING_CORES)

@@ -113,6 +113,8 @@ class DocumentResult:
     checks: list[CheckResult] = field(default_factory=list)
     grids: list[list[list[str]]] = field(default_factory=list)
     grid_locators: list[str] = field(default_factory=list)
+    #: per grid, its merged cells as printed: ``[row, col, rowspan, colspan]`` (``Grid.spans``)
+    grid_spans: list[list[list[int]]] = field(default_factory=list)
     narrative: str = ""
     warnings: list[str] = field(default_factory=list)
 

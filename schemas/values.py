@@ -202,6 +202,7 @@ def token_value(token: str, kind: str = "count") -> float | None:
     return parsed.value if parsed.status == OK else None
 
 
+@lru_cache(maxsize=1 << 16)
 def is_value_token(text: str) -> bool:
     """True when ``text`` (NFKC, stripped) is exactly one printed value token."""
     return bool(VALUE_TOKEN.fullmatch(unicodedata.normalize("NFKC", text).strip()))

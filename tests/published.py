@@ -15,6 +15,11 @@ def snapshot(data_dir: Path) -> dict[str, tuple[bytes, int]]:
     return out
 
 
+#: The run history of the validation index: what each run changed and when, so it differs between
+#: two runs into two directories (or one run and a backfill) by design; everything else may not.
+RUN_HISTORY = ("validation/history.json", "validation/history.js")
+
+
 def contents(data_dir: Path) -> dict[str, bytes]:
-    """Every published file's bytes (mtimes left out: two runs into two directories)."""
-    return {k: v for k, (v, _) in snapshot(data_dir).items()}
+    """Every published file's bytes (mtimes and the run history left out: two runs into two directories)."""
+    return {k: v for k, (v, _) in snapshot(data_dir).items() if k not in RUN_HISTORY}

@@ -33,7 +33,7 @@ os.environ.setdefault(
     str(Path(tempfile.gettempdir()) / f"xxgk-test-prefect-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"),
 )
 
-from tests.published import contents, snapshot
+from tests.published import RUN_HISTORY, contents, snapshot
 from xxgk.demo import Portal, SampleDocument, demo_run_spec, portal_sources, sample_sources, serve_portal
 from xxgk.flows import extraction, prefect_api, tasks, transaction
 from xxgk.flows.archive_index import (
@@ -56,7 +56,7 @@ from xxgk.harvest import FetchConfig, FetchError, RawArchive, Source, SourceStat
 from xxgk.warehouse import load_staged
 
 ROOT = Path(__file__).resolve().parents[1]
-N_DOCUMENTS = 23  # the sample set's 16 documents + the demo sites' 7 reports
+N_DOCUMENTS = 26  # the sample set's 16 documents + the demo sites' 10 reports
 KILL_TIMEOUT = 120.0
 
 
@@ -235,7 +235,7 @@ def test_backfill_of_some_years_and_sources_rewrites_only_those(
         else:
             assert key.startswith(
                 ("validation/demo-county/202", "validation/changsha-chengdong/2021", "validation/index")
-            )
+            ) or key in RUN_HISTORY
     # every other source's rows are exactly as they were, in every table
     new_rows = table_rows(d)
     for name, rows in new_rows.items():
@@ -308,7 +308,7 @@ def test_select_backfill_sources(harvested: Harvested, tmp_path: Path) -> None:
     archive = harvested.data / "archive"
     everything = select_backfill(archive)
     assert sorted(s.source_id for s in everything.sources) == archived_source_ids(archive)
-    assert len(everything.sources) == 12 and everything.documents_file is None
+    assert len(everything.sources) == 13 and everything.documents_file is None
     picked = select_backfill(archive, "demo-city, demo-county")
     assert [s.source_id for s in picked.sources] == ["demo-city", "demo-county"]
     assert picked.sources[0] == next(s for s in harvested.plan(tmp_path).sources if s.source_id == "demo-city")
@@ -319,6 +319,7 @@ def test_select_backfill_sources(harvested: Harvested, tmp_path: Path) -> None:
     assert [s.source_id for s in select_backfill(archive, str(registry)).sources] == [
         "demo-city",
         "demo-county",
+        "demo-office",
         "demo-dept",
     ]
     documents = select_backfill(archive, str(ROOT / "data" / "sample" / "manifest.yaml"))

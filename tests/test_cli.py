@@ -251,6 +251,8 @@ def test_real_prefect_run_as_a_subprocess(tmp_path: Path) -> None:
     assert "harvested the demo portal at http://127.0.0.1:" in done.stdout
     assert "Traceback" not in done.stderr and "Logging error" not in done.stderr
     assert f"{n}/{n}" in done.stderr  # progress lines (not a terminal)
+    # the temporary API start is announced, with how to avoid it, even though stderr is a pipe
+    assert "xxgk: starting a temporary Prefect API" in done.stderr and "Prefect API ready in" in done.stderr
     assert list(data.glob("warehouse/facts/year=*/part-0.parquet"))
     assert (data / "validation" / "index.html").is_file()
     assert (data / ".prefect").exists() is False  # an exported PREFECT_HOME is respected
@@ -272,3 +274,30 @@ def test_bench_command_calls_bench_main(tmp_path: Path, monkeypatch: pytest.Monk
     assert (out, n_docs) == (tmp_path, 3)
     assert kwargs["formats"] == ["pdf", "text"] and kwargs["workers"] == 2
     assert "| bench |" in result.stdout
+
+
+@pytest.mark.parametrize("command", ["run", "extract", "backfill", "serve", "bench"])
+def test_help_has_no_type_noise_or_rst_markup(command: str) -> None:
+    """Regression: Typer showed flags as ``<bool>`` and ``bench --help`` showed RST markup (``...``, :func:)."""
+    result = runner.invoke(app, [command, "--help"], terminal_width=120)
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert "<bool>" not in text and "``" not in text and ":func:" not in text and ":class:" not in text
+    assert "--help" in text
+
+
+def test_temporary_api_start_is_announced_in_a_pipe(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: ``xxgk run`` spent ~28 s starting a temporary Prefect API with no output when piped."""
+    import io
+
+    from rich.console import Console
+
+    from xxgk.flows import console, prefect_api
+
+    monkeypatch.setattr(prefect_api, "start_api", lambda: "http://127.0.0.1:1/api")
+    out = io.StringIO()
+    url = console.start_temporary_api(Console(file=out, force_terminal=False, width=200))
+    assert url == "http://127.0.0.1:1/api"
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("xxgk: starting a temporary Prefect API") and "--no-prefect" in lines[0]
+    assert lines[1].startswith("xxgk: Prefect API ready in ")

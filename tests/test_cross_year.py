@@ -24,7 +24,7 @@ from xxgk.warehouse.parquet import (
     table_bytes,
 )
 from xxgk.warehouse.publish import publish
-from xxgk.warehouse.validation_report import write_validation_reports
+from xxgk.warehouse.validation import write_validation_reports
 
 PRO_HEADER = ["信息内容", "本年制发件数", "本年废止件数", "现行有效件数"]
 PRO_COLS = ["issued", "repealed", "in_force"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -155,6 +156,32 @@ def test_serve_command_without_server_exits_2_with_the_fix(tmp_path: Path) -> No
     assert "no Prefect server is configured" in result.output
     assert "prefect server start" in result.output
     assert not (tmp_path / "staging").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--sources", "{registry}"], "no enabled source to harvest (1 disabled: yy)"),
+        (["--sources", "{registry}", "--sources-only", "zz"], "unknown source id zz"),
+        (["--years", "2024-2019"], "--years: reversed range 2024-2019: write 2019-2024"),
+        (["--cron", "every night"], "invalid schedule (cron 'every night'"),
+        (["--timezone", "Mars/Olympus"], "Invalid timezone"),
+    ],
+)
+def test_serve_refuses_a_bad_selection_or_schedule_before_the_api(tmp_path: Path, args: list[str], message: str) -> None:
+    """Regression: `serve --sources data/sources.yaml` registered a nightly that then always failed
+    (no enabled source), and a bad cron was refused only after the API check. Here the API URL
+    answers nothing: the refusal must name the selection or the schedule, not the server."""
+    registry = tmp_path / "sources.yaml"
+    registry.write_text(
+        "sources:\n  - {source_id: yy, publisher: 某局, listing_urls: [http://example.invalid/], enabled: false}\n",
+        "utf-8",
+    )
+    argv = ["serve", "--api-url", "http://127.0.0.1:9/api", "--data-dir", str(tmp_path / "data")]
+    result = CliRunner().invoke(app, argv + [a.format(registry=registry) for a in args])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Prefect server" not in result.output and "does not answer" not in result.output
 
 
 def test_serve_command_rejects_a_missing_sources_file(tmp_path: Path) -> None:
@@ -306,9 +333,9 @@ def test_source_markdown_golden(published: Path) -> None:
         "**Failed checks and warnings**\n"
         "\n"
         "- 2021 `review_litigation.row_total` review_litigation litigation_after_review / total: "
-        "expected 4, printed 1 (error)\n"
+        "printed total 4, its parts add up to 1 (difference 3) (error)\n"
         "- 2021 `narrative.matches_tables` review_litigation litigation_total / total: "
-        "expected 8, printed 11 (warning)\n"
+        "the text says 8, the tables say 11 (difference -3) (warning)\n"
     )
 
 
@@ -674,6 +701,10 @@ def test_serve_executes_a_run_of_the_pipeline(prefect_server: str, tmp_path: Pat
             assert [(s.schedule.cron, s.schedule.timezone) for s in deployment.schedules] == [
                 ("0 2 * * *", "Asia/Shanghai")
             ]
+            # beside it, the backfill the data team starts from the UI: no schedule, years and sources
+            backfill = client.read_deployment_by_name("xxgk-backfill/backfill")
+            assert backfill.schedules == []
+            assert {"years", "sources"} <= set(backfill.parameter_openapi_schema["properties"])
             run = client.create_flow_run_from_deployment(deployment.id)
             while not (state := client.read_flow_run(run.id).state) or not state.is_final():
                 assert time.monotonic() < deadline, f"run not finished: {state}"
@@ -688,3 +719,18 @@ def test_serve_executes_a_run_of_the_pipeline(prefect_server: str, tmp_path: Pat
     assert sorted(p.name for p in (data / "validation").iterdir() if p.is_dir()) == sorted(
         {e["source_id"] for e in manifest_entries()}
     )
+
+
+def test_the_readme_serve_example_is_a_valid_selection(tmp_path: Path) -> None:
+    """Regression: the README's own `xxgk serve --sources data/sources.yaml` selected no source (all
+    disabled). Its example now passes the selection checks and stops only at the (absent) server."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    line = next(x for x in readme.splitlines() if x.startswith("xxgk serve "))
+    args = shlex.split(line.split("#", 1)[0])[1:]
+    repo = Path(__file__).resolve().parents[1]
+    args = [str(repo / a) if a.startswith("data/") else a for a in args]
+    argv = [*args, "--api-url", "http://127.0.0.1:9/api", "--data-dir", str(tmp_path)]
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code == 2, result.output
+    assert "http://127.0.0.1:9/api" in result.output  # refused for the server, not for the selection
+    assert "no enabled source" not in result.output and "unknown source" not in result.output

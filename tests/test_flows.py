@@ -26,7 +26,7 @@ os.environ.setdefault(
     str(Path(tempfile.gettempdir()) / f"xxgk-test-prefect-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"),
 )
 
-from tests.published import snapshot
+from tests.published import contents, snapshot
 from xxgk.extractors import EXTRACTOR_VERSION, extract_document
 from xxgk.flows import extraction, prefect_api, tasks
 from xxgk.flows.extraction import INTERNAL_ERROR, pending_documents, staging_dir_of
@@ -354,7 +354,7 @@ def test_prefect_flow_matches_local_run_and_changes_nothing_the_second_time(tmp_
     assert summary.batches == 3 and summary.documents == n
     assert seen[0] == (0, n) and seen[-1] == (n, n) and len(seen) == 4
     published = snapshot(orchestrated)
-    assert {k: v[0] for k, v in published.items()} == {k: v[0] for k, v in snapshot(local).items()}
+    assert contents(orchestrated) == contents(local)
 
     again = run_pipeline(sources=str(MANIFEST), data_dir=orchestrated, runner="threads")
     assert again.by_action == {"reused": n}
@@ -462,7 +462,7 @@ def test_published_paths_are_portable(tmp_path: Path, monkeypatch: pytest.Monkey
         text = (checkout / manifest).read_text(encoding="utf-8").split("\n- file: ")
         (checkout / manifest).write_text("\n- file: ".join(text[:4]), encoding="utf-8")
         run_pipeline(sources=manifest, data_dir="data", orchestrate=False)
-        published.append(snapshot(checkout / "data"))
+        published.append(contents(checkout / "data"))
     paths = sorted(r["path"] for r in _reports_table(tmp_path / "two" / "data"))
     assert paths == sorted(["inbox/local.txt", *(f"sample/{f}" for f in files)])
-    assert {k: v[0] for k, v in published[0].items()} == {k: v[0] for k, v in published[1].items()}
+    assert published[0] == published[1]

@@ -74,7 +74,7 @@ def test_portal_entries_resolve() -> None:
     city = next(s for s in sources if s.source_id == "demo-city")
     assert city.listing_urls == ("http://127.0.0.1:8765/city/nb/index.html",)
     assert city.allowed_hosts == ("127.0.0.1:8765",)
-    assert {s.source_id for s in select_sources(sources)} == {"demo-city", "demo-county", "demo-dept"}
+    assert {s.source_id for s in select_sources(sources)} == {"demo-city", "demo-county", "demo-office", "demo-dept"}
 
 
 @pytest.mark.parametrize(

@@ -37,7 +37,7 @@ from xxgk.synth.report import SyntheticReport
 from xxgk.synth.sample import sample_documents
 from xxgk.warehouse import load_staged
 
-SLUG = {"demo-city": "city", "demo-county": "county"}
+SLUG = {"demo-city": "city", "demo-county": "county", "demo-office": "office"}
 FAULT_FREE = {"changsha-chengdong", "demo-county"}
 
 
@@ -81,8 +81,8 @@ def test_harvest_flow_end_to_end(tmp_path: Path) -> None:
         demo_expected = portal.expected_reports()
         first, outcomes = _run(plan, data, batch_size=7)
         n_demo = len(demo_expected)
-        assert first.documents == len(samples) + n_demo == 23
-        assert first.by_action == {"extracted": 23} and first.internal_errors == 0
+        assert first.documents == len(samples) + n_demo == 26
+        assert first.by_action == {"extracted": 26} and first.internal_errors == 0
         assert first.batches == 4 and first.portal == base
 
         # every report discovered and extracted; facts equal the synthetic truth
@@ -140,7 +140,7 @@ def test_harvest_flow_end_to_end(tmp_path: Path) -> None:
 
         # published: paths relative to the data directory (the raw archive), every source there
         reports = _reports(data)
-        assert len(reports) == 23
+        assert len(reports) == 26
         assert all(r["path"].startswith("archive/raw/") for r in reports)
         index = (data / "validation" / "index.html").read_text(encoding="utf-8")
         assert all(d.source_id in index for d in samples)
@@ -156,12 +156,12 @@ def test_harvest_flow_end_to_end(tmp_path: Path) -> None:
         for r in again:
             if r["path"].lstrip("/") in ok_paths:
                 assert r["if_none_match"] and r["if_modified_since"], r["path"]
-        assert second.by_action == {"reused": 23}
+        assert second.by_action == {"reused": 26}
         assert sum(s.changed for s in second.sources) == 0
         assert sum(s.not_modified for s in second.sources) >= 40
         assert set(archive.iter_raw()) == raw_before
         assert (second.files_written, second.files_removed) == (0, 0)
-        assert second.published_up_to_date == 23  # the publish step read none of them again
+        assert second.published_up_to_date == 26  # the publish step read none of them again
         assert _published(data) == published
 
         # a report changes on the portal: exactly that one is re-extracted and its partition republished
@@ -169,9 +169,9 @@ def test_harvest_flow_end_to_end(tmp_path: Path) -> None:
         third, outcomes = _run(plan, data)
         changed = [(o.source_id, o.year) for o in outcomes if o.action == "extracted"]
         assert changed == [("demo-county", 2023)]
-        assert third.by_action == {"extracted": 1, "reused": 22}
+        assert third.by_action == {"extracted": 1, "reused": 25}
         county = sum(1 for o in outcomes if o.source_id == "demo-county")
-        assert third.published_up_to_date == 23 - county  # only the changed report's source republished
+        assert third.published_up_to_date == 26 - county  # only the changed report's source republished
         assert [(s.source_id, s.changed) for s in third.sources if s.changed] == [("demo-county", 1)]
         now = _published(data)
         rewritten = {k for k in now if k not in published or now[k] != published[k]}
@@ -181,7 +181,20 @@ def test_harvest_flow_end_to_end(tmp_path: Path) -> None:
         # beyond the 2023 partition, at most the neighbouring years' cross-year checks move
         neighbours = {f"warehouse/checks/year={y}/part-0.parquet" for y in (2022, 2024)}
         assert all("/year=2023/" in k or k in neighbours for k in tables), tables
-        assert all(k.startswith(("validation/demo-county/", "validation/index")) for k in rewritten - tables)
+        assert all(
+            k.startswith(("validation/demo-county/", "validation/index"))
+            for k in rewritten
+            - tables
+            - {
+                "validation/history.json",
+                "validation/history.js",
+            }
+        )
+        history = json.loads((data / "validation" / "history.json").read_text(encoding="utf-8"))
+        # the run history says what changed: the report, and the next year's through its cross-year checks
+        assert "demo-county/2023" in history["runs"][-1]["changed"]
+        assert all(k.startswith("demo-county/") for k in history["runs"][-1]["changed"])
+        assert history["runs"][-1]["counts"]["new"] == 0
         new = next(o for o in outcomes if o.action == "extracted")
         result = load_staged(new.staged).result
         assert _facts(result) == _expected(portal.expected_reports()[("county", 2023)])
@@ -274,7 +287,7 @@ def test_harvest_flow_under_prefect(tmp_path: Path) -> None:
         summary = run_pipeline(harvest=plan, data_dir=tmp_path / "prefect", runner="threads", batch_size=10)
         local, _ = _run(_plan(base, samples, tmp_path / "local"), tmp_path / "local", batch_size=10)
     assert summary.runner == "prefect/threads×2"
-    assert summary.documents == local.documents == 23
+    assert summary.documents == local.documents == 26
     assert (summary.by_status, summary.cells, summary.failed_checks) == (
         local.by_status,
         local.cells,

@@ -13,7 +13,7 @@ from tests.test_warehouse import VERSION, make_info, make_result
 from xxgk.schemas.checks import run_checks
 from xxgk.schemas.records import FAIL, CheckResult, Fact
 from xxgk.warehouse import DocumentInfo, stage_result, write_index, write_validation_reports
-from xxgk.warehouse.validation_report import check_operands
+from xxgk.warehouse.validation import check_operands
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
@@ -21,9 +21,10 @@ CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 def _cell_classes(html: str, text: str) -> list[str]:
     """Classes of the table cells whose content is ``text`` (marked cells wrap it in a link)."""
     found = []
-    for m in re.finditer(r"<td( class=\"([^\"]*)\")?[^>]*>(?:<a [^>]*>)?([^<]*)(?:</a>)?</td>", html):
-        if m.group(3) == text:
-            found.append(m.group(2) or "")
+    for m in re.finditer(r"<td([^>]*)>(?:<a [^>]*>)?([^<]*)(?:</a>)?</td>", html):
+        if m.group(2) == text:
+            cls = re.search(r'class="([^"]*)"', m.group(1))
+            found.append(cls.group(1) if cls else "")
     return found
 
 
@@ -55,7 +56,8 @@ def test_failed_identity_is_spelled_out_and_its_cells_marked(tmp_path: Path) -> 
 
     html = (vdir / "src-a" / "2023.html").read_text(encoding="utf-8")
     assert "requests.row_total" in html
-    assert "<style>" in html and "<link" not in html and "<script" not in html  # self-contained
+    # self-contained: inline style and script, nothing loaded from elsewhere
+    assert "<style>" in html and "<link" not in html and "<script src" not in html
     # The failed row: its printed total "2" is marked as the total, its parts as parts; the passing
     # row above it (total 6) is not marked.
     assert "fail-total" in _cell_classes(html, "2")
@@ -158,7 +160,7 @@ def test_real_report_with_a_printed_error(tmp_path: Path) -> None:
             total = [x for x in c["cells"] if x["role"] == "total"]
             assert [x["raw_text"] for x in total] == ["0"] and total[0]["grid"] is not None
     html = (tmp_path / "validation" / "hongze" / "2023.html").read_text(encoding="utf-8")
-    assert html.count('<td class="fail-total"') == 2
+    assert html.count(' class="fail-total"') == 2
 
     publish(tmp_path, [(info, result, EXTRACTOR_VERSION)])
     reports = read_table(tmp_path, "reports").to_pylist()

@@ -54,8 +54,8 @@ _EXPORTS = {
     "load_staged": "xxgk.warehouse.staging",
     "stage_result": "xxgk.warehouse.staging",
     "staged_path": "xxgk.warehouse.staging",
-    "write_index": "xxgk.warehouse.validation_report",
-    "write_validation_reports": "xxgk.warehouse.validation_report",
+    "write_index": "xxgk.warehouse.validation",
+    "write_validation_reports": "xxgk.warehouse.validation",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -58,8 +58,11 @@ Validation reports (not tables) sit beside the warehouse: `data/validation/<sour
 document's status, reason, failed checks (expected, actual, difference, and the printed cells
 taking part, located by `locator`/`grid_row`/`grid_col`), warnings (failed soft checks: a number quoted
 in the text against the tables, with the sentence; cross-year checks with both years' values, in
-`cross_year_checks`), extraction warnings, unmapped rows and the tables as printed;
-`data/validation/index.html` and `index.json` list them all.
+`cross_year_checks`), `consistency` (consistent / inconsistent / not_assessable: whether its hard
+identities hold), ambiguous cells, extraction warnings, unmapped rows, the tables as printed (with
+`spans`: merged cells as `[row, col, rowspan, colspan]`, and `row_keys`/`col_keys`) and a link to the
+archived document; `data/validation/index.html` and `index.json` list them all, with each source's
+harvest outcome (`harvest.json`) and the recent runs (`history.json`).
 """
 
 

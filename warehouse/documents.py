@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from xxgk.schemas.records import DocumentResult
 
@@ -58,6 +59,12 @@ class DocumentInfo:
     http_status: int | None = None
     etag: str | None = None
     last_modified: str | None = None
+    #: Why this document is its report's, when the report came as several (a page and its
+    #: attachments; ``schemas.choice``); None for a document read on its own.
+    chosen_because: str | None = None
+    #: The report's other documents and why none is the one: dicts of url, format,
+    #: document_sha256, status (None when not read) and reason.
+    alternatives: list[dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         if not self.document_sha256 or not self.source_id:

@@ -200,6 +200,8 @@ def document_parts(
         "etag": info.etag,
         "last_modified": info.last_modified,
         "path": info.path,
+        "chosen_because": info.chosen_because,
+        "alternatives": info.alternatives,
         **{f"template_{t}": versions.get(t) for t in MODEL_TABLES},
         "template_versions": json.dumps(dict(sorted(versions.items())), ensure_ascii=False),
         "n_facts": n_printed,

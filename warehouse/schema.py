@@ -55,6 +55,17 @@ _STR = pa.string()
 _F64 = pa.float64()
 _I32 = pa.int32()
 _I64 = pa.int64()
+_ALTERNATIVES = pa.list_(
+    pa.struct(
+        [
+            ("url", _STR),
+            ("format", _STR),
+            ("document_sha256", _STR),
+            ("status", _STR),
+            ("reason", _STR),
+        ]
+    )
+)
 
 _YEAR = Column(
     "year",
@@ -180,6 +191,19 @@ REPORTS = TableDef(
         Column("etag", _STR, "HTTP ETag header of the fetch."),
         Column("last_modified", _STR, "HTTP Last-Modified header of the fetch, as sent."),
         Column("path", _STR, "Where the raw bytes are stored (raw archive path or local file)."),
+        Column(
+            "chosen_because",
+            _STR,
+            "Why this document is its report's when the report came as several (a page and its attachments): "
+            "read ok first in order, or the best of those read. Null when it was the report's only document.",
+        ),
+        Column(
+            "alternatives",
+            _ALTERNATIVES,
+            "The report's other documents and why none is the one: url, format, document_sha256, status "
+            "(null when not read) and reason. Order: page with tables, then Word/WPS, spreadsheets, PDF, "
+            "archives, text, pages, pictures. Null when the document was the report's only one.",
+        ),
         Column(
             "template_proactive", _STR, "Template version detected for table proactive (v2019/v2021), null if absent."
         ),
