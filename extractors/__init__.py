@@ -8,7 +8,7 @@ cannot be read gets a status and a reason instead of an exception.
 
 from __future__ import annotations
 
-from xxgk.extractors.base import ExtractionError, RawDocument
+from xxgk.extractors.base import ExtractionError, RawDocument, check_grid_size
 from xxgk.extractors.ocr.bundle import is_pack
 from xxgk.extractors.ocr.images import image_kind
 from xxgk.extractors.sniff import ENCRYPTED, OFFICE_FORMATS, OLE_OTHER, office_format
@@ -69,6 +69,12 @@ def read_document(
     data: bytes, name: str = "", *, http_charset: str | None = None, encoding: str | None = None
 ) -> RawDocument:
     """Grids and text of a document, by its detected format; raises ExtractionError if unreadable."""
+    raw = _read_format(data, name, http_charset=http_charset, encoding=encoding)
+    check_grid_size(raw.grids)  # whatever the reader, the mapper never gets unbounded grids
+    return raw
+
+
+def _read_format(data: bytes, name: str, *, http_charset: str | None, encoding: str | None) -> RawDocument:
     fmt = detect_format(data, name)
     if not data.strip():
         raise ExtractionError(STATUS_FAILED, "empty document")

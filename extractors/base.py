@@ -7,9 +7,15 @@ the canonical keys: ``schemas.mapping`` does that, the same way for every format
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from xxgk.schemas.grid import Grid
+
+#: The most cells the grids of one document may hold, merged cells counted in every position they
+#: cover. The three tables of a report hold about a thousand; a page of 100,000 is not a report a
+#: person reads, and 10x more would cost hundreds of MB to expand and map.
+MAX_GRID_CELLS = 100_000
 
 
 class ExtractionError(Exception):
@@ -30,3 +36,24 @@ class RawDocument:
     text: str
     title: str = ""
     warnings: list[str] = field(default_factory=list)
+
+
+def grid_size_reason(where: str, limit: int = MAX_GRID_CELLS) -> str:
+    """The reason a document fails when its tables expand past the bound (names the bound)."""
+    return (
+        f"{where}: tables expand to more than {limit:,} cells (bound MAX_GRID_CELLS in xxgk.extractors.base); not read"
+    )
+
+
+def check_grid_size(grids: Iterable[Grid], limit: int = MAX_GRID_CELLS) -> None:
+    """Raise ``ExtractionError(failed)`` when ``grids`` hold more than ``limit`` cells in all.
+
+    Every reader's grids pass here (``extractors.read_document``), so no format can hand the
+    mapper an unbounded table; readers that expand merged cells also bound the expansion where
+    the memory is allocated (``extractors.html.table_to_grid``).
+    """
+    total = 0
+    for grid in grids:
+        total += sum(len(row) for row in grid.rows)
+        if total > limit:
+            raise ExtractionError("failed", grid_size_reason(f"{grid.locator} and before", limit))

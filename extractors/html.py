@@ -21,7 +21,7 @@ import lxml.etree
 import lxml.html
 from lxml.html import HtmlElement
 
-from xxgk.extractors.base import ExtractionError, RawDocument
+from xxgk.extractors.base import MAX_GRID_CELLS, ExtractionError, RawDocument, grid_size_reason
 from xxgk.extractors.decoding import decode_bytes
 from xxgk.schemas import lexicon as lx
 from xxgk.schemas.grid import Cell, Grid
@@ -273,14 +273,33 @@ def _is_spacer_row(tr: HtmlElement, cells: list[HtmlElement]) -> bool:
     return zero and all(not cell_text(c) for c in cells)
 
 
-def table_to_grid(table: HtmlElement, locator: str, warnings: list[str] | None = None) -> Grid:
+class CellBudget:
+    """How many grid positions a page may still expand into (``MAX_GRID_CELLS`` for all its tables)."""
+
+    def __init__(self, limit: int = MAX_GRID_CELLS) -> None:
+        self.limit = limit
+        self.left = limit
+
+    def take(self, n: int, locator: str) -> None:
+        """Spend ``n`` positions before they are allocated; ExtractionError(failed) past the bound."""
+        self.left -= n
+        if self.left < 0:
+            raise ExtractionError("failed", grid_size_reason(f"{locator} (rowspan/colspan)", self.limit))
+
+
+def table_to_grid(
+    table: HtmlElement, locator: str, warnings: list[str] | None = None, budget: CellBudget | None = None
+) -> Grid:
     """Expand one ``<table>`` into a grid: every merged cell copied into each position it covers.
 
     Copies carry ``span_of`` = the anchor (row, col). Rowspans running past the last row are
     clipped (browsers do the same); rows with no cell at all are dropped and the rest renumbered;
     a position no cell covers (ragged markup) gets an empty cell with a note, never a value.
+    Every position a cell asks for (overlapping ones too) is taken from ``budget`` before it is
+    expanded, so a few KB of spans cannot expand into GBs (the page fails naming the bound).
     """
     notes: list[str] = [] if warnings is None else warnings
+    budget = budget or CellBudget()
     trs = [cells for tr, cells in _own_rows(table) if not (cells and _is_spacer_row(tr, cells))]
     nrows = len(trs)
     owner: dict[tuple[int, int], tuple[int, int]] = {}
@@ -295,6 +314,7 @@ def table_to_grid(table: HtmlElement, locator: str, warnings: list[str] | None =
             if r + rowspan > nrows:
                 notes.append(f"{locator}: rowspan {rowspan} at row {r} col {c} runs past the table end; clipped")
                 rowspan = nrows - r
+            budget.take(rowspan * colspan, locator)
             texts[(r, c)] = cell_text(td)
             for dr in range(rowspan):
                 for dc in range(colspan):
@@ -502,13 +522,14 @@ def _content(page: _Page, root: HtmlElement, warnings: list[str]) -> tuple[str, 
     """Plain text of the content (paragraphs as lines, table rows tab-separated) and its grids."""
     parts: list[str] = []
     grids: list[Grid] = []
+    budget = CellBudget()
 
     def take_table(table: HtmlElement) -> bool:
         if page.is_layout(table):
             return False  # walked as blocks; its nested tables come through here
         if page.is_chrome(table):
             return True  # consumed: no grid, no text
-        grid = table_to_grid(table, f"html table {len(grids) + 1}", warnings)
+        grid = table_to_grid(table, f"html table {len(grids) + 1}", warnings, budget)
         before = _clean_lines(parts[-40:]).rsplit("\n", 1)[-1]
         if before:
             grid.meta["preceding_text"] = before[:200]

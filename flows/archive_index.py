@@ -45,7 +45,7 @@ from xxgk.harvest import (
     harvest_source,
     load_sources,
 )
-from xxgk.harvest.archive import FetchLogEntry
+from xxgk.harvest.archive import FetchLogEntry, FetchLogWriter
 
 #: Problem kind of a URL that the archive does not hold (never fetched successfully).
 NOT_ARCHIVED = "not_archived"
@@ -123,11 +123,21 @@ class OfflineFetcher:
         """Nothing to close (the interface of ``harvest.Fetcher``)."""
 
 
+class _NoLog(FetchLogWriter):
+    """The fetch log of a replay: nothing was requested, so nothing is written."""
+
+    def write(self, entries: list[FetchLogEntry]) -> None:
+        return
+
+
 class ReadOnlyArchive(RawArchive):
     """The raw archive as a replay sees it: reads bytes and state, writes no log line and no state."""
 
     def append_log(self, entries: list[FetchLogEntry]) -> None:
         """Nothing was requested, so nothing is logged."""
+
+    def open_log(self, source_id: str) -> FetchLogWriter:
+        return _NoLog(self.log_path(source_id), self._lock)
 
     def save_state(self, state: SourceState) -> None:
         """The validators stay those of the last real fetch."""

@@ -14,14 +14,14 @@ from typing import Any
 
 from xxgk.harvest import Source
 from xxgk.harvest.revisit import RevisitSettings
-from xxgk.storage.files import atomic_write_bytes
+from xxgk.storage.files import atomic_write_bytes, safe_name
 
 SOURCES_DIR = "sources"
 
 
 def source_record_path(archive_dir: Path | str, source_id: str) -> Path:
     """``<archive>/sources/<source_id>.json``: the definition the source was last harvested with."""
-    return Path(archive_dir) / SOURCES_DIR / f"{source_id}.json"
+    return Path(archive_dir) / SOURCES_DIR / f"{safe_name(source_id)}.json"
 
 
 def _source_to_dict(source: Source) -> dict[str, Any]:

@@ -8,6 +8,9 @@ Layout under ``root`` (default ``data/archive``)::
                                    and when each URL is next asked about (``harvest.revisit``)
     robots/<origin>.json           robots.txt answers remembered for a day (``harvest.revisit``)
 
+(``<source_id>`` spelled by ``storage.files.safe_name``: registry ids as they are, any other id
+quoted and bounded, so it can never leave its directory.)
+
 One log file per source keeps parallel sources from interleaving; appends additionally take an
 ``flock`` so two processes on the same source cannot tear a line. Backfills re-read ``raw/`` and
 never touch the network.
@@ -25,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from xxgk.storage.files import atomic_write_bytes
+from xxgk.storage.files import atomic_write_bytes, safe_name
 
 KIND_LISTING = "listing"
 KIND_REPORT = "report"
@@ -68,6 +71,7 @@ class FetchLogEntry:
     retry_after: float | None = None
     location: str | None = None
     run_id: str | None = None
+    note: str | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
@@ -141,6 +145,47 @@ class SourceState:
         )
 
 
+class FetchLogWriter:
+    """One source's fetch log held open: each ``write`` is appended and flushed at once.
+
+    Written as requests happen (not when the source is done), so a run killed after N requests
+    leaves their N lines. ``flock`` per write keeps two processes on one source from tearing a
+    line; flushed to the operating system, which keeps it through a kill of the process.
+    """
+
+    def __init__(self, path: Path, lock: threading.Lock) -> None:
+        self.path = path
+        self._lock = lock
+        self._fh: Any = None
+
+    def write(self, entries: list[FetchLogEntry]) -> None:
+        if not entries:
+            return
+        data = "".join(e.to_json() + "\n" for e in entries)
+        with self._lock:
+            if self._fh is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._fh = self.path.open("a", encoding="utf-8")
+            fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX)
+            try:
+                self._fh.write(data)
+                self._fh.flush()
+            finally:
+                fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fh is not None:
+                self._fh.close()
+                self._fh = None
+
+    def __enter__(self) -> FetchLogWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 class RawArchive:
     """Content-addressed byte store plus the fetch log and per-source validator state."""
 
@@ -173,24 +218,20 @@ class RawArchive:
 
     # -- fetch log -----------------------------------------------------------------------
     def log_path(self, source_id: str) -> Path:
-        return self.root / "fetch_log" / f"{source_id}.jsonl"
+        return self.root / "fetch_log" / f"{safe_name(source_id)}.jsonl"
 
     def append_log(self, entries: list[FetchLogEntry]) -> None:
         """Append entries to their sources' logs (one ``write`` per line, under flock)."""
-        by_source: dict[str, list[str]] = {}
+        by_source: dict[str, list[FetchLogEntry]] = {}
         for e in entries:
-            by_source.setdefault(e.source_id, []).append(e.to_json() + "\n")
-        with self._lock:
-            for sid, lines in by_source.items():
-                path = self.log_path(sid)
-                path.parent.mkdir(parents=True, exist_ok=True)
-                with path.open("a", encoding="utf-8") as fh:
-                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-                    try:
-                        fh.write("".join(lines))
-                        fh.flush()
-                    finally:
-                        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+            by_source.setdefault(e.source_id, []).append(e)
+        for sid, group in by_source.items():
+            with self.open_log(sid) as log:
+                log.write(group)
+
+    def open_log(self, source_id: str) -> FetchLogWriter:
+        """A writer that appends to one source's log as requests happen (close it when done)."""
+        return FetchLogWriter(self.log_path(source_id), self._lock)
 
     def read_log(self, source_id: str | None = None) -> list[dict[str, Any]]:
         """Log entries of one source, or of all sources (in file order per source)."""
@@ -211,7 +252,7 @@ class RawArchive:
 
     # -- conditional-GET state -----------------------------------------------------------
     def state_path(self, source_id: str) -> Path:
-        return self.root / "state" / f"{source_id}.json"
+        return self.root / "state" / f"{safe_name(source_id)}.json"
 
     def load_state(self, source_id: str) -> SourceState:
         p = self.state_path(source_id)

@@ -5,582 +5,75 @@ request of a source goes to the same few hosts anyway); run sources in parallel 
 share one ``Fetcher`` so per-host limits hold across them. Bytes are archived before they are
 parsed; every request is logged; nothing that fails is turned into an empty success: the
 returned ``SourceHarvest`` carries a status and the problems met.
+
+Result types live in ``harvest.results``, the per-source fetch/archive/log state in
+``harvest.source_run``; every name is importable from here as before.
 """
 
 from __future__ import annotations
 
-import hashlib
-import inspect
-import json
-import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from xxgk.harvest.adapters import adapter_for
-from xxgk.harvest.archive import (
-    KIND_ATTACHMENT,
-    KIND_LISTING,
-    KIND_REPORT,
-    KIND_ROBOTS,
-    FetchLogEntry,
-    RawArchive,
-    SourceState,
-    UrlState,
-    utc_now,
-)
-from xxgk.harvest.attachments import candidate_order, disposition_file_name, format_of, is_picture
-from xxgk.harvest.discovery import Link, ListingParse, ReportPageParse, decode_page, file_name_of
-from xxgk.harvest.fetch import Attempt, Fetcher, FetchError, FetchResult, charset_of, host_allowed
+from xxgk.harvest.archive import KIND_ATTACHMENT, KIND_LISTING, KIND_REPORT, RawArchive, utc_now
+from xxgk.harvest.discovery import Link
+from xxgk.harvest.fetch import Fetcher, host_allowed
 from xxgk.harvest.registry import Source
-from xxgk.harvest.revisit import REVALIDATE_DUE, decide, entry_key, schedule
-from xxgk.schemas import lexicon as lx
+from xxgk.harvest.results import (
+    HARVEST_EMPTY,
+    HARVEST_FAILED,
+    HARVEST_LAYOUT_CHANGED,
+    HARVEST_OK,
+    HARVEST_PARTIAL,
+    HARVEST_STATUSES,
+    PROBLEM_ARCHIVE_MISSING,
+    PROBLEM_EMPTY,
+    PROBLEM_INTERNAL,
+    PROBLEM_LAYOUT,
+    PROBLEM_LINKS_CAPPED,
+    PROBLEM_MAX_PAGES,
+    PROBLEM_OFFSITE_LINK,
+    PROBLEM_REQUEST_BUDGET,
+    ArchivedDoc,
+    HarvestedReport,
+    HarvestProblem,
+    SourceHarvest,
+)
+from xxgk.harvest.revisit import REVALIDATE_DUE
+from xxgk.harvest.source_run import SourceRun, adapter_fingerprint, parse_key
 from xxgk.schemas.choice import Tried, best_index, is_decisive
 
-# SourceHarvest.status values.
-HARVEST_OK = "ok"
-HARVEST_PARTIAL = "partial"
-HARVEST_EMPTY = "empty"
-HARVEST_LAYOUT_CHANGED = "layout_changed"
-HARVEST_FAILED = "failed"
-HARVEST_STATUSES = (HARVEST_OK, HARVEST_PARTIAL, HARVEST_EMPTY, HARVEST_LAYOUT_CHANGED, HARVEST_FAILED)
-
-# Problem kinds added by the harvester (fetch failures use harvest.fetch ERR_* kinds).
-PROBLEM_LAYOUT = "layout_changed"
-PROBLEM_EMPTY = "empty_listing"
-PROBLEM_OFFSITE_LINK = "offsite_link"
-PROBLEM_MAX_PAGES = "max_pages_reached"
-PROBLEM_ARCHIVE_MISSING = "archive_missing"
-PROBLEM_INTERNAL = "internal_error"
-
-_HTML_TYPES = ("text/html", "application/xhtml", "text/xml", "application/xml")
-
-
-@dataclass(slots=True)
-class HarvestProblem:
-    """Something that went wrong for one URL of a source, in words a report can show."""
-
-    kind: str
-    url: str
-    detail: str
-    status: int | None = None
-    target: str | None = None
-    year: int | None = None
-    doc_kind: str | None = None
-
-
-@dataclass(slots=True)
-class ArchivedDoc:
-    """A fetched URL as archived: its sha256 (also after a 304) and whether its bytes changed.
-
-    ``status`` and ``fetched_at`` are those of the response that delivered the bytes (after a 304,
-    the earlier 200); ``not_modified`` says this run's answer was a 304.
-    """
-
-    url: str
-    final_url: str
-    kind: str
-    sha256: str
-    status: int
-    content_type: str | None
-    charset: str | None
-    size: int
-    fetched_at: str
-    changed: bool
-    not_modified: bool
-    title: str = ""
-    etag: str | None = None
-    last_modified: str | None = None
-    #: The name the response's Content-Disposition gave the file (download handlers), if any.
-    file_name: str | None = None
-
-    @property
-    def name(self) -> str:
-        """A file name for format hints: Content-Disposition's, else the one the final URL names."""
-        return (
-            self.file_name
-            or file_name_of(self.final_url)
-            or urlsplit(self.final_url).path.rsplit("/", 1)[-1]
-            or "index.html"
-        )
-
-    @property
-    def format(self) -> str:
-        """html, pdf, doc, docx, xlsx, zip, png ... from the Content-Type, else the file extension."""
-        return format_of(self.content_type, self.name)
-
-    @property
-    def is_html(self) -> bool:
-        ctype = (self.content_type or "").lower()
-        if any(t in ctype for t in _HTML_TYPES):
-            return True
-        return not ctype and self.file_name is None and file_name_of(self.final_url) is None
-
-
-@dataclass(slots=True)
-class HarvestedReport:
-    """One report link of a source with its page and attachments as archived.
-
-    ``page`` is None when the page could not be fetched (see ``problems``). When the listing
-    links a file directly (a PDF), ``page`` is that file.
-    """
-
-    source_id: str
-    url: str
-    title: str
-    year: int | None
-    listing_url: str
-    page: ArchivedDoc | None = None
-    attachments: list[ArchivedDoc] = field(default_factory=list)
-    has_tables: bool | None = None
-    problems: list[HarvestProblem] = field(default_factory=list)
-
-    @property
-    def fetched(self) -> bool:
-        return self.page is not None
-
-    @property
-    def changed(self) -> bool:
-        """True when the page or any attachment has bytes not seen at this URL before."""
-        return any(d.changed for d in self.documents)
-
-    @property
-    def documents(self) -> list[ArchivedDoc]:
-        return [d for d in (self.page, *self.attachments) if d is not None]
-
-    def candidates(self) -> list[ArchivedDoc]:
-        """Documents to try as the report, best first.
-
-        A page with report tables comes first; a page without them (a short notice linking the
-        files) goes after its attachments but before pictures (OCR costs most). Attachments go
-        structured files first (Word, WPS, spreadsheets: exact cells), then PDFs, archives, text,
-        pictures (``candidate_order``), in the page's order within a kind.
-        """
-        atts = sorted(self.attachments, key=lambda d: candidate_order(d.format))
-        if self.page is None:
-            return atts
-        if not self.page.is_html or self.has_tables:
-            return [self.page, *atts]
-        files = [d for d in atts if not is_picture(d.format)]
-        return [*files, self.page, *atts[len(files) :]]
-
-
-@dataclass(slots=True)
-class SourceHarvest:
-    """What harvesting one source gave: status, reports, listing pages, problems and request counts."""
-
-    source_id: str
-    publisher: str
-    status: str
-    reason: str
-    started: str
-    finished: str
-    reports: list[HarvestedReport] = field(default_factory=list)
-    listing_pages: list[ArchivedDoc] = field(default_factory=list)
-    problems: list[HarvestProblem] = field(default_factory=list)
-    recovered: list[HarvestProblem] = field(default_factory=list)
-    requests: int = 0
-    not_modified: int = 0
-    #: known report pages and attachments not asked about this run (``harvest.revisit``: not due)
-    not_due: int = 0
-
-    @property
-    def changed_reports(self) -> list[HarvestedReport]:
-        return [r for r in self.reports if r.fetched and r.changed]
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["changed_reports"] = len(self.changed_reports)
-        return d
-
-
-class _Run:
-    """Mutable state of one source's harvest (kept off the public dataclasses)."""
-
-    def __init__(
-        self,
-        source: Source,
-        archive: RawArchive,
-        fetcher: Fetcher,
-        run_id: str | None,
-        revalidate: str = REVALIDATE_DUE,
-    ) -> None:
-        self.source = source
-        self.revalidate = revalidate
-        self.not_due = 0
-        self.archive = archive
-        self.fetcher = fetcher
-        self.run_id = run_id
-        self.state = archive.load_state(source.source_id)
-        self.new_state = SourceState(source.source_id, reports_last_run=self.state.reports_last_run)
-        self.problems: list[HarvestProblem] = []
-        self.recovered: list[HarvestProblem] = []
-        self.requests = 0
-        #: Fetch-log lines of this source, written in one append when the source is done (an
-        #: append per request costs an open, a lock and a write each: 10 per source adds up).
-        self.log_entries: list[FetchLogEntry] = []
-        self.not_modified = 0
-
-    # -- fetch + archive + log -------------------------------------------------------------
-    def fetch(
-        self,
-        url: str,
-        kind: str,
-        *,
-        year: int | None = None,
-        parent: str | None = None,
-        title: str = "",
-        listed: str | None = None,
-        parent_changed: bool = False,
-    ) -> tuple[ArchivedDoc, bytes] | None:
-        """Fetch ``url`` (conditionally when known), archive and log it; None after a problem.
-
-        A known report page or attachment that the revisit policy says is not due is not asked
-        about: its archived bytes come back as they are (``harvest.revisit``).
-        """
-        prev = self.state.urls.get(url)
-        if prev is not None and not self.archive.has(prev.sha256):
-            prev = None  # validators without bytes are useless: fetch in full
-        entry = entry_key(title, listed) if kind == KIND_REPORT else None
-        if kind != KIND_LISTING and not decide(self.revalidate, prev, entry=entry, parent_changed=parent_changed).ask:
-            assert prev is not None
-            return self._not_asked(url, kind, prev, title)
-        got = self._fetch(url, kind, prev, year=year, parent=parent, title=title)
-        if got is not None and kind != KIND_LISTING:
-            doc = got[0]
-            new = self.new_state.urls[url]
-            schedule(url, new, prev, changed=doc.changed, settings=self.source.revisit, listed=listed, entry=entry)
-        return got
-
-    def _not_asked(self, url: str, kind: str, prev: UrlState, title: str) -> tuple[ArchivedDoc, bytes]:
-        """A known document not due this run: its archived bytes and provenance, no request."""
-        self.not_due += 1
-        self.new_state.urls[url] = prev
-        data = self.archive.get(prev.sha256)
-        doc = ArchivedDoc(
-            url,
-            prev.final_url or url,
-            kind,
-            prev.sha256,
-            prev.status or 200,
-            prev.content_type,
-            prev.charset,
-            len(data),
-            prev.fetched_at or prev.checked_at or "",
-            changed=False,
-            not_modified=False,
-            title=title,
-            etag=prev.etag,
-            last_modified=prev.last_modified,
-            file_name=prev.file_name,
-        )
-        return doc, data
-
-    def _fetch(
-        self, url: str, kind: str, prev: UrlState | None, *, year: int | None, parent: str | None, title: str
-    ) -> tuple[ArchivedDoc, bytes] | None:
-        try:
-            result = self.fetcher.get(
-                url,
-                allowed_hosts=self.source.allowed_hosts,
-                etag=prev.etag if prev else None,
-                last_modified=prev.last_modified if prev else None,
-                delay_seconds=self.source.delay_seconds,
-            )
-        except FetchError as exc:
-            self._log(exc.attempts, kind, url, year, parent, final=None, sha=None, error=exc)
-            self.problems.append(
-                HarvestProblem(exc.kind, url, exc.detail, exc.status, exc.target, year=year, doc_kind=kind)
-            )
-            return None
-        self._note_recovered(result.attempts, url, kind, year)
-        if result.not_modified:
-            assert prev is not None  # a 304 only answers a conditional request
-            self.not_modified += 1
-            self._log(result.attempts, kind, url, year, parent, final=result, sha=prev.sha256, error=None)
-            checked = utc_now()
-            fetched_at = prev.fetched_at or checked
-            status = prev.status or 200
-            self.new_state.urls[url] = UrlState(
-                sha256=prev.sha256,
-                etag=result.etag or prev.etag,
-                last_modified=result.last_modified or prev.last_modified,
-                content_type=prev.content_type,
-                charset=prev.charset,
-                fetched_at=fetched_at,
-                status=status,
-                checked_at=checked,
-                final_url=result.final_url,
-                file_name=prev.file_name,
-            )
-            data = self.archive.get(prev.sha256)
-            # the bytes' provenance (status and time of the response that delivered them), so an
-            # unchanged document is staged and published identically run after run
-            doc = ArchivedDoc(
-                url,
-                result.final_url,
-                kind,
-                prev.sha256,
-                status,
-                prev.content_type,
-                prev.charset,
-                len(data),
-                fetched_at,
-                changed=False,
-                not_modified=True,
-                title=title,
-                etag=result.etag or prev.etag,
-                last_modified=result.last_modified or prev.last_modified,
-                file_name=prev.file_name,
-            )
-            return doc, data
-        data = result.content or b""
-        sha, _new = self.archive.put(data)  # stored before anything parses it
-        self._log(result.attempts, kind, url, year, parent, final=result, sha=sha, error=None)
-        changed = prev is None or prev.sha256 != sha
-        now = utc_now()
-        file_name = disposition_file_name(result.headers.get("content-disposition"))
-        # same bytes served again in full (no validators honoured): keep when they were first fetched
-        fetched_at = prev.fetched_at if prev is not None and not changed and prev.fetched_at else now
-        self.new_state.urls[url] = UrlState(
-            sha256=sha,
-            etag=result.etag,
-            last_modified=result.last_modified,
-            content_type=result.content_type,
-            charset=result.charset,
-            fetched_at=fetched_at,
-            status=result.status,
-            checked_at=now,
-            final_url=result.final_url,
-            file_name=file_name,
-        )
-        doc = ArchivedDoc(
-            url,
-            result.final_url,
-            kind,
-            sha,
-            result.status,
-            result.content_type,
-            result.charset,
-            len(data),
-            fetched_at,
-            changed=changed,
-            not_modified=False,
-            title=title,
-            etag=result.etag,
-            last_modified=result.last_modified,
-            file_name=file_name,
-        )
-        return doc, data
-
-    # -- parsing, remembered per URL -------------------------------------------------------
-    def parse_listing(self, adapter: Any, doc: ArchivedDoc, data: bytes) -> ListingParse:
-        """The adapter's reading of a listing page; for bytes already read, what it read then."""
-        cached = self._parsed(adapter, doc, "listing")
-        if cached is not None:
-            return ListingParse(
-                report_links=[Link(*link) for link in cached["report_links"]],
-                next_pages=list(cached["next_pages"]),
-                layout_problem=cached["layout_problem"],
-                links_seen=int(cached["links_seen"]),
-            )
-        parsed = adapter.parse_listing(_decode(doc, data, self.source), doc.final_url, self.source)
-        record = {
-            "report_links": [[link.url, link.title, link.year, link.date] for link in parsed.report_links],
-            "next_pages": list(parsed.next_pages),
-            "layout_problem": parsed.layout_problem,
-            "links_seen": parsed.links_seen,
-        }
-        self._remember(adapter, doc, "listing", record)
-        return parsed
-
-    def parse_report_page(self, adapter: Any, doc: ArchivedDoc, data: bytes) -> ReportPageParse:
-        """The adapter's reading of a report page; for bytes already read, what it read then."""
-        cached = self._parsed(adapter, doc, "report")
-        if cached is not None and "images" in cached:
-            return ReportPageParse(
-                title=cached["title"],
-                year=cached["year"],
-                attachments=[Link(*link) for link in cached["attachments"]],
-                has_tables=bool(cached["has_tables"]),
-                table_count=int(cached["table_count"]),
-                images=list(cached["images"]),
-            )
-        parsed = adapter.parse_report_page(_decode(doc, data, self.source), doc.final_url, self.source)
-        record = {
-            "title": parsed.title,
-            "year": parsed.year,
-            "attachments": [[link.url, link.title, link.year] for link in parsed.attachments],
-            "has_tables": parsed.has_tables,
-            "table_count": parsed.table_count,
-            "images": parsed.images,
-        }
-        self._remember(adapter, doc, "report", record)
-        return parsed
-
-    def _parsed(self, adapter: Any, doc: ArchivedDoc, kind: str) -> dict[str, Any] | None:
-        """What was read from exactly these bytes at this URL by this adapter's code, or None."""
-        prev = self.state.urls.get(doc.url)
-        entry = prev.parsed if prev is not None else None
-        if not entry or entry.get("sha256") != doc.sha256 or entry.get("final_url") != doc.final_url:
-            return None
-        if entry.get("key") != parse_key(adapter, self.source, kind):
-            return None
-        current = self.new_state.urls.get(doc.url)
-        if current is not None and current.sha256 == doc.sha256:
-            current.parsed = entry  # carried over: the next run can use it again
-        data = entry.get("data")
-        return data if isinstance(data, dict) else None
-
-    def _remember(self, adapter: Any, doc: ArchivedDoc, kind: str, data: dict[str, Any]) -> None:
-        current = self.new_state.urls.get(doc.url)
-        if current is not None and current.sha256 == doc.sha256:
-            current.parsed = {
-                "key": parse_key(adapter, self.source, kind),
-                "sha256": doc.sha256,
-                "final_url": doc.final_url,
-                "data": data,
-            }
-
-    def _note_recovered(self, attempts: list[Attempt], url: str, kind: str, year: int | None) -> None:
-        """Record faults that retries got past, so a report shows them even though the fetch worked."""
-        failed = [a for a in attempts if a.error and a.purpose != "robots"]
-        if failed:
-            what = ", ".join(a.error or "" for a in failed)
-            self.recovered.append(
-                HarvestProblem(
-                    "recovered",
-                    url,
-                    f"{what}; succeeded on attempt {len(failed) + 1}",
-                    failed[-1].status,
-                    year=year,
-                    doc_kind=kind,
-                )
-            )
-
-    def _log(
-        self,
-        attempts: list[Attempt],
-        kind: str,
-        url: str,
-        year: int | None,
-        parent: str | None,
-        *,
-        final: FetchResult | None,
-        sha: str | None,
-        error: FetchError | None,
-    ) -> None:
-        entries: list[FetchLogEntry] = []
-        last_main = max((i for i, a in enumerate(attempts) if a.purpose != "robots"), default=-1)
-        for i, a in enumerate(attempts):
-            self.requests += 1
-            robots = a.purpose == "robots"
-            entry = FetchLogEntry(
-                url=a.url,
-                source_id=self.source.source_id,
-                kind=KIND_ROBOTS if robots else kind,
-                time=a.time,
-                status=a.status,
-                etag=a.headers.get("etag"),
-                last_modified=a.headers.get("last-modified"),
-                content_type=a.headers.get("content-type"),
-                charset=charset_of(a.headers.get("content-type")),
-                year=None if robots else year,
-                parent_url=url if robots else parent,
-                error=a.error,
-                attempt=a.attempt,
-                elapsed_ms=a.elapsed_ms,
-                conditional=a.conditional,
-                retry_after=a.retry_after,
-                location=a.location,
-                run_id=self.run_id,
-            )
-            if robots and a.content is not None:
-                entry.sha256, _ = self.archive.put(a.content)
-                entry.size = len(a.content)
-            if i == last_main:
-                if final is not None:
-                    entry.final_url = final.final_url
-                    entry.sha256 = sha
-                    entry.size = len(final.content) if final.content is not None else None
-                elif error is not None:
-                    entry.error = f"{error.kind}: {error.detail}"
-            entries.append(entry)
-        if error is not None and last_main == -1:  # refused before any request (robots, host)
-            entries.append(
-                FetchLogEntry(
-                    url=url,
-                    source_id=self.source.source_id,
-                    kind=kind,
-                    year=year,
-                    parent_url=parent,
-                    error=f"{error.kind}: {error.detail}",
-                    attempt=0,
-                    run_id=self.run_id,
-                )
-            )
-        self.log_entries.extend(entries)
-
-    def flush_log(self) -> None:
-        """Append this source's pending fetch-log lines to its log (one locked write)."""
-        if self.log_entries:
-            entries, self.log_entries = self.log_entries, []
-            self.archive.append_log(entries)
-
-
-def _decode(doc: ArchivedDoc, data: bytes, source: Source) -> str:
-    return decode_page(data, doc.charset, source.encoding).text
-
-
-_fingerprints: dict[type, str] = {}
-_fingerprints_lock = threading.Lock()
-
-
-def adapter_fingerprint(adapter: Any) -> str:
-    """A hash of the code that reads pages for ``adapter``: ``harvest.discovery`` and every module of its class.
-
-    Part of the key under which a page's reading is remembered, so changing an adapter (or the
-    generic discovery under it) makes every page be read again by the new code.
-    """
-    cls = type(adapter)
-    with _fingerprints_lock:
-        known = _fingerprints.get(cls)
-    if known is not None:
-        return known
-    files = {Path(__file__).with_name("discovery.py"), Path(lx.__file__)}
-    for klass in cls.__mro__:
-        if klass is object:
-            continue
-        try:
-            files.add(Path(inspect.getfile(klass)))
-        except (TypeError, OSError):  # a class defined interactively: its name must do
-            continue
-    digest = hashlib.sha256(f"{cls.__module__}.{cls.__qualname__}".encode())
-    for path in sorted(files):
-        try:
-            digest.update(path.read_bytes())
-        except OSError:
-            digest.update(str(path).encode())
-    value = digest.hexdigest()[:16]
-    with _fingerprints_lock:
-        _fingerprints[cls] = value
-    return value
-
-
-def parse_key(adapter: Any, source: Source, kind: str) -> str:
-    """What a remembered reading of a page depends on besides its bytes and URL: adapter code, source settings."""
-    settings = [
-        source.adapter,
-        source.encoding,
-        source.report_title_pattern,
-        source.report_url_pattern,
-        source.exclude_title_pattern,
-        source.layout_selector,
-    ]
-    digest = hashlib.sha256(json.dumps(settings, ensure_ascii=False).encode("utf-8")).hexdigest()[:12]
-    return f"{kind}:{adapter_fingerprint(adapter)}:{digest}"
+__all__ = [
+    "HARVEST_EMPTY",
+    "HARVEST_FAILED",
+    "HARVEST_LAYOUT_CHANGED",
+    "HARVEST_OK",
+    "HARVEST_PARTIAL",
+    "HARVEST_STATUSES",
+    "PROBLEM_ARCHIVE_MISSING",
+    "PROBLEM_EMPTY",
+    "PROBLEM_INTERNAL",
+    "PROBLEM_LAYOUT",
+    "PROBLEM_LINKS_CAPPED",
+    "PROBLEM_MAX_PAGES",
+    "PROBLEM_OFFSITE_LINK",
+    "PROBLEM_REQUEST_BUDGET",
+    "ArchivedDoc",
+    "ChosenDocument",
+    "ExtractedReport",
+    "HarvestProblem",
+    "HarvestedReport",
+    "SourceHarvest",
+    "adapter_fingerprint",
+    "chosen_documents",
+    "extract_report",
+    "harvest_source",
+    "harvest_sources",
+    "parse_key",
+    "reports_to_extract",
+]
 
 
 def harvest_source(
@@ -602,14 +95,14 @@ def harvest_source(
     (``harvest.revisit``: ``all``, ``due`` or ``none``); the others are read from the archive.
     """
     started = utc_now()
-    run = _Run(source, archive, fetcher, run_id, revalidate)
+    run = SourceRun(source, archive, fetcher, run_id, revalidate)
     try:
         return _harvest_source(run, started, years=years, fetch_attachments=fetch_attachments)
     finally:
         run.flush_log()  # also when the source failed midway: every request made is logged
 
 
-def _harvest_source(run: _Run, started: str, *, years: set[int] | None, fetch_attachments: bool) -> SourceHarvest:
+def _harvest_source(run: SourceRun, started: str, *, years: set[int] | None, fetch_attachments: bool) -> SourceHarvest:
     source, archive = run.source, run.archive
     adapter = adapter_for(source.adapter)
     listing_docs: list[ArchivedDoc] = []
@@ -641,7 +134,15 @@ def _harvest_source(run: _Run, started: str, *, years: set[int] | None, fetch_at
                     PROBLEM_EMPTY, page_url, f"no report links among {parsed.links_seen} links and no further pages"
                 )
             )
-        for link in parsed.report_links:
+        report_links = parsed.report_links
+        if len(report_links) > source.max_report_links:
+            detail = (
+                f"{len(report_links)} report links on one listing page; the first {source.max_report_links} "
+                "taken (max_report_links)"
+            )
+            run.problems.append(HarvestProblem(PROBLEM_LINKS_CAPPED, page_url, detail))
+            report_links = report_links[: source.max_report_links]
+        for link in report_links:
             if not host_allowed(link.url, source.allowed_hosts):
                 run.problems.append(
                     HarvestProblem(
@@ -691,7 +192,9 @@ def _harvest_source(run: _Run, started: str, *, years: set[int] | None, fetch_at
     )
 
 
-def _harvest_report(run: _Run, adapter: Any, link: Link, listing_url: str, fetch_attachments: bool) -> HarvestedReport:
+def _harvest_report(
+    run: SourceRun, adapter: Any, link: Link, listing_url: str, fetch_attachments: bool
+) -> HarvestedReport:
     rep = HarvestedReport(run.source.source_id, link.url, link.title, link.year, listing_url)
     n_before = len(run.problems)
     listed = getattr(link, "date", None)
@@ -700,9 +203,6 @@ def _harvest_report(run: _Run, adapter: Any, link: Link, listing_url: str, fetch
         page, data = got
         rep.page = page
         if page.is_html:
-            from xxgk.extractors.ocr.images import image_kind  # a header check: no OCR stack
-
-            pictures: list[tuple[str, bytes, ArchivedDoc]] = []
             parsed = run.parse_report_page(adapter, page, data)
             rep.has_tables = parsed.has_tables
             if rep.year is None:
@@ -731,74 +231,13 @@ def _harvest_report(run: _Run, adapter: Any, link: Link, listing_url: str, fetch
                     )
                     if got_att is not None:
                         rep.attachments.append(got_att[0])
-                        if is_picture(got_att[0].format) and image_kind(got_att[1]) is not None:
-                            pictures.append((att.url, got_att[1], got_att[0]))
-            if not parsed.has_tables and parsed.images:
-                pack = table_image_pack(run, page, data, parsed.images, rep.year)
-                if pack is not None:
-                    rep.attachments.append(pack)
-            if len(pictures) >= 2:
-                # a report scanned one page per picture: no one picture holds all its tables, so
-                # the pictures are also read together, with the page's text (a packed candidate)
-                rep.attachments.append(_pack(run, page, data, pictures, "#scanned-pages", "scanned pages"))
     rep.problems = run.problems[n_before:]
     return rep
 
 
-def table_image_pack(
-    run: _Run, page: ArchivedDoc, data: bytes, urls: list[str], year: int | None
-) -> ArchivedDoc | None:
-    """A report page without tables but with images in its body: the images fetched (allowed
-    hosts, limits, archived like every body) and packed with the page into one document for OCR
-    (``extractors.ocr.bundle``); None when no image could be fetched."""
-    from xxgk.extractors.ocr.bundle import MAX_IMAGES
-    from xxgk.extractors.ocr.images import image_kind
-
-    images: list[tuple[str, bytes, ArchivedDoc]] = []
-    for url in urls[:MAX_IMAGES]:
-        if not host_allowed(url, run.source.allowed_hosts):
-            run.problems.append(
-                HarvestProblem(PROBLEM_OFFSITE_LINK, url, "image outside allowed hosts", year=year, doc_kind=KIND_ATTACHMENT)
-            )
-            continue
-        got = run.fetch(url, KIND_ATTACHMENT, year=year, parent=page.url, title="table image")
-        if got is not None and image_kind(got[1]) is not None:
-            images.append((url, got[1], got[0]))
-    if not images:
-        return None
-    return _pack(run, page, data, images, "#table-images", "table images")
-
-
-def _pack(
-    run: _Run, page: ArchivedDoc, data: bytes, images: list[tuple[str, bytes, ArchivedDoc]], anchor: str, what: str
-) -> ArchivedDoc:
-    """The page and its images (as fetched, in order, at most ``MAX_IMAGES``) archived as one
-    table-image pack, a candidate of its own (``url`` = the page's + ``anchor``)."""
-    from xxgk.extractors.ocr.bundle import MAX_IMAGES, TableImagePage, pack
-
-    images = images[:MAX_IMAGES]
-    docs = [d for _, _, d in images]
-    body = pack(TableImagePage(page.url, data, page.charset, tuple((url, img) for url, img, _ in images)))
-    sha, _new = run.archive.put(body)
-    return ArchivedDoc(
-        f"{page.url}{anchor}",
-        f"{page.final_url}{anchor}",
-        KIND_ATTACHMENT,
-        sha,
-        page.status,
-        "application/zip",
-        None,
-        len(body),
-        max(d.fetched_at for d in (page, *docs)),
-        changed=any(d.changed for d in (page, *docs)),
-        not_modified=all(d.not_modified for d in (page, *docs)),
-        title=f"{page.title} ({what})",
-    )
-
-
 def _source_status(
     source: Source,
-    run: _Run,
+    run: SourceRun,
     listing_docs: list[ArchivedDoc],
     reports: list[HarvestedReport],
     links: dict[str, tuple[Link, str]],

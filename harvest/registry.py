@@ -52,6 +52,10 @@ class Source:
     layout_selector: str | None = None
     encoding: str | None = None
     max_pages: int = 30
+    #: Report links taken from one listing page (a page of 100,000 links would take a day).
+    max_report_links: int = 500
+    #: Requests one run may make for this source (retries, redirects and robots.txt included).
+    max_requests: int = 1000
     delay_seconds: float | None = None
     enabled: bool = True
     portal: bool = False
@@ -96,12 +100,16 @@ _KNOWN = {
     "layout_selector",
     "encoding",
     "max_pages",
+    "max_report_links",
+    "max_requests",
     "delay_seconds",
     "enabled",
     "portal",
     "notes",
     "revisit",
 }
+
+_LIMITS = {"max_pages": 30, "max_report_links": 500, "max_requests": 1000}
 
 
 def source_from_dict(entry: dict[str, Any]) -> Source:
@@ -141,6 +149,10 @@ def source_from_dict(entry: dict[str, Any]) -> Source:
         revisit = RevisitSettings.from_registry(entry.get("revisit"))
     except (RevisitSettingsError, TypeError) as exc:
         raise RegistryError(f"{sid}: {exc}") from exc
+    limits = {key: int(entry.get(key, default)) for key, default in _LIMITS.items()}
+    for key, value in limits.items():
+        if value < 1:
+            raise RegistryError(f"{sid}: {key} must be at least 1, got {value}")
     return Source(
         source_id=sid,
         publisher=str(entry["publisher"]),
@@ -154,7 +166,9 @@ def source_from_dict(entry: dict[str, Any]) -> Source:
         exclude_title_pattern=entry.get("exclude_title_pattern"),
         layout_selector=entry.get("layout_selector"),
         encoding=entry.get("encoding"),
-        max_pages=int(entry.get("max_pages", 30)),
+        max_pages=limits["max_pages"],
+        max_report_links=limits["max_report_links"],
+        max_requests=limits["max_requests"],
         delay_seconds=float(entry["delay_seconds"]) if entry.get("delay_seconds") is not None else None,
         enabled=bool(entry.get("enabled", True)),
         portal=is_portal,

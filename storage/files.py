@@ -10,10 +10,40 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
+
+#: Longest file name this project derives from an id (UTF-8 bytes): well under the 255 of common
+#: file systems, with room for the ``.<name>.<random>.tmp`` spelling of a file being written.
+MAX_NAME_BYTES = 120
+#: Characters an id keeps in its file name; everything else is percent-quoted.
+_NAME_SAFE = "-_+=@,."
+_DIGEST_CHARS = 16
+
+
+def safe_name(name: str, *, max_bytes: int = MAX_NAME_BYTES) -> str:
+    """A file name for an arbitrary id (a source id, a file stem): bounded, inside its directory, stable.
+
+    Percent-quoted (no ``/``, NUL, newline or other control character survives), never hidden,
+    ``.`` or ``..``, never empty. An id whose quoted form is longer than ``max_bytes`` is cut and
+    ends with ``~`` and a hash of the whole id, so two long ids never share a name. Ids that are
+    already plain file names (every registry source id) are returned unchanged.
+    """
+    quoted = quote(name, safe=_NAME_SAFE, errors="surrogatepass")
+    if quoted.startswith("."):
+        quoted = "%2E" + quoted[1:]
+    if quoted and len(quoted) <= max_bytes:
+        return quoted
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:_DIGEST_CHARS]
+    cut = quoted[: max_bytes - _DIGEST_CHARS - 1]
+    escape = cut.find("%", len(cut) - 2)  # never end inside a %XX escape
+    if escape >= 0:
+        cut = cut[:escape]
+    return f"{cut}~{digest}"
 
 
 def _file_mode() -> int:

@@ -31,7 +31,7 @@ from xxgk import schemas, warehouse
 from xxgk.warehouse.documents import effective_year
 from xxgk.warehouse.files import atomic_write_bytes
 from xxgk.warehouse.layout import warehouse_dir
-from xxgk.warehouse.staging import load_staged, parse_staged_name
+from xxgk.warehouse.staging import load_staged, staged_source_id
 
 INPUTS_FILE = "staging/published-inputs.json"
 INPUTS_FORMAT = 1
@@ -187,7 +187,7 @@ def plan_publish(
             clean[p] = doc
         else:
             dirty.append(p)
-            dirty_sources.add(parse_staged_name(p)[1])
+            dirty_sources.add(staged_source_id(p))
     year_set = None if years is None else {int(y) for y in years}
     if replace:
         published = {k for k, d in record.documents.items() if year_set is None or d.year in year_set}

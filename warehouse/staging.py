@@ -13,25 +13,32 @@ the header decompresses a few KB and parses a few hundred bytes (~20 µs) instea
 result (~0.6-0.9 ms). Format 2 files (one JSON object, no header) stay readable; their header is
 the full decode.
 
-Layout: ``<staging_dir>/<extractor_version>/<sha256[:2]>/<sha256>.<source_id>.json.gz`` with the
-version and source id percent-quoted so any string is a safe file name.
+Layout: ``<staging_dir>/<extractor_version>/<sha256[:2]>/<sha256>@<source key>.json.gz``, where the
+source key is a hash of the source id: the id (a file name for ``xxgk extract``, any length, any
+characters) is data inside the file, never part of its name, so every staged name has the same
+short length. Files staged under the earlier naming (``<sha256>.<percent-quoted source id>.json.gz``)
+are renamed to the current one the first time a process looks into their version's directory.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gzip
+import hashlib
 import json
+import os
+import threading
 import zlib
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 from xxgk.schemas.records import CheckResult, DocumentResult, Fact, Unmapped
+from xxgk.storage.files import atomic_write_bytes, safe_name
 from xxgk.warehouse.documents import DocumentInfo
-from xxgk.warehouse.files import atomic_write_bytes
 
 STAGING_FORMAT = 3
 #: Formats this module reads: 2 (one JSON object) and 3 (header line, then the result).
@@ -82,18 +89,28 @@ def result_summary(result: DocumentResult) -> dict[str, Any]:
     }
 
 
-def _safe(part: str) -> str:
-    """A file-name-safe, reversible spelling of an arbitrary id (no ``/``, no leading dot)."""
-    quoted = quote(part, safe="-_+=@,.")
-    return "%2E" + quoted[1:] if quoted.startswith(".") else quoted
+#: Between the document's sha256 and the source key in a staged file name.
+_KEY_SEP = "@"
+_SOURCE_KEY_CHARS = 16
+
+
+def source_key(source_id: str) -> str:
+    """The part of a staged file name that stands for the source id (a hash: any id, same length)."""
+    return hashlib.sha256(source_id.encode("utf-8", "surrogatepass")).hexdigest()[:_SOURCE_KEY_CHARS]
+
+
+def _version_dir(staging_dir: Path | str, extractor_version: str) -> Path:
+    if not extractor_version:
+        raise ValueError("extractor_version is required to stage a document")
+    vdir = Path(staging_dir) / safe_name(extractor_version)
+    _adopt_legacy_names(vdir)
+    return vdir
 
 
 def staged_path(staging_dir: Path | str, document_sha256: str, extractor_version: str, source_id: str) -> Path:
     """Where the staged file of this (document, extractor version, source) lives."""
-    if not extractor_version:
-        raise ValueError("extractor_version is required to stage a document")
     sha = document_sha256.lower()
-    return Path(staging_dir) / _safe(extractor_version) / sha[:2] / f"{sha}.{_safe(source_id)}{SUFFIX}"
+    return _version_dir(staging_dir, extractor_version) / sha[:2] / f"{sha}{_KEY_SEP}{source_key(source_id)}{SUFFIX}"
 
 
 def is_staged(
@@ -103,8 +120,8 @@ def is_staged(
     if source_id is not None:
         return staged_path(staging_dir, document_sha256, extractor_version, source_id).is_file()
     sha = document_sha256.lower()
-    directory = Path(staging_dir) / _safe(extractor_version) / sha[:2]
-    return any(directory.glob(f"{sha}.*{SUFFIX}")) if directory.is_dir() else False
+    directory = _version_dir(staging_dir, extractor_version) / sha[:2]
+    return any(directory.glob(f"{sha}{_KEY_SEP}*{SUFFIX}")) if directory.is_dir() else False
 
 
 def iter_staged(staging_dir: Path | str, extractor_version: str | None = None) -> Iterator[Path]:
@@ -112,10 +129,55 @@ def iter_staged(staging_dir: Path | str, extractor_version: str | None = None) -
     root = Path(staging_dir)
     if not root.is_dir():
         return
-    versions = [root / _safe(extractor_version)] if extractor_version else sorted(root.iterdir())
+    versions = [_version_dir(root, extractor_version)] if extractor_version else sorted(root.iterdir())
     for vdir in versions:
         if vdir.is_dir():
+            _adopt_legacy_names(vdir)
             yield from sorted(vdir.glob(f"*/*{SUFFIX}"))
+
+
+#: Version directories whose legacy names this process has already adopted.
+_adopted: set[str] = set()
+_adopted_lock = threading.Lock()
+
+
+def _adopt_legacy_names(vdir: Path) -> None:
+    """Rename files staged under the earlier naming (source id in the name) to the current one.
+
+    Once per directory and process: a scan of the version directory, renames only where needed.
+    Two processes adopting at once are harmless (a rename that finds its file gone is skipped).
+    """
+    key = os.path.abspath(vdir)
+    with _adopted_lock:
+        if key in _adopted:
+            return
+        _adopted.add(key)
+    if not vdir.is_dir():
+        return
+    for path in vdir.glob(f"*/*{SUFFIX}"):
+        legacy = parse_legacy_name(path)
+        if legacy is None:
+            continue
+        sha, source_id = legacy
+        target = path.with_name(f"{sha}{_KEY_SEP}{source_key(source_id)}{SUFFIX}")
+        with contextlib.suppress(FileNotFoundError):
+            if target.exists():
+                path.unlink()  # staged again under the current name since: the newer file wins
+            else:
+                os.rename(path, target)
+
+
+def parse_legacy_name(path: Path | str) -> tuple[str, str] | None:
+    """``(document_sha256, source_id)`` of a file staged under the earlier naming, else None."""
+    name = Path(path).name
+    if not name.endswith(SUFFIX) or len(name) < 66 or name[64] != ".":
+        return None
+    return name[:64], unquote(name[65 : -len(SUFFIX)])
+
+
+def staged_source_id(path: Path | str) -> str:
+    """The source id a staged file belongs to (read from its header: the name only holds a hash)."""
+    return load_staged_header(path).info.source_id
 
 
 def _info_to_dict(info: DocumentInfo) -> dict[str, Any]:
@@ -327,10 +389,3 @@ def _read_header_line(fh: Any) -> bytes | None:
             return text[:cut]
         if inflate.eof:
             return None
-
-
-def parse_staged_name(path: Path | str) -> tuple[str, str]:
-    """``(document_sha256, source_id)`` from a staged file name (without opening it)."""
-    name = Path(path).name[: -len(SUFFIX)]
-    sha, _, source = name.partition(".")
-    return sha, unquote(source)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
+from xxgk.storage.files import safe_name
 from xxgk.warehouse.documents import UNKNOWN_YEAR
 
 #: Version of the report JSON; files of another version are left out of the index.
@@ -15,9 +14,8 @@ HARVEST_JSON = "harvest.json"
 
 
 def source_dir_name(source_id: str) -> str:
-    """A directory name for a source id (percent-quoted; never ``.``/``..`` or hidden)."""
-    quoted = quote(source_id, safe="-_+=@,.")
-    return "%2E" + quoted[1:] if quoted.startswith(".") else quoted
+    """A directory name for a source id (``storage.files.safe_name``: quoted, bounded, never hidden)."""
+    return safe_name(source_id)
 
 
 def year_file_stem(year: int) -> str:
