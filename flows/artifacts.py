@@ -212,7 +212,8 @@ def in_prefect_run() -> bool:
     return FlowRunContext.get() is not None or TaskRunContext.get() is not None
 
 
-#: Digests of the artifacts last created per source, under ``validation/`` (hidden: not a published file).
+#: Digests of the artifacts last created per source, in the data directory (hidden; not in the published
+#: snapshots, which a publish replaces whole). Read from ``validation/`` when only an older version wrote it.
 ARTIFACT_STATE = ".prefect-artifacts.json"
 INDEX_ARTIFACT_KEY = "xxgk-validation-index"
 
@@ -249,13 +250,16 @@ class ArtifactState:
 
     @staticmethod
     def path(data_dir: Path | str) -> Path:
-        return Path(data_dir) / "validation" / ARTIFACT_STATE
+        return Path(data_dir) / ARTIFACT_STATE
 
     @classmethod
     def load(cls, data_dir: Path | str, api: str) -> ArtifactState:
         """The state for ``api``; empty when there is none, it is unreadable or it belongs to another API."""
+        path = cls.path(data_dir)
+        if not path.exists():
+            path = Path(data_dir) / "validation" / ARTIFACT_STATE  # where versions before snapshots kept it
         try:
-            data = json.loads(cls.path(data_dir).read_text(encoding="utf-8"))
+            data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return cls(api)
         if not isinstance(data, dict) or data.get("api") != api or not isinstance(data.get("sources"), dict):
@@ -303,7 +307,7 @@ def publish_artifacts(
     ``changed_reports``: given (the publish step's changed files, relative to the data dir), an
     artifact is created only for a source whose artifact would differ from the one last created
     on this API: its validation reports changed in this publish, its harvest part changed, or it
-    has none yet (state in ``validation/.prefect-artifacts.json``; void when the API's database no
+    has none yet (state in ``<data dir>/.prefect-artifacts.json``; void when the API's database no
     longer has the index artifact). A night with nothing new then makes no API call per source:
     one call each cost ~16 ms, 20 s for 1,000 sources. ``None``: every wanted source.
 

@@ -2,8 +2,9 @@
 
 Only what changed is published (``warehouse.published_inputs`` remembers which staged file every
 published document came from), and what is published goes through a ``PublishTransaction``:
-written against a shadow of the published trees and moved into place only once everything is
-written, so a run killed at any point leaves the published files as they were. Plain functions,
+written against a shadow of the published trees, which becomes the current snapshot in one
+atomic swap once everything is written, so readers and a run killed at any point see the old
+published state or the new one, never a mix (``flows.transaction``). Plain functions,
 no Prefect import (the ``publish`` task in ``flows.tasks`` adds the per-source artifacts).
 """
 
@@ -14,9 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xxgk.flows.transaction import PublishTransaction, interrupted_publish
+from xxgk.flows.transaction import PublishTransaction, publish_lock, recover_locked
 from xxgk.warehouse.layout import validation_dir, warehouse_dir
-from xxgk.warehouse.published_inputs import plan_publish, record_inputs
+from xxgk.warehouse.published_inputs import PublishPlan, plan_publish, record_inputs
 
 _log = logging.getLogger("xxgk")
 
@@ -60,9 +61,11 @@ def publish_staged(
     published document came from, so a run handing in the same staged files publishes nothing (no
     file read, nothing written) and a run with a few new ones publishes only their sources
     (``force`` publishes everything). What is published runs in a ``PublishTransaction``: against a
-    shadow of the published trees, moved into place only once everything is written, so a run
-    killed at any point leaves the published files as they were (or, past the commit point, as the
-    next run completes them). Both steps are idempotent and write only files whose bytes change.
+    shadow of the published trees, made the current snapshot in one atomic swap once everything is
+    written, so readers, and a run killed at any point, see the old state or the new one. The plan,
+    the publish and the record of published inputs are made under one hold of the publish locks, so
+    two concurrent runs never lose each other's record. Both steps are idempotent and write only
+    files whose bytes change.
     ``years``/``replace`` are ``warehouse.publish``'s: only documents of those years; with
     ``replace``, those year partitions rebuilt from this run alone (a full backfill).
     ``archive_dir``: the raw archive (default ``<data dir>/archive``), whose ``harvest.json`` gives
@@ -70,7 +73,21 @@ def publish_staged(
     """
     paths = sorted({str(p) for p in staged})
     year_list = sorted({int(y) for y in years}) if years is not None else None
-    plan = plan_publish(data_dir, paths, years=year_list, replace=replace, force=force or interrupted_publish(data_dir))
+    with publish_lock(data_dir):  # plan, publish and record in one hold: no lost update of the record
+        recovered = recover_locked(data_dir)
+        plan = plan_publish(data_dir, paths, years=year_list, replace=replace, force=force or bool(recovered))
+        return _publish_planned(data_dir, plan, year_list, replace, archive_dir, recovered)
+
+
+def _publish_planned(
+    data_dir: Path | str,
+    plan: PublishPlan,
+    year_list: list[int] | None,
+    replace: bool,
+    archive_dir: Path | str | None,
+    recovered: list[str],
+) -> PublishOutcome:
+    """``publish_staged`` once the plan is made, the publish locks held."""
     index = validation_dir(data_dir) / "index.html"
     harvest_file = Path(archive_dir if archive_dir is not None else Path(data_dir) / "archive") / "harvest.json"
     if plan.nothing_to_do:
@@ -87,6 +104,7 @@ def publish_staged(
             unchanged=len(plan.record.outputs) if plan.record else 0,
             removed=0,
             up_to_date=plan.up_to_date,
+            warnings=[f"an interrupted publish was {r} first" for r in recovered],
         )
     if plan.up_to_date:
         _log.info("publishing %d documents (%s); %d already published", len(plan.paths), plan.reason, plan.up_to_date)
@@ -94,7 +112,7 @@ def publish_staged(
     from xxgk.warehouse.publish import publish
     from xxgk.warehouse.validation import prune_validation_reports, write_validation_reports
 
-    with PublishTransaction(data_dir) as txn:
+    with PublishTransaction(data_dir, locked=True) as txn:
         summary = publish(txn.root, plan.paths, years=year_list, replace=replace)
         if plan.paths:  # then prune the source/years the publish removed from the warehouse
             reports = write_validation_reports(
@@ -116,7 +134,7 @@ def publish_staged(
         removed=len([c for c in in_warehouse if c in txn.result.removed]),
         rows=dict(summary.rows),
         warnings=[w.replace(str(root), str(data_dir)) for w in summary.warnings]
-        + [f"an interrupted publish was {r} first" for r in txn.recovered],
+        + [f"an interrupted publish was {r} first" for r in recovered + txn.recovered],
         years=list(summary.years),
         changed=changed,
         up_to_date=plan.up_to_date,

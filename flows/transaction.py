@@ -1,25 +1,25 @@
-"""All-or-nothing publishing: a run killed at any point leaves the published files as they were.
+"""All-or-nothing publishing: readers see the old published state or the new one, never a mix.
 
 ``warehouse.publish`` makes every *file* atomic, but one publish rewrites several files (four tables
-per year partition, several partitions, the validation reports and their index) one after the
-other, so a process killed between two renames would leave a mix of old and new files. The
-transaction here makes the whole publish step atomic for readers of ``warehouse/`` and
-``validation/``:
+per year partition, several partitions, the validation reports and their index). The transaction
+here makes the whole publish step atomic for every reader of ``warehouse/`` and ``validation/``,
+including a process killed at any instant:
 
-1. **Shadow.** Under the publish locks, every published file is hard-linked (copied where the file
-   system has no hard links) into ``<data dir>/.publish/<id>/root/``, and the publish step runs
-   against that shadow directory as if it were the data directory. ``warehouse.publish`` and the
-   validation reports replace files by rename, so the hard-linked originals are never modified.
-   A kill here leaves the real files untouched; the next run discards the shadow.
-2. **Commit point.** The files that differ (another inode, or different bytes when copied) and the
-   files that disappeared are listed in ``journal.json``, written atomically and fsynced.
-3. **Apply.** Each listed file is moved into place with ``os.replace`` (facts, checks, unmapped
-   before reports, as ``warehouse.publish`` orders them; the validation index last). A kill during
-   these few renames is rolled forward by the next run (``recover_publish``), which replays the
-   journal: moving a file that is already in place is skipped, so replaying twice is harmless.
+1. **Shadow.** Under the publish locks, every file of the current snapshot (``flows.snapshots``) is
+   hard-linked (copied where the file system has no hard links) into
+   ``<data dir>/.publish/<id>/root/``, and the publish step runs against that shadow directory as
+   if it were the data directory. ``warehouse.publish`` and the validation reports replace files by
+   rename, so the hard-linked originals (the current snapshot's files) are never modified. A kill
+   here leaves the published state untouched; the next run discards the shadow.
+2. **Commit.** When some file differs (another inode, or different bytes when copied) or went, the
+   shadow is moved in as the next numbered snapshot and ``snapshots/current`` is swapped to it with
+   one ``rename`` of a symlink: the commit point. A kill between the move and the swap leaves a
+   snapshot that is not current, which the next run removes. Snapshots beyond the last N are pruned.
 
-An unchanged night changes no file and writes no journal. The shadow lives inside the data
-directory so that renames stay on one file system (shared storage included).
+An unchanged night changes no file and makes no snapshot. The shadow and the snapshots live inside
+the data directory so that renames and hard links stay on one file system (shared storage included).
+A leftover of the previous design (a ``journal.json`` of files to move into place) is still rolled
+forward by ``recover_publish``.
 """
 
 from __future__ import annotations
@@ -38,20 +38,23 @@ from pathlib import Path
 from types import TracebackType
 
 from xxgk.flows.settings import pause_point
+from xxgk.flows.snapshots import commit_snapshot, link_published_dirs, next_name, prune_snapshots
 from xxgk.warehouse.files import atomic_write_bytes, fsync_dir
+from xxgk.warehouse.layout import PUBLISHED_DIRS, VALIDATION_LOCK, WAREHOUSE_LOCK, current_snapshot
 
 _log = logging.getLogger("xxgk")
 
-#: Published trees, relative to the data directory.
-PUBLISHED_DIRS = ("warehouse", "validation")
-#: Where transactions keep their shadow trees and journals, under the data directory.
+#: Where transactions keep their shadow trees, under the data directory.
 TRANSACTIONS_DIR = ".publish"
+#: A transaction's note of the snapshot name it is committing (so recovery knows what it left).
+SNAPSHOT_NOTE = "snapshot"
+#: The previous design's commit record, still rolled forward when a killed old run left one.
 JOURNAL = "journal.json"
 JOURNAL_FORMAT = 1
-#: The lock files ``warehouse.publish`` and ``warehouse.validation_report`` take: holding them
-#: keeps any other publisher (another run, a direct ``publish()`` call) out for the whole transaction.
-LOCK_FILES = ("warehouse/.publish.lock", "validation/.lock")
-#: Commit order of the warehouse tables: ``reports`` (the manifest) last, as ``warehouse.publish`` does.
+#: The lock files ``warehouse.publish`` and ``warehouse.validation`` take (beside the published
+#: trees, not in them): holding them keeps any other publisher out for the whole transaction.
+LOCK_FILES = (WAREHOUSE_LOCK, VALIDATION_LOCK)
+#: Table order within the warehouse: ``reports`` (the manifest) last, as ``warehouse.publish`` does.
 _TABLE_ORDER = {"facts": 0, "checks": 1, "unmapped": 2, "reports": 3}
 
 
@@ -80,11 +83,15 @@ def _published_files(root: Path) -> dict[str, Path]:
 
 
 @contextlib.contextmanager
-def _locked(data_dir: Path) -> Iterator[None]:
-    """Hold the warehouse and validation publish locks (``flock``, the same files their writers lock)."""
+def publish_lock(data_dir: Path | str) -> Iterator[None]:
+    """Hold the warehouse and validation publish locks (``flock``, the same files their writers lock).
+
+    Everything that reads and then writes the published state (planning what to publish, the
+    transaction, the record of published inputs) runs inside one hold of it.
+    """
     with contextlib.ExitStack() as stack:
         for rel in LOCK_FILES:
-            path = data_dir / rel
+            path = Path(data_dir) / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             fh = stack.enter_context(open(path, "a+b"))
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
@@ -92,10 +99,16 @@ def _locked(data_dir: Path) -> Iterator[None]:
         yield
 
 
-def _clone(data_dir: Path, root: Path) -> int:
+def published_source(data_dir: Path) -> Path:
+    """Where the published files are now: the current snapshot, else the data directory (plain trees)."""
+    snapshot = current_snapshot(data_dir)
+    return snapshot if snapshot is not None and snapshot.is_dir() else data_dir
+
+
+def _clone(source: Path, root: Path) -> int:
     """Hard-link every published file into the shadow ``root`` (copy where links are refused)."""
     count = 0
-    for rel, src in _published_files(data_dir).items():
+    for rel, src in _published_files(source).items():
         dst = root / rel
         dst.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -133,67 +146,64 @@ def _order(rel: str, removing: bool = False) -> tuple[int, int, str]:
     return (1, 1 if parts[-1].startswith("index.") else 0, rel)
 
 
-def _changes(data_dir: Path, root: Path) -> CommitResult:
+def _changes(source: Path, root: Path) -> CommitResult:
     new = _published_files(root)
-    old = _published_files(data_dir)
+    old = _published_files(source)
     replaced = sorted((rel for rel, p in new.items() if rel not in old or not _same_file(p, old[rel])), key=_order)
     removed = sorted((rel for rel in old if rel not in new), key=lambda r: _order(r, removing=True))
     return CommitResult(replaced, removed)
 
 
-def _write_journal(txn: Path, changes: CommitResult) -> None:
-    """The commit point: once this file exists, the transaction is rolled forward, never back."""
-    payload = {"format": JOURNAL_FORMAT, "replace": changes.replaced, "remove": changes.removed}
-    atomic_write_bytes(txn / JOURNAL, json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8"))
-
-
-def _apply(data_dir: Path, txn: Path, changes: CommitResult) -> None:
-    """Move the shadow's new files into place and remove the files that went; idempotent."""
-    root = txn / "root"
-    touched: set[Path] = set()
-    for n, rel in enumerate(changes.replaced):
-        src, dst = root / rel, data_dir / rel
-        if not src.exists():  # moved by an earlier, interrupted apply
-            continue
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(src, dst)
-        touched.add(dst.parent)
-        if n == 0:
-            pause_point("commit")
-    for rel in changes.removed:
-        target = data_dir / rel
-        with contextlib.suppress(FileNotFoundError):
-            target.unlink()
-        touched.add(target.parent)
-        # an emptied partition (year=Y/) or source directory goes too; table directories stay
+def _drop_emptied_dirs(root: Path, removed: list[str]) -> None:
+    """An emptied partition (``year=Y/``) or source directory goes too; table directories stay."""
+    for rel in removed:
         keep = 2 if rel.startswith("warehouse/") else 1
-        parent = target.parent
-        while len(parent.relative_to(data_dir).parts) > keep:
+        parent = (root / rel).parent
+        while len(parent.relative_to(root).parts) > keep:
             try:
                 parent.rmdir()
             except OSError:
                 break
             parent = parent.parent
-    for directory in sorted(touched):
-        if directory.is_dir():
-            fsync_dir(directory)
+
+
+def _apply_journal(data_dir: Path, txn: Path, changes: CommitResult) -> None:
+    """The previous design's roll-forward: move a committed shadow's files into place; idempotent."""
+    root = txn / "root"
+    for rel in changes.replaced:
+        src, dst = root / rel, data_dir / rel
+        if src.exists():  # else moved by an earlier, interrupted apply
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(src, dst)
+    for rel in changes.removed:
+        with contextlib.suppress(FileNotFoundError):
+            (data_dir / rel).unlink()
+    _drop_emptied_dirs(data_dir, changes.removed)
 
 
 def _finish(data_dir: Path, txn: Path) -> str:
-    """Complete one leftover transaction (held locks): roll forward if committed, else discard."""
+    """Settle one leftover transaction (held locks): ``completed`` if it passed its commit point, else
+    ``discarded`` (with the snapshot it had moved in but not made current)."""
+    outcome = "discarded"
     journal = txn / JOURNAL
+    note = txn / SNAPSHOT_NOTE
     if journal.is_file():
         payload = json.loads(journal.read_text(encoding="utf-8"))
-        _apply(data_dir, txn, CommitResult(list(payload["replace"]), list(payload["remove"])))
-        journal.unlink()
+        _apply_journal(data_dir, txn, CommitResult(list(payload["replace"]), list(payload["remove"])))
         outcome = "completed"
-    else:
-        outcome = "discarded"
+    elif note.is_file():
+        name = note.read_text(encoding="utf-8").strip()
+        snapshot = current_snapshot(data_dir)
+        if snapshot is not None and snapshot.name == name:
+            link_published_dirs(data_dir)  # the swap was done; the fixed links may not have been
+            outcome = "completed"
     shutil.rmtree(txn, ignore_errors=True)
     return outcome
 
 
-def _recover_locked(data_dir: Path) -> list[str]:
+def recover_locked(data_dir: Path | str, keep: int | None = None) -> list[str]:
+    """``recover_publish`` for a caller that already holds ``publish_lock(data_dir)``."""
+    data_dir = Path(data_dir)
     base = data_dir / TRANSACTIONS_DIR
     if not base.is_dir():
         return []
@@ -202,21 +212,25 @@ def _recover_locked(data_dir: Path) -> list[str]:
         outcome = _finish(data_dir, txn)
         _log.debug("an interrupted publish (%s) was %s", txn.name, outcome)
         done.append(outcome)
+    if done:
+        prune_snapshots(data_dir, keep)  # a snapshot moved in by a run killed before its swap
+    with contextlib.suppress(OSError):
+        base.rmdir()
     return done
 
 
 def recover_publish(data_dir: Path | str) -> list[str]:
-    """Finish what a killed run left: roll committed publishes forward, discard uncommitted ones.
+    """Settle what a killed run left: ``completed`` past its commit point, else ``discarded``.
 
-    Returns what was done per leftover transaction (``completed`` / ``discarded``); ``[]`` (without
-    taking any lock) when nothing was left. Waits while another process is publishing.
+    Returns what was done per leftover transaction; ``[]`` (without taking any lock) when nothing
+    was left. Waits while another process is publishing.
     """
     data = Path(data_dir)
     base = data / TRANSACTIONS_DIR
     if not base.is_dir() or not any(base.iterdir()):
         return []
-    with _locked(data):
-        return _recover_locked(data)
+    with publish_lock(data):
+        return recover_locked(data)
 
 
 def interrupted_publish(data_dir: Path | str) -> bool:
@@ -226,7 +240,7 @@ def interrupted_publish(data_dir: Path | str) -> bool:
 
 
 class PublishTransaction:
-    """Publish into a shadow copy of the published trees, then commit it all at once.
+    """Publish into a shadow copy of the published trees, then commit it all at once as a new snapshot.
 
     ::
 
@@ -236,22 +250,30 @@ class PublishTransaction:
         txn.result.replaced, txn.result.removed        # what changed, relative to data_dir
 
     An exception inside the block discards the shadow and leaves every published file as it was.
+    ``locked``: the caller already holds ``publish_lock(data_dir)``. ``keep``: snapshots kept
+    (default ``$XXGK_KEEP_SNAPSHOTS`` or 3). ``snapshot``: the snapshot committed, if any.
     """
 
-    def __init__(self, data_dir: Path | str) -> None:
+    def __init__(self, data_dir: Path | str, *, locked: bool = False, keep: int | None = None) -> None:
         self.data_dir = Path(data_dir)
         self.txn = self.data_dir / TRANSACTIONS_DIR / uuid.uuid4().hex
         self.root = self.txn / "root"
         self.result = CommitResult()
         self.recovered: list[str] = []
+        self.snapshot: Path | None = None
+        self._locked = locked
+        self._keep = keep
+        self._source = self.data_dir
         self._stack = contextlib.ExitStack()
 
     def __enter__(self) -> PublishTransaction:
-        self._stack.enter_context(_locked(self.data_dir))
+        if not self._locked:
+            self._stack.enter_context(publish_lock(self.data_dir))
         try:
-            self.recovered = _recover_locked(self.data_dir)
+            self.recovered = recover_locked(self.data_dir, self._keep)
             self.root.mkdir(parents=True)
-            _clone(self.data_dir, self.root)
+            self._source = published_source(self.data_dir)
+            _clone(self._source, self.root)
         except BaseException:
             shutil.rmtree(self.txn, ignore_errors=True)
             self._stack.close()
@@ -266,14 +288,23 @@ class PublishTransaction:
                 shutil.rmtree(self.txn, ignore_errors=True)
                 return
             pause_point("publish")
-            changes = _changes(self.data_dir, self.root)
+            changes = _changes(self._source, self.root)
             if changes.replaced or changes.removed:
-                _write_journal(self.txn, changes)
-                _apply(self.data_dir, self.txn, changes)
-                (self.txn / JOURNAL).unlink()
+                self.snapshot = self._commit(changes)
             shutil.rmtree(self.txn, ignore_errors=True)
             with contextlib.suppress(OSError):
                 self.txn.parent.rmdir()
             self.result = changes
         finally:
             self._stack.close()
+
+    def _commit(self, changes: CommitResult) -> Path:
+        """The shadow as the next snapshot, made current; older ones beyond ``keep`` pruned."""
+        _drop_emptied_dirs(self.root, changes.removed)
+        for directory in sorted({(self.root / rel).parent for rel in changes.replaced}):
+            fsync_dir(directory)
+        name = next_name(self.data_dir)
+        atomic_write_bytes(self.txn / SNAPSHOT_NOTE, name.encode("ascii"))
+        snapshot = commit_snapshot(self.data_dir, self.root, name)
+        prune_snapshots(self.data_dir, self._keep)
+        return snapshot

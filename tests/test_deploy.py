@@ -569,7 +569,7 @@ def test_artifacts_only_for_sources_whose_artifact_changes(
     with api_settings(prefect_server):
         assert publish_flow(str(data), ok, []) == sources  # no state yet: every source
         assert publish_flow(str(data), ok, []) == []  # nothing new
-        state = json.loads((data / "validation" / artifacts.ARTIFACT_STATE).read_text(encoding="utf-8"))
+        state = json.loads((data / artifacts.ARTIFACT_STATE).read_text(encoding="utf-8"))
         assert sorted(state["sources"]) == sources and state["api"] == prefect_server
         failing = [dict(ok[0]), {**ok[1], "status": "failed", "reason": "HTTP 500 on the listing"}]
         assert publish_flow(str(data), failing, []) == ["kunming-gaoxin"]
@@ -584,7 +584,7 @@ def test_artifacts_only_for_sources_whose_artifact_changes(
         # a backfill replays the archive without harvesting: the artifacts keep the last harvest
         assert publish_flow(str(data), [], []) == []
         assert publish_flow(str(data), [], changed) == []
-        shown = json.loads((data / "validation" / artifacts.ARTIFACT_STATE).read_text(encoding="utf-8"))
+        shown = json.loads((data / artifacts.ARTIFACT_STATE).read_text(encoding="utf-8"))
         assert shown["sources"]["kunming-gaoxin"]["harvest"]["reason"] == "HTTP 500 on the listing"
 
 

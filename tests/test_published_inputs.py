@@ -7,8 +7,10 @@ those of a full publish of the same staged files into a fresh data directory.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -17,6 +19,7 @@ import pytest
 
 from tests.published import contents
 from tests.published import snapshot as published_files
+from xxgk.flows import publishing
 from xxgk.flows.extraction import staging_dir_of
 from xxgk.flows.publishing import publish_staged
 from xxgk.flows.tasks import extract_batch, load_documents
@@ -214,3 +217,50 @@ def test_a_document_filed_under_another_year_takes_its_validation_report_along(d
     index = (data_dir / "validation" / "index.json").read_text(encoding="utf-8")
     assert f'"year": {new_year}' in index
     assert contents(data_dir) == contents(full_publish(tmp_path, paths))
+
+
+def test_concurrent_publishes_of_disjoint_documents_lose_no_record(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, publish_calls: list[list[str]]
+) -> None:
+    """Regression (issue 14, item 9): the record was planned before the publish lock and written after
+    it, so of two concurrent extracts the second overwrote the first's entries (4-5 of 9 listed).
+
+    Each publisher waits after planning until the other has planned too (or 1 s, when the lock
+    keeps the other out, as it must): without the lock around plan + record they both plan from
+    the same old record.
+    """
+    paths = staged_paths(data_dir)
+    sources = sorted({source_of(p) for p in paths})
+    halves = [[p for p in paths if source_of(p) in sources[::2]], [p for p in paths if source_of(p) in sources[1::2]]]
+    assert all(halves)
+    both_planned = threading.Barrier(2, timeout=1.0)
+    real_plan = publishing.plan_publish
+
+    def plan_then_wait(*args: object, **kwargs: object) -> recorded.PublishPlan:
+        plan = real_plan(*args, **kwargs)  # type: ignore[arg-type]
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_planned.wait()
+        return plan
+
+    monkeypatch.setattr(publishing, "plan_publish", plan_then_wait)
+    errors: list[BaseException] = []
+
+    def run(half: list[str]) -> None:
+        try:
+            publish_staged(data_dir, half)
+        except BaseException as err:  # reported by the assertion below
+            errors.append(err)
+
+    threads = [threading.Thread(target=run, args=(half,)) for half in halves]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    record, why = recorded.read_inputs(data_dir)
+    assert record is not None, why
+    assert sorted(record.documents) == sorted(recorded.staged_key(p, os.path.abspath(data_dir)) for p in paths)
+    monkeypatch.setattr(publishing, "plan_publish", real_plan)
+    again = publish_staged(data_dir, paths)
+    assert (again.documents, again.up_to_date) == (0, len(paths))
+    assert len(publish_calls) == 2

@@ -28,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
 
-from xxgk.warehouse.layout import warehouse_dir
+from xxgk.warehouse.layout import published_root, warehouse_dir
 from xxgk.warehouse.schema import REFERENCE_TABLES, TABLE_NAMES, dataset_schema, partitioning_schema
 from xxgk.warehouse.wide import WIDE_TABLES, cross_version_keys, wide_frame
 
@@ -75,11 +75,14 @@ class Warehouse:
 
     Filters shared by the readers: ``years`` (ints), ``publishers`` (names as in ``reports.publisher``),
     ``sources`` (``source_id``s), ``primary_only`` (default True: the primary copy of each report).
+
+    Every read comes from the snapshot that was current when the warehouse was opened (``root``),
+    so a publish meanwhile never mixes two states in one analysis; open again to see a newer one.
     """
 
     def __init__(self, data_dir: Path | str) -> None:
         self.data_dir = Path(data_dir)
-        self.root = warehouse_dir(self.data_dir)
+        self.root = warehouse_dir(published_root(self.data_dir))
         if not (self.root / "reports").is_dir():
             raise FileNotFoundError(
                 f"no published warehouse under {self.root}: run `xxgk run` or `xxgk extract FILES --out {self.data_dir}`"

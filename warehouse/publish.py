@@ -68,6 +68,7 @@ from xxgk.warehouse.cross_year import (
 from xxgk.warehouse.documents import DocumentInfo, effective_year
 from xxgk.warehouse.files import commit_temp, file_lock, write_temp
 from xxgk.warehouse.keys import keys_table
+from xxgk.warehouse.layout import WAREHOUSE_LOCK
 from xxgk.warehouse.parquet import (
     PART_FILE,
     SCOPE_CROSS_YEAR,
@@ -217,7 +218,7 @@ def publish(
     summary = PublishSummary()
     wdir = warehouse_dir(data_dir)
     tmp_dir = wdir / "_tmp"
-    with file_lock(wdir / ".publish.lock"):
+    with file_lock(Path(data_dir) / WAREHOUSE_LOCK):
         # Temporary files left by a crashed publisher: we hold the lock, so none is in use.
         shutil.rmtree(tmp_dir, ignore_errors=True)
         spool = Spool(tmp_dir / ".spool.tmp")  # hidden + .tmp, like every temporary name

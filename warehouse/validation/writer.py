@@ -19,7 +19,7 @@ import pyarrow.dataset as ds
 
 from xxgk.warehouse.documents import effective_year
 from xxgk.warehouse.files import file_lock, write_if_changed
-from xxgk.warehouse.layout import validation_dir
+from xxgk.warehouse.layout import VALIDATION_LOCK, validation_dir
 from xxgk.warehouse.parquet import partitioning, warehouse_dir
 from xxgk.warehouse.publish import PublishItem, resolve_item
 from xxgk.warehouse.schema import dataset_schema
@@ -105,7 +105,7 @@ def write_validation_reports(
     seen: set[tuple[str, str]] = set()
     current: str | None = None
     current_rows: dict[tuple[int, str], list[dict[str, Any]]] = {}
-    with file_lock(vdir / ".lock"):
+    with file_lock(Path(data_dir) / VALIDATION_LOCK):
         for item in items:
             info, result, version = resolve_item(item)
             if (info.source_id, info.document_sha256) in seen:
@@ -278,7 +278,7 @@ def prune_validation_reports(data_dir: Path | str) -> list[Path]:
     vdir = validation_dir(data_dir)
     if not vdir.is_dir():
         return []
-    with file_lock(vdir / ".lock"):
+    with file_lock(Path(data_dir) / VALIDATION_LOCK):
         before = set(vdir.glob("*/*.*"))
         removed, sources = _prune_locked(Path(data_dir), vdir)
         gone = sorted(p for p in before if not p.exists())
@@ -296,7 +296,7 @@ def refresh_harvest(data_dir: Path | str, harvest_file: Path | str) -> bool:
     vdir = validation_dir(data_dir)
     if not Path(harvest_file).is_file():
         return False
-    with file_lock(vdir / ".lock"):
+    with file_lock(Path(data_dir) / VALIDATION_LOCK):
         if not merge_harvest(vdir, Path(harvest_file)):
             return False
         _write_index_locked(vdir)
@@ -306,7 +306,7 @@ def refresh_harvest(data_dir: Path | str, harvest_file: Path | str) -> bool:
 def write_index(data_dir: Path | str) -> Path:
     """Rebuild ``validation/index.html`` and ``index.json`` from the source reports on disk."""
     vdir = validation_dir(data_dir)
-    with file_lock(vdir / ".lock"):
+    with file_lock(Path(data_dir) / VALIDATION_LOCK):
         return _write_index_locked(vdir)
 
 
