@@ -121,7 +121,9 @@ def _publish_planned(
         else:
             reports = []
             prune_validation_reports(txn.root)
-    record_inputs(data_dir, plan.record, summary.published, years=year_list, replace=replace)
+    record_inputs(
+        data_dir, plan.record, summary.published, years=year_list, replace=replace, touched=summary.touched
+    )
     root = Path(txn.root)
     changed = txn.result.replaced + txn.result.removed
     in_warehouse = [c for c in changed if c.startswith("warehouse/")]

@@ -264,3 +264,19 @@ def test_concurrent_publishes_of_disjoint_documents_lose_no_record(
     again = publish_staged(data_dir, paths)
     assert (again.documents, again.up_to_date) == (0, len(paths))
     assert len(publish_calls) == 2
+
+
+def test_a_document_filed_back_under_its_old_year_is_republished(data_dir: Path, tmp_path: Path) -> None:
+    """Regression: re-filing a document under another year removed its rows from the old year but the
+    record still listed the old staged file there, so handing that file in again published nothing
+    and the warehouse kept the document under the wrong year (found by tests/test_snapshots.py)."""
+    paths = staged_paths(data_dir)
+    publish_staged(data_dir, paths)
+    moved_path = next(p for p in paths if load_staged(p).info.year is not None)
+    doc = load_staged(moved_path)
+    refiled = tmp_path / "refiled"
+    moved = stage_result(staging_dir_of(refiled), replace(doc.info, year=1999), doc.result, doc.extractor_version)
+    publish_staged(data_dir, [p for p in paths if p != moved_path] + [str(moved)])
+    back = publish_staged(data_dir, paths)
+    assert back.documents >= 1
+    assert contents(data_dir) == contents(full_publish(tmp_path, paths))

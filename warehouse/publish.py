@@ -120,6 +120,8 @@ class PublishSummary:
     cross_year_years: list[int] = field(default_factory=list)
     #: staged path -> (source_id, year) of each document published from a staged file
     published: dict[str, tuple[str, int]] = field(default_factory=dict)
+    #: (source_id, year) of every source/year whose rows this run changed, removed rows included
+    touched: set[tuple[str, int]] = field(default_factory=set)
 
     @property
     def changed(self) -> bool:
@@ -279,6 +281,7 @@ def publish(
             if touched.get(year) and year > 0 and year + 1 in existing:
                 pending.add(year + 1)
         summary.replaced_documents = len(removed_docs - incoming_docs)
+        summary.touched = {(source, year) for year, sources in touched.items() for source in sources}
         summary.cross_year_years.sort()
         _write_keys(data_dir, summary, tmp_dir)
         shutil.rmtree(tmp_dir, ignore_errors=True)

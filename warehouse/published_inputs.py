@@ -216,16 +216,20 @@ def record_inputs(
     *,
     years: Iterable[int] | None = None,
     replace: bool = False,
+    touched: Iterable[tuple[str, int]] = (),
 ) -> None:
     """Write the record once a publish has committed.
 
     ``published``: staged path → (source_id, year) of every document the publish put in
     (``PublishSummary.published``). Entries of the source/years it replaced are dropped first,
-    and with ``replace`` every entry of the rebuilt years. Documents published from something
-    else than a staged file are not in the record, so their source/years count as never recorded.
+    and with ``replace`` every entry of the rebuilt years. ``touched`` (``PublishSummary.touched``):
+    source/years whose rows the publish changed, e.g. a document it re-filed under another year
+    leaves its old year; their entries are dropped too, so the next run republishes what is left
+    there rather than trusting the record. Documents published from something else than a staged
+    file are not in the record, so their source/years count as never recorded.
     """
     docs = dict(previous.documents) if previous is not None else {}
-    replaced = {(s, y) for s, y in published.values()}
+    replaced = {(s, y) for s, y in published.values()} | {(s, int(y)) for s, y in touched}
     year_set = None if years is None else {int(y) for y in years}
     for key, doc in list(docs.items()):
         rebuilt = replace and (year_set is None or doc.year in year_set)

@@ -63,7 +63,9 @@ def document_href(path: str | None, documents_root: Path | None) -> str | None:
         return None
     if documents_root is None:
         return p.resolve().as_uri()
-    page_dir = (documents_root / "validation" / "source").resolve()
+    # ``validation/`` is a symlink into the current snapshot: pages are opened (and their links
+    # followed) through it, so the page's directory is taken as written, not resolved through it
+    page_dir = documents_root.resolve() / "validation" / "source"
     return quote(Path(os.path.relpath(p.resolve(), page_dir)).as_posix())
 
 
