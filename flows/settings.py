@@ -24,8 +24,8 @@ DEFAULT_MAX_WORKERS = 2
 PROCESS_RUNNER_THRESHOLD = 1000
 
 #: Test hook: a run that reaches the named point (``extract``: after the first batch is staged;
-#: ``publish``: new tables written aside, before the commit point; ``commit``: commit point passed,
-#: first file moved into place) writes its pid to ``$XXGK_TEST_PAUSE_FILE`` and sleeps, so a test
+#: ``publish``: new tables written aside, before the commit point; ``commit``: the new snapshot
+#: made current, before the tidying up) writes its pid to ``$XXGK_TEST_PAUSE_FILE`` and sleeps, so a test
 #: can kill it there deterministically. Unset in normal use: then ``pause_point`` does nothing.
 PAUSE_AT_ENV = "XXGK_TEST_PAUSE_AT"
 PAUSE_FILE_ENV = "XXGK_TEST_PAUSE_FILE"
