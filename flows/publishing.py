@@ -94,7 +94,7 @@ def _publish_planned(
         if harvest_file.is_file() and index.is_file():
             from xxgk.warehouse.validation import refresh_harvest
 
-            refresh_harvest(data_dir, harvest_file)  # a source whose harvest changed, nothing to publish
+            refresh_harvest(data_dir, harvest_file, locked=True)  # a harvest changed, nothing to publish
         _log.info("nothing to publish: %d documents already published from these staged results", plan.up_to_date)
         return PublishOutcome(
             warehouse=str(warehouse_dir(data_dir)),

@@ -8,6 +8,7 @@ those of a full publish of the same staged files into a fresh data directory.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import threading
@@ -280,3 +281,21 @@ def test_a_document_filed_back_under_its_old_year_is_republished(data_dir: Path,
     back = publish_staged(data_dir, paths)
     assert back.documents >= 1
     assert contents(data_dir) == contents(full_publish(tmp_path, paths))
+
+
+def test_nothing_to_publish_with_a_new_harvest_outcome_takes_it_into_the_index(data_dir: Path, tmp_path: Path) -> None:
+    """Regression: with plan and record under the publish locks, the quiet-night harvest refresh took the
+    validation lock a second time from the same process and waited for ever."""
+    paths = staged_paths(data_dir)
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    publish_staged(data_dir, paths, archive_dir=archive)
+    outcome = {"source_id": "gone", "status": "failed", "reason": "HTTP 404", "problems": []}
+    (archive / "harvest.json").write_text(json.dumps({"sources": [outcome]}), encoding="utf-8")
+    worker = threading.Thread(
+        target=publish_staged, args=(data_dir, paths), kwargs={"archive_dir": archive}, daemon=True
+    )
+    worker.start()
+    worker.join(timeout=120)
+    assert not worker.is_alive(), "publish_staged hung on its own lock"
+    assert "HTTP 404" in (data_dir / "validation" / "index.html").read_text(encoding="utf-8")

@@ -8,6 +8,7 @@ bytes (``history.json``/``history.js`` hold the run times, and change only when 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from collections.abc import Iterable
@@ -291,12 +292,16 @@ def prune_validation_reports(data_dir: Path | str) -> list[Path]:
     return gone
 
 
-def refresh_harvest(data_dir: Path | str, harvest_file: Path | str) -> bool:
-    """Take a run's harvest outcomes into the index when nothing else is published; True when it changed."""
+def refresh_harvest(data_dir: Path | str, harvest_file: Path | str, *, locked: bool = False) -> bool:
+    """Take a run's harvest outcomes into the index when nothing else is published; True when it changed.
+
+    ``locked``: the caller already holds the validation lock (``flows.transaction.publish_lock``);
+    taking it again from the same process would wait for ever.
+    """
     vdir = validation_dir(data_dir)
     if not Path(harvest_file).is_file():
         return False
-    with file_lock(Path(data_dir) / VALIDATION_LOCK):
+    with contextlib.nullcontext() if locked else file_lock(Path(data_dir) / VALIDATION_LOCK):
         if not merge_harvest(vdir, Path(harvest_file)):
             return False
         _write_index_locked(vdir)
