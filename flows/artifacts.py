@@ -45,10 +45,18 @@ def artifact_key(source_id: str) -> str:
 
 
 def report_link(path: Path, data_dir: Path | str, base_url: str | None = None) -> str:
-    """Where a report file is reachable: ``base_url`` + its path under the data dir, else a file:// URL."""
-    path = Path(path).resolve()
+    """Where a report file is reachable: ``base_url`` + its path under the data dir, else a file:// URL.
+
+    Inside the data directory the path is kept as written (``validation/`` is a symlink into the
+    current snapshot, which a later publish replaces and prunes); only the data directory is resolved.
+    """
+    data = Path(data_dir).resolve()
+    try:
+        path = data / Path(os.path.abspath(path)).relative_to(os.path.abspath(data_dir))
+    except ValueError:
+        path = Path(path).resolve()
     if base_url:
-        rel = path.relative_to(Path(data_dir).resolve())
+        rel = path.relative_to(data)
         return base_url.rstrip("/") + "/" + "/".join(quote(part) for part in rel.parts)
     return path.as_uri()
 
