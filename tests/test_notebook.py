@@ -2,7 +2,7 @@
 
 Executed with nbclient in the project venv's ``python3`` kernel (ipykernel; jupyter_client runs a
 kernel spec whose command is ``python`` with this interpreter) over a warehouse of synthetic
-reports published with ``xxgk extract``: three publishers, three years, one report with a wrong
+reports published with ``xxgk extract``: three publishers, three or four years, one report with a wrong
 printed total. A cell appended by the test hands the notebook's answers back as JSON, and they
 are compared with the values the reports were generated from.
 """
@@ -26,6 +26,7 @@ pytest.importorskip("matplotlib")
 NOTEBOOK = Path(__file__).resolve().parents[1] / "docs" / "notebooks" / "analyst_questions.ipynb"
 PUBLISHERS = {"示例一区人民政府": 21, "示例二县人民政府": 41, "示例三市人民政府": 61}
 YEARS = (2022, 2023, 2024)
+MOST_REPORTED = "示例三市人民政府"  # also reported 2021
 INCONSISTENT = ("示例二县人民政府", 2023)
 
 _ANSWERS = """
@@ -34,6 +35,7 @@ print(json.dumps({
     "requests_per_year": {str(y): {s: v for s, v in row.items() if v == v} for y, row in requests_per_year.iterrows()},
     "outcome_share_sums": outcome_share.sum(axis=1).round(6).tolist(),
     "denial_reasons": denial_reasons.to_dict(),
+    "publisher": publisher,
     "inconsistent_share": float(inconsistent_share),
     "failed_report_years": sorted({int(y) for y in identities_failed["year"]}),
 }))
@@ -42,13 +44,13 @@ print(json.dumps({
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    """Nine synthetic reports published with ``xxgk extract``; their printed values."""
+    """Ten synthetic reports published with ``xxgk extract``; their printed values."""
     root = tmp_path_factory.mktemp("notebook")
     docs = root / "docs"
     docs.mkdir()
     printed: dict = {}
     for publisher, seed in PUBLISHERS.items():
-        for year in YEARS:
+        for year in (2021, *YEARS) if publisher == MOST_REPORTED else YEARS:
             defects = ("wrong_total",) if (publisher, year) == INCONSISTENT else ()
             report = generate_report(seed + year, year=year, publisher=publisher, defects=defects)
             (docs / f"{seed}_{year}.txt").write_bytes(render_text(report, "cells"))
@@ -79,11 +81,11 @@ def test_the_notebook_answers_its_three_questions(
     assert len(images) == charts >= 3
     answers = json.loads("".join(o["text"] for o in nb.cells[-1].outputs if o.get("name") == "stdout"))
 
-    expected = {
-        str(year): {p: float(printed[(p, year)].cells[("requests", "new_requests", "total")]) for p in PUBLISHERS}
-        for year in YEARS
-    }
+    expected: dict[str, dict[str, float]] = {}
+    for (publisher, year), report in printed.items():
+        expected.setdefault(str(year), {})[publisher] = float(report.cells[("requests", "new_requests", "total")])
     assert answers["requests_per_year"] == expected
+    assert answers["publisher"] == MOST_REPORTED
     assert answers["outcome_share_sums"] == [1.0] * len(PUBLISHERS)
     denied = {
         key[1]: sum(float(printed[r].cells.get(key, 0) or 0) for r in printed)
@@ -91,5 +93,5 @@ def test_the_notebook_answers_its_three_questions(
         if key[0] == "requests" and key[1].startswith("denied.") and key[2] == "total"
     }
     assert answers["denial_reasons"] == pytest.approx(denied)
-    assert answers["inconsistent_share"] == pytest.approx(1 / (len(PUBLISHERS) * len(YEARS)))
+    assert answers["inconsistent_share"] == pytest.approx(1 / len(printed))
     assert answers["failed_report_years"] == [INCONSISTENT[1]]
