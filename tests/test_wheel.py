@@ -66,7 +66,7 @@ def wheel_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("wheel")
     dist = root / "dist"
     subprocess.run(
-        [str(UV), "build", "--wheel", "--out-dir", str(dist), str(ROOT)],
+        [str(UV), "build", "--wheel", "--python", sys.executable, "--out-dir", str(dist), str(ROOT)],
         check=True,
         capture_output=True,
         timeout=300,
