@@ -155,7 +155,7 @@ def read_scanned_pdf(data: bytes, *, settings: OcrSettings | None = None) -> Raw
 
     from xxgk.extractors.ocr.geometry import has_ruled_table, prepare_page
     from xxgk.extractors.ocr.images import page_infos, render_page
-    from xxgk.extractors.pdf import _PDFIUM_LOCK
+    from xxgk.extractors.pdf import PDFIUM_LOCK as _PDFIUM_LOCK
 
     settings = settings or DEFAULT_OCR_SETTINGS
     deadline = Deadline(settings.max_seconds)

@@ -39,7 +39,7 @@ def image_regions(data: bytes) -> list[ImageRegion]:
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
 
-    from xxgk.extractors.pdf import _PDFIUM_LOCK
+    from xxgk.extractors.pdf import PDFIUM_LOCK as _PDFIUM_LOCK
 
     out: list[ImageRegion] = []
     with _PDFIUM_LOCK:
@@ -99,7 +99,7 @@ def _read_regions(data: bytes, regions: list[ImageRegion], settings: OcrSettings
 
     from xxgk.extractors.ocr.document import Deadline, read_page
     from xxgk.extractors.ocr.images import render_page
-    from xxgk.extractors.pdf import _PDFIUM_LOCK
+    from xxgk.extractors.pdf import PDFIUM_LOCK as _PDFIUM_LOCK
 
     if len({r.page for r in regions}) > settings.max_pages:
         raise ExtractionError(STATUS_NEEDS_OCR, f"{len(regions)} picture regions > OCR page limit {settings.max_pages}")
