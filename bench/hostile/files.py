@@ -253,6 +253,18 @@ def nested_zip(inner: bytes, inner_name: str, depth: int) -> bytes:
     return data
 
 
+def fanout_zip(inner: bytes, inner_name: str, fanout: int, depth: int) -> bytes:
+    """``depth`` levels of archives each holding ``fanout`` copies of the level below: ``fanout ** depth`` leaves."""
+    data, name = inner, inner_name
+    for level in range(depth):
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+            for i in range(fanout):
+                zf.writestr(zipfile.ZipInfo(f"{i}-{name}", date_time=(2022, 1, 1, 0, 0, 0)), data)
+        data, name = out.getvalue(), f"level{level}.zip"
+    return data
+
+
 def huge_dimension_xlsx(package: bytes) -> bytes:
     """An XLSX whose first sheet also holds a cell at the last row and column Excel allows."""
     with zipfile.ZipFile(io.BytesIO(package)) as zf:
@@ -397,6 +409,12 @@ def _cases(scale: str) -> list[tuple[str, Callable[[], BadFile]]]:
             ),
         ),
         (
+            "zip_fanout",
+            lambda: BadFile(
+                "zip_fanout", "fanout.zip", fanout_zip(text, "report.txt", 16, 3), "4096 reports in 3 levels of 16", ANY
+            ),
+        ),
+        (
             "html_deep_nesting",
             lambda: BadFile("html_deep_nesting", "deep.html", deep_html(100_000, html), "100,000 nested <div>", ANY),
         ),
@@ -436,7 +454,7 @@ def _cases(scale: str) -> list[tuple[str, Callable[[], BadFile]]]:
             "name_markup",
             lambda: BadFile(
                 "name_markup",
-                "[/yellow][bold]报告 $(x) `y` 'q\".txt",
+                "[bold]报告[link=x] $(x) `y` 'q\".txt",
                 named[1],
                 "Rich markup and shell characters",
                 READ,

@@ -8,6 +8,7 @@ a status and reason, or the table says how it did not (``killed: ...``, ``crash:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import resource
@@ -15,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -203,6 +205,74 @@ def write_cases(folder: Path, cases: Iterable[BadFile]) -> None:
     for bad in cases:
         with open(os.path.join(os.fsencode(folder), bad.fs_name), "wb") as f:
             f.write(bad.data)
+
+
+def published_name(bad: BadFile) -> str:
+    """The file name as the reports table publishes it (a non-UTF-8 name with ``\\xNN`` escapes)."""
+    from xxgk.flows.inputs import path_text
+
+    return path_text(os.fsdecode(bad.fs_name))
+
+
+@dataclass(slots=True)
+class MixedRun:
+    """Every case and the good report in one ``xxgk extract``, and the good report alone."""
+
+    run: CliRun
+    clean: CliRun
+    #: file name (as written, decoded with os.fsdecode) → (status, reason) of its reports row
+    reports: dict[str, tuple[str, str]]
+    good_facts: bytes
+    clean_facts: bytes
+
+    def missing(self, cases: Iterable[BadFile]) -> list[str]:
+        """Cases without a reports row (a document the run lost)."""
+        return [bad.case for bad in cases if published_name(bad) not in self.reports]
+
+    def outcome(self, n_cases: int) -> Outcome:
+        identical = bool(self.good_facts) and self.good_facts == self.clean_facts
+        statuses = Counter(status for status, _ in self.reports.values())
+        reason = (
+            f"exit {self.run.returncode}; {len(self.reports)} of {n_cases + 1} documents have a status "
+            f"({', '.join(f'{k} {v}' for k, v in sorted(statuses.items()))}); slowest document "
+            f"{max(self.run.batch_seconds, default=0):.1f} s; good report's facts identical to a clean run: "
+            f"{'yes' if identical else 'NO'}"
+        )
+        ok = self.run.returncode == 0 and identical and len(self.reports) == n_cases + 1
+        return Outcome(
+            "xxgk extract (all + good)",
+            "one run, 1 document per batch",
+            "done" if ok else "broken",
+            reason,
+            self.run.seconds,
+            self.run.peak_rss_mb,
+            ok,
+        )
+
+
+def mixed_run(cases: list[BadFile], folder: Path, *, timeout: float = 900) -> MixedRun:
+    """``xxgk extract`` of every case beside the good report, then of the good report alone."""
+    from xxgk.bench.hostile.files import good_document
+
+    name, good = good_document()
+    inputs = folder / "inputs"
+    write_cases(inputs, cases)
+    (inputs / name).write_bytes(good)
+    alone = folder / "alone"
+    alone.mkdir(parents=True, exist_ok=True)
+    (alone / name).write_bytes(good)
+    run = run_extract(inputs, folder / "out", timeout=timeout)
+    clean = run_extract(alone, folder / "out-alone", timeout=timeout)
+    rows = read_rows(folder / "out" / "warehouse", "reports")
+    reports = {os.path.basename(str(r["path"])): (str(r["status"]), str(r["reason"] or "")) for r in rows}
+    sha = hashlib.sha256(good).hexdigest()
+    return MixedRun(
+        run,
+        clean,
+        reports,
+        facts_bytes(folder / "out" / "warehouse", sha),
+        facts_bytes(folder / "out-alone" / "warehouse", sha),
+    )
 
 
 # --------------------------------------------------------------------------------------------
