@@ -12,6 +12,7 @@ issue's adversarial pass. ``good_document()`` is the one good report mixed into 
 
 from __future__ import annotations
 
+import functools
 import io
 import random
 import struct
@@ -200,46 +201,63 @@ def deflate_bomb_pdf(inflated: int) -> bytes:
 def _replace_member(
     package: bytes, member: str, data: bytes | None = None, *, bomb: int = 0, lie: bool = False
 ) -> bytes:
-    """``package`` with ``member`` replaced by ``data`` or by ``bomb`` bytes of whitespace.
+    """``package`` with ``member`` replaced by ``data`` or by ``bomb`` bytes of spaces (a repeated deflate block).
 
     ``lie``: the local and central headers then declare the member 1 KiB long, as a zip bomb
     built to pass a check of the declared sizes would.
     """
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(package)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+    entries: list[tuple[str, bytes, int, int]] = []  # name, raw deflate, crc32, size
+    with zipfile.ZipFile(io.BytesIO(package)) as src:
         for info in src.infolist():
-            if info.filename != member:
-                dst.writestr(info, src.read(info))
+            if info.filename == member and data is None:
+                raw, crc, _ = _spaces(bomb // MIB)
+                entries.append((member, raw, crc, 1024 if lie else bomb // MIB * MIB))
                 continue
-            if data is not None:
-                dst.writestr(info.filename, data)
-                continue
-            fresh = zipfile.ZipInfo(info.filename, date_time=(2022, 1, 1, 0, 0, 0))
-            fresh.compress_type = zipfile.ZIP_DEFLATED
-            with dst.open(fresh, "w", force_zip64=bomb >= 1 << 31) as f:
-                chunk = b" " * MIB
-                for _ in range(bomb // MIB):
-                    f.write(chunk)
-    raw = bytearray(out.getvalue())
-    if lie:
-        _declare_size(raw, member.encode(), 1024)
-    return bytes(raw)
+            body = data if info.filename == member and data is not None else src.read(info)
+            comp = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+            entries.append((info.filename, comp.compress(body) + comp.flush(), zlib.crc32(body), len(body)))
+    return write_zip(entries)
 
 
-def _declare_size(raw: bytearray, member: bytes, size: int) -> None:
-    """Overwrite the uncompressed size of ``member`` in its local and central headers."""
-    at = 0
-    while (at := raw.find(b"PK\x03\x04", at)) >= 0:
-        name_len = struct.unpack_from("<H", raw, at + 26)[0]
-        if raw[at + 30 : at + 30 + name_len] == member:
-            struct.pack_into("<I", raw, at + 22, size)
-        at += 4
-    at = 0
-    while (at := raw.find(b"PK\x01\x02", at)) >= 0:
-        name_len = struct.unpack_from("<H", raw, at + 28)[0]
-        if raw[at + 46 : at + 46 + name_len] == member:
-            struct.pack_into("<I", raw, at + 24, size)
-        at += 4
+@functools.lru_cache(maxsize=2)
+def _spaces(mebibytes: int) -> tuple[bytes, int, int]:
+    return repeated_deflate(b" " * MIB, mebibytes)
+
+
+def write_zip(entries: list[tuple[str, bytes, int, int]]) -> bytes:
+    """A ZIP archive of already deflated members: (name, raw deflate, crc32, declared size) each."""
+    out = bytearray()
+    central = bytearray()
+    for name, raw, crc, size in entries:
+        encoded = name.encode()
+        offset = len(out)
+        fields = (20, 0x800, 8, 0, 0x5421, crc, len(raw), size, len(encoded), 0)
+        out += b"PK\x03\x04" + struct.pack("<HHHHHIIIHH", *fields) + encoded + raw
+        central += (
+            b"PK\x01\x02"
+            + struct.pack(
+                "<HHHHHHIIIHHHHHII",
+                20,
+                20,
+                0x800,
+                8,
+                0,
+                0x5421,
+                crc,
+                len(raw),
+                size,
+                len(encoded),
+                0,
+                0,
+                0,
+                0,
+                0,
+                offset,
+            )
+            + encoded
+        )
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries), len(central), len(out), 0)
+    return bytes(out + central + end)
 
 
 def nested_zip(inner: bytes, inner_name: str, depth: int) -> bytes:
