@@ -15,6 +15,7 @@ import resource
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -280,25 +281,53 @@ def mixed_run(cases: list[BadFile], folder: Path, *, timeout: float = 900) -> Mi
 # --------------------------------------------------------------------------------------------
 
 
+#: The fetch of one URL in a fresh interpreter (a forked child would inherit the server's address space).
+_FETCH_CHILD = """
+import json, sys
+from xxgk.harvest.fetch import FetchConfig, Fetcher, FetchError
+with Fetcher(FetchConfig.for_tests(obey_robots=False)) as fetcher:
+    try:
+        got = fetcher.get(sys.argv[1])
+        out = {"status": "fetched", "reason": f"{len(got.content)} bytes"}
+    except FetchError as exc:
+        out = {"status": exc.kind, "reason": str(exc.detail)}
+    except MemoryError as exc:
+        out = {"status": "crash", "reason": f"MemoryError: {exc}"}
+print(json.dumps(out))
+"""
+
+
+def in_subprocess(args: list[str], *, seconds: int = TIME_LIMIT) -> tuple[dict[str, Any], float, float]:
+    """``python -c`` ``args`` under ``MEMORY_LIMIT`` and ``seconds``: (last JSON line, wall seconds, peak RSS MB)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, preexec_fn=limit_memory
+    )
+    timer = threading.Timer(seconds, proc.kill)
+    timer.start()
+    try:
+        assert proc.stdout is not None
+        text = proc.stdout.read().decode("utf-8", "replace")
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    finally:
+        timer.cancel()
+    elapsed, peak = time.perf_counter() - start, usage.ru_maxrss / 1024
+    lines = text.strip().splitlines()
+    if lines:
+        return json.loads(lines[-1]), elapsed, peak
+    return {"status": "killed" if proc.returncode < 0 else "crash", "reason": f"exit {proc.returncode}"}, elapsed, peak
+
+
 def run_server() -> list[Outcome]:
-    """Every route of ``bench.hostile.server`` fetched once, each in its own limited child."""
+    """Every route of ``bench.hostile.server`` fetched once, each by a fresh limited interpreter."""
     from xxgk.bench.hostile.server import ROUTES, HostileServer, gzip_zeros
-    from xxgk.harvest.fetch import FetchConfig, Fetcher, FetchError
 
     outcomes = []
     with HostileServer() as server:
         gzip_zeros(server.bomb_bytes)
         for path, tries in ROUTES.items():
-
-            def work(url: str = server.url(path)) -> dict[str, Any]:
-                with Fetcher(FetchConfig.for_tests(obey_robots=False)) as fetcher:
-                    try:
-                        got = fetcher.get(url)
-                    except FetchError as exc:
-                        return {"status": exc.kind, "reason": str(exc.detail)}
-                return {"status": "fetched", "reason": f"{len(got.content)} bytes"}
-
-            answer, seconds, peak = in_child(work)
+            answer, seconds, peak = in_subprocess([_FETCH_CHILD, server.url(path)])
             status = str(answer.get("status"))
             expected = status not in {"killed", "crash"}
             outcomes.append(
