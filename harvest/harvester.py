@@ -18,6 +18,7 @@ from typing import Any
 
 from xxgk.harvest.adapters import adapter_for
 from xxgk.harvest.archive import KIND_ATTACHMENT, KIND_LISTING, KIND_REPORT, RawArchive, utc_now
+from xxgk.harvest.attachments import is_picture
 from xxgk.harvest.discovery import Link
 from xxgk.harvest.fetch import Fetcher, host_allowed
 from xxgk.harvest.registry import Source
@@ -203,6 +204,9 @@ def _harvest_report(
         page, data = got
         rep.page = page
         if page.is_html:
+            from xxgk.extractors.ocr.images import image_kind  # a header check: no OCR stack
+
+            pictures: list[tuple[str, bytes, ArchivedDoc]] = []
             parsed = run.parse_report_page(adapter, page, data)
             rep.has_tables = parsed.has_tables
             if rep.year is None:
@@ -231,8 +235,69 @@ def _harvest_report(
                     )
                     if got_att is not None:
                         rep.attachments.append(got_att[0])
+                        if is_picture(got_att[0].format) and image_kind(got_att[1]) is not None:
+                            pictures.append((att.url, got_att[1], got_att[0]))
+            if not parsed.has_tables and parsed.images:
+                pack = table_image_pack(run, page, data, parsed.images, rep.year)
+                if pack is not None:
+                    rep.attachments.append(pack)
+            if len(pictures) >= 2:
+                # a report scanned one page per picture: no one picture holds all its tables, so
+                # the pictures are also read together, with the page's text (a packed candidate)
+                rep.attachments.append(_pack(run, page, data, pictures, "#scanned-pages", "scanned pages"))
     rep.problems = run.problems[n_before:]
     return rep
+
+
+def table_image_pack(
+    run: SourceRun, page: ArchivedDoc, data: bytes, urls: list[str], year: int | None
+) -> ArchivedDoc | None:
+    """A report page without tables but with images in its body: the images fetched (allowed
+    hosts, limits, archived like every body) and packed with the page into one document for OCR
+    (``extractors.ocr.bundle``); None when no image could be fetched."""
+    from xxgk.extractors.ocr.bundle import MAX_IMAGES
+    from xxgk.extractors.ocr.images import image_kind
+
+    images: list[tuple[str, bytes, ArchivedDoc]] = []
+    for url in urls[:MAX_IMAGES]:
+        if not host_allowed(url, run.source.allowed_hosts):
+            run.problems.append(
+                HarvestProblem(PROBLEM_OFFSITE_LINK, url, "image outside allowed hosts", year=year, doc_kind=KIND_ATTACHMENT)
+            )
+            continue
+        got = run.fetch(url, KIND_ATTACHMENT, year=year, parent=page.url, title="table image")
+        if got is not None and image_kind(got[1]) is not None:
+            images.append((url, got[1], got[0]))
+    if not images:
+        return None
+    return _pack(run, page, data, images, "#table-images", "table images")
+
+
+def _pack(
+    run: SourceRun, page: ArchivedDoc, data: bytes, images: list[tuple[str, bytes, ArchivedDoc]], anchor: str, what: str
+) -> ArchivedDoc:
+    """The page and its images (as fetched, in order, at most ``MAX_IMAGES``) archived as one
+    table-image pack, a candidate of its own (``url`` = the page's + ``anchor``)."""
+    from xxgk.extractors.ocr.bundle import MAX_IMAGES, TableImagePage, pack
+
+    images = images[:MAX_IMAGES]
+    docs = [d for _, _, d in images]
+    body = pack(TableImagePage(page.url, data, page.charset, tuple((url, img) for url, img, _ in images)))
+    sha, _new = run.archive.put(body)
+    return ArchivedDoc(
+        f"{page.url}{anchor}",
+        f"{page.final_url}{anchor}",
+        KIND_ATTACHMENT,
+        sha,
+        page.status,
+        "application/zip",
+        None,
+        len(body),
+        max(d.fetched_at for d in (page, *docs)),
+        changed=any(d.changed for d in (page, *docs)),
+        not_modified=all(d.not_modified for d in (page, *docs)),
+        title=f"{page.title} ({what})",
+    )
 
 
 def _source_status(

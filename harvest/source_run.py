@@ -279,13 +279,14 @@ class SourceRun:
     def parse_report_page(self, adapter: Any, doc: ArchivedDoc, data: bytes) -> ReportPageParse:
         """The adapter's reading of a report page; for bytes already read, what it read then."""
         cached = self._parsed(adapter, doc, "report")
-        if cached is not None:
+        if cached is not None and "images" in cached:
             return ReportPageParse(
                 title=cached["title"],
                 year=cached["year"],
                 attachments=[Link(*link) for link in cached["attachments"]],
                 has_tables=bool(cached["has_tables"]),
                 table_count=int(cached["table_count"]),
+                images=list(cached["images"]),
             )
         parsed = adapter.parse_report_page(_decode(doc, data, self.source), doc.final_url, self.source)
         record = {
@@ -294,6 +295,7 @@ class SourceRun:
             "attachments": [[link.url, link.title, link.year] for link in parsed.attachments],
             "has_tables": parsed.has_tables,
             "table_count": parsed.table_count,
+            "images": parsed.images,
         }
         self._remember(adapter, doc, "report", record)
         return parsed

@@ -50,7 +50,9 @@ CHILD = textwrap.dedent(
             out["kind"], out["detail"] = exc.kind, exc.detail
         except MemoryError:
             out["kind"] = "MemoryError"
-    out["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the forking pytest worker
+    hwm = next(ln for ln in open("/proc/self/status") if ln.startswith("VmHWM:"))
+    out["maxrss_mb"] = int(hwm.split()[1]) / 1024
     print(json.dumps(out))
     """
 )

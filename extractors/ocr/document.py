@@ -155,19 +155,19 @@ def read_scanned_pdf(data: bytes, *, settings: OcrSettings | None = None) -> Raw
 
     from xxgk.extractors.ocr.geometry import has_ruled_table, prepare_page
     from xxgk.extractors.ocr.images import page_infos, render_page
-    from xxgk.extractors.pdf import PDFIUM_LOCK as _PDFIUM_LOCK
+    from xxgk.extractors.pdf import PDFIUM_LOCK
 
     settings = settings or DEFAULT_OCR_SETTINGS
     deadline = Deadline(settings.max_seconds)
     # PDFium is not thread-safe: every call into it holds the extractor's lock, but the
     # recognition between two renders does not, so other documents' PDFs are not held up
-    with _PDFIUM_LOCK:
+    with PDFIUM_LOCK:
         try:
             doc = pdfium.PdfDocument(data)
         except pdfium.PdfiumError as exc:
             raise ExtractionError(STATUS_FAILED, f"corrupt PDF: {exc}") from exc
     try:
-        with _PDFIUM_LOCK:
+        with PDFIUM_LOCK:
             infos = page_infos(doc, settings)
         scanned = [i.scan_dpi for i in infos if i.scan_dpi is not None]
         if scanned and max(scanned) < settings.min_scan_dpi:
@@ -181,7 +181,7 @@ def read_scanned_pdf(data: bytes, *, settings: OcrSettings | None = None) -> Raw
             text_page = info.number <= settings.text_pages
             if not text_page:
                 deadline.check(f"probing page {info.number}")
-                with _PDFIUM_LOCK:
+                with PDFIUM_LOCK:
                     low = render_page(doc, info.number, settings.probe_dpi)
                 probe = prepare_page(low, settings.probe_dpi / 72.0)
                 if not has_ruled_table(probe.ink, probe.scale):
@@ -189,13 +189,13 @@ def read_scanned_pdf(data: bytes, *, settings: OcrSettings | None = None) -> Raw
                     continue
 
             def render(number: int = info.number) -> tuple[Any, float]:
-                with _PDFIUM_LOCK:
+                with PDFIUM_LOCK:
                     return render_page(doc, number, settings.dpi), float(settings.dpi)
 
             plan.append((info.number, render, text_page))
         read = _read_all(plan, settings, deadline, "ocr", points=True)
     finally:
-        with _PDFIUM_LOCK:
+        with PDFIUM_LOCK:
             doc.close()
     warnings = [f"scanned PDF read by OCR: {read.pages_read} of {len(infos)} page(s) recognised"]
     if skipped:

@@ -39,10 +39,10 @@ def image_regions(data: bytes) -> list[ImageRegion]:
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
 
-    from xxgk.extractors.pdf import PDFIUM_LOCK as _PDFIUM_LOCK
+    from xxgk.extractors.pdf import PDFIUM_LOCK
 
     out: list[ImageRegion] = []
-    with _PDFIUM_LOCK:
+    with PDFIUM_LOCK:
         try:
             doc = pdfium.PdfDocument(data)
         except pdfium.PdfiumError:
@@ -99,19 +99,19 @@ def _read_regions(data: bytes, regions: list[ImageRegion], settings: OcrSettings
 
     from xxgk.extractors.ocr.document import Deadline, read_page
     from xxgk.extractors.ocr.images import render_page
-    from xxgk.extractors.pdf import PDFIUM_LOCK as _PDFIUM_LOCK
+    from xxgk.extractors.pdf import PDFIUM_LOCK
 
     if len({r.page for r in regions}) > settings.max_pages:
         raise ExtractionError(STATUS_NEEDS_OCR, f"{len(regions)} picture regions > OCR page limit {settings.max_pages}")
     deadline = Deadline(settings.max_seconds)
     grids: list[Grid] = []
     warnings: list[str] = []
-    with _PDFIUM_LOCK:
+    with PDFIUM_LOCK:
         doc = pdfium.PdfDocument(data)
     try:
         for region in regions:
             deadline.check(f"picture on page {region.page}")
-            with _PDFIUM_LOCK:
+            with PDFIUM_LOCK:
                 image = render_page(doc, region.page, settings.dpi)
             f = settings.dpi / 72.0
             x0, y0, x1, y1 = region.box
@@ -132,7 +132,7 @@ def _read_regions(data: bytes, regions: list[ImageRegion], settings: OcrSettings
             kind = "page without a text layer" if region.whole_page else "picture on a text page"
             warnings.append(f"p.{region.page}: {kind} read by OCR: {len(tables)} table(s)")
     finally:
-        with _PDFIUM_LOCK:
+        with PDFIUM_LOCK:
             doc.close()
     return grids, warnings
 
