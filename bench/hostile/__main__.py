@@ -32,7 +32,12 @@ def main(argv: list[str] | None = None) -> int:
             outcomes.append(mixed_run(cases, Path(tmp)).outcome(len(cases)))
     if not args.no_server:
         outcomes.extend(run_server())
-    limits = f"limits per case: {MEMORY_LIMIT >> 20} MiB address space, {TIME_LIMIT} s; scale {args.scale}"
+    limits = (
+        f"limits per case: {MEMORY_LIMIT >> 20} MiB address space, {TIME_LIMIT} s; scale {args.scale}. "
+        "File cases run in a child forked from a warmed-up parent (its ~80 MB count in the peak RSS); "
+        "the xxgk extract run and each server fetch are fresh interpreters (seconds include start-up), "
+        "peak RSS read from VmHWM."
+    )
     text = f"{limits}\n\n{table(outcomes)}\n"
     print(text)
     if args.markdown:

@@ -142,6 +142,39 @@ class CliRun:
     stderr: str = ""
 
 
+class HighWaterMark:
+    """Polls ``VmHWM`` (peak RSS) of a running process every ``interval`` s; ``peak_kb`` is the last seen.
+
+    ``ru_maxrss`` of a child carries the forking parent's peak over exec, so it is read from
+    ``/proc`` instead; VmHWM only grows, so the last sample misses at most one interval's growth.
+    """
+
+    def __init__(self, pid: int, interval: float = 0.05) -> None:
+        self.pid, self.interval, self.peak_kb = pid, interval, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _poll(self) -> None:
+        path = f"/proc/{self.pid}/status"
+        while not self._stop.is_set():
+            try:
+                with open(path) as status:
+                    line = next((ln for ln in status if ln.startswith("VmHWM:")), None)
+            except OSError:
+                return
+            if line is not None:
+                self.peak_kb = max(self.peak_kb, int(line.split()[1]))
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> HighWaterMark:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def xxgk_command() -> list[str]:
     """The installed ``xxgk`` console script beside this interpreter (else ``-m xxgk.flows.cli``)."""
     script = Path(sys.executable).with_name("xxgk")
@@ -166,10 +199,16 @@ def run_extract(inputs: Path, out: Path, *, timeout: float) -> CliRun:
         "threads",
     ]
     start = time.perf_counter()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, preexec_fn=limit_memory, check=False)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=limit_memory)
+    with HighWaterMark(proc.pid) as hwm:
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            stdout, stderr = proc.communicate()
     seconds = time.perf_counter() - start
-    peak = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before) / 1024
+    done = subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
+    peak = hwm.peak_kb / 1024
     try:
         summary = json.loads(done.stdout[done.stdout.index("{") :])
     except ValueError:
@@ -293,6 +332,7 @@ with Fetcher(FetchConfig.for_tests(obey_robots=False)) as fetcher:
         out = {"status": exc.kind, "reason": str(exc.detail)}
     except MemoryError as exc:
         out = {"status": "crash", "reason": f"MemoryError: {exc}"}
+out["vm_hwm_kb"] = int(next(ln for ln in open("/proc/self/status") if ln.startswith("VmHWM:")).split()[1])
 print(json.dumps(out))
 """
 
@@ -315,7 +355,9 @@ def in_subprocess(args: list[str], *, seconds: int = TIME_LIMIT) -> tuple[dict[s
     elapsed, peak = time.perf_counter() - start, usage.ru_maxrss / 1024
     lines = text.strip().splitlines()
     if lines:
-        return json.loads(lines[-1]), elapsed, peak
+        answer = json.loads(lines[-1])
+        # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the forking parent
+        return answer, elapsed, answer.pop("vm_hwm_kb", peak * 1024) / 1024
     return {"status": "killed" if proc.returncode < 0 else "crash", "reason": f"exit {proc.returncode}"}, elapsed, peak
 
 
