@@ -273,10 +273,10 @@ class MixedRun:
         identical = bool(self.good_facts) and self.good_facts == self.clean_facts
         statuses = Counter(status for status, _ in self.reports.values())
         reason = (
-            f"exit {self.run.returncode}; {len(self.reports)} of {n_cases + 1} documents have a status "
-            f"({', '.join(f'{k} {v}' for k, v in sorted(statuses.items()))}); slowest document "
-            f"{max(self.run.batch_seconds, default=0):.1f} s; good report's facts identical to a clean run: "
-            f"{'yes' if identical else 'NO'}"
+            f"exit {self.run.returncode}; good report's facts byte-identical to a clean run: "
+            f"{'yes' if identical else 'NO'}; {len(self.reports)}/{n_cases + 1} documents with a status "
+            f"({', '.join(f'{k} {v}' for k, v in sorted(statuses.items()))}); "
+            f"slowest {max(self.run.batch_seconds, default=0):.1f} s"
         )
         ok = self.run.returncode == 0 and identical and len(self.reports) == n_cases + 1
         return Outcome(
@@ -386,7 +386,7 @@ def table(outcomes: Iterable[Outcome]) -> str:
     ]
     for o in outcomes:
         reason = " ".join(o.reason.split())
-        reason = reason if len(reason) <= 110 else reason[:107] + "..."
+        reason = reason if len(reason) <= 160 else reason[:157] + "..."
         outcome = f"{o.status}: {reason}" if reason else o.status
         mark = "yes" if o.within_limits() else "**NO**"
         lines.append(
