@@ -31,7 +31,7 @@ from xxgk.schemas.values import UNPARSEABLE
 
 #: Bumped whenever a change can alter what is extracted from the same bytes; staged results
 #: are keyed by (document sha256, EXTRACTOR_VERSION), so a bump re-extracts everything.
-EXTRACTOR_VERSION = "1.3.1"
+EXTRACTOR_VERSION = "1.3.2"
 
 #: ``*-ocr``: read by OCR (``extractors.ocr``): a scanned PDF, an image file, a report page whose
 #: tables are images (harvested as a ``table-images`` pack: ``extractors.ocr.bundle``);
