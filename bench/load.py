@@ -63,6 +63,16 @@ def _loader(engine: str, what: str, data_dir: str) -> tuple[Callable[[], Any], C
     raise ValueError(f"unknown engine {engine!r}")
 
 
+def _peak_rss_mb() -> float:
+    """This process's peak RSS: VmHWM where /proc has it (ru_maxrss keeps the spawning parent's peak over exec)."""
+    status = Path("/proc/self/status")
+    if status.is_file():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 def _child(engine: str, what: str, data_dir: str, queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
     import importlib
 
@@ -81,7 +91,7 @@ def _child(engine: str, what: str, data_dir: str, queue: multiprocessing.Queue) 
     for phase, (before, after) in zip(("import", "open", "cold", "warm"), itertools.pairwise(marks), strict=True):
         out[f"{phase}_s"] = round(after[0] - before[0], 2)
         out[f"{phase}_cpu_s"] = round(after[1] - before[1], 2)  # this process's CPU (DuckDB/Polars threads too)
-    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    out["peak_rss_mb"] = _peak_rss_mb()
     queue.put(out)
 
 
