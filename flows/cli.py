@@ -24,6 +24,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from xxgk.flows.console import EXIT_BAD_INPUT, EXIT_RUN_FAILED, execute, fail
 from xxgk.flows.inputs import InputError, check_sources_file, is_registry, parse_ids, parse_years
@@ -438,7 +439,10 @@ def _show_plans(err: Console, plans: list[Any], url: str, workers: int) -> None:
 
     for plan in plans:
         for key, value in plan.ignored.items():
-            err.print(f"[yellow]warning:[/] the flow {plan.flow.name!r} has no parameter for {key}={value!r}; ignored")
+            err.print(
+                "[yellow]warning:[/] "
+                + escape(f"the flow {plan.flow.name!r} has no parameter for {key}={value!r}; ignored")
+            )
         when = (
             f"cron {plan.cron!r} ({plan.timezone})"
             if plan.cron

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -100,7 +101,7 @@ class ProgressView:
             style = _HARVEST_STYLE.get(src.status, "")
             status = f"[{style}]{src.status}[/{style}]" if style and self.console.is_terminal else src.status
             self.console.print(
-                f"xxgk: harvested {src.source_id}: {status}, {src.documents} documents, "
+                f"xxgk: harvested {escape(src.source_id)}: {status}, {src.documents} documents, "
                 f"{src.requests} requests ({src.not_modified} not modified)",
                 highlight=False,
                 soft_wrap=True,
@@ -145,7 +146,7 @@ def render_harvest(summary: RunSummary, console: Console) -> None:
     for src in summary.sources:
         style = _HARVEST_STYLE.get(src.status, "")
         table.add_row(
-            src.source_id,
+            escape(src.source_id),
             f"[{style}]{src.status}[/{style}]" if style else src.status,
             f"{src.fetched}/{src.reports}",
             str(src.changed),
@@ -158,12 +159,17 @@ def render_harvest(summary: RunSummary, console: Console) -> None:
     lines: list[str] = []
     for src in summary.sources:
         if src.failed and not any(p.detail == src.reason for p in src.problems):
-            lines.append(f"[red]{src.source_id}: {src.status}[/red]: {src.reason}")
+            lines.append(f"[red]{escape(src.source_id)}: {src.status}[/red]: {escape(src.reason)}")
         for p in src.problems:
             year = f" {p.year}" if p.year else ""
-            lines.append(f"[yellow]{src.source_id}{year}[/yellow] {p.kind}: {_short_url(p.url)}: {p.detail}")
+            lines.append(
+                f"[yellow]{escape(src.source_id)}{year}[/yellow] {escape(p.kind)}: "
+                f"{escape(_short_url(p.url))}: {escape(p.detail)}"
+            )
         for p in src.recovered:
-            lines.append(f"[dim]{src.source_id}[/dim] recovered: {_short_url(p.url)}: {p.detail}")
+            lines.append(
+                f"[dim]{escape(src.source_id)}[/dim] recovered: {escape(_short_url(p.url))}: {escape(p.detail)}"
+            )
     if lines:
         console.print()
         for line in lines[:_MAX_HARVEST_LINES]:
@@ -182,7 +188,7 @@ def render_summary(summary: RunSummary, console: Console, title: str) -> None:
         soft_wrap=True,
     )
     if summary.portal:
-        console.print(f"harvested the demo portal at {summary.portal}", soft_wrap=True, highlight=False)
+        console.print(f"harvested the demo portal at {escape(summary.portal)}", soft_wrap=True, highlight=False)
     if summary.sources:
         render_harvest(summary, console)
     if summary.staleness:
@@ -224,7 +230,7 @@ def render_summary(summary: RunSummary, console: Console, title: str) -> None:
             )
             status = p.status if p.action != "error" else "not read"
             name = p.name or Path(p.path or "").name
-            problems.add_row(p.source_id, name, f"[{style}]{status}[/{style}]", p.reason or "-")
+            problems.add_row(escape(p.source_id), escape(name), f"[{style}]{status}[/{style}]", escape(p.reason or "-"))
         console.print()
         console.print(problems)
         if len(summary.problems) > _MAX_PROBLEMS_SHOWN:
@@ -237,20 +243,22 @@ def render_summary(summary: RunSummary, console: Console, title: str) -> None:
     if summary.published_up_to_date:
         files += f"; {summary.published_up_to_date} documents already published, not read again"
     # paths are printed unwrapped so they can be copied from any terminal width
-    console.print(f"warehouse:   {_display_path(summary.warehouse)}  ({files})", soft_wrap=True, highlight=False)
-    console.print(f"validation:  {_display_path(summary.validation_index)}", soft_wrap=True, highlight=False)
+    console.print(
+        f"warehouse:   {escape(_display_path(summary.warehouse))}  ({files})", soft_wrap=True, highlight=False
+    )
+    console.print(f"validation:  {escape(_display_path(summary.validation_index))}", soft_wrap=True, highlight=False)
     if summary.archive:
         console.print(
-            f"raw archive: {_display_path(summary.archive)}  (fetch_log/, harvest.json)",
+            f"raw archive: {escape(_display_path(summary.archive))}  (fetch_log/, harvest.json)",
             soft_wrap=True,
             highlight=False,
         )
     if summary.failed_sources:
-        names = ", ".join(f"{s.source_id} ({s.status})" for s in summary.failed_sources)
+        names = escape(", ".join(f"{s.source_id} ({s.status})" for s in summary.failed_sources))
         n = len(summary.failed_sources)
         console.print(f"[red]{n} source{'s' if n > 1 else ''} gave no documents:[/red] {names}", soft_wrap=True)
     for warning in summary.warnings:
-        console.print(f"[yellow]warning:[/yellow] {warning}")
+        console.print(f"[yellow]warning:[/yellow] {escape(warning)}", soft_wrap=True, highlight=False)
     if summary.internal_errors:
         console.print(
             f"[red]{summary.internal_errors} documents hit an internal error (a bug, not the document): "
@@ -259,7 +267,7 @@ def render_summary(summary: RunSummary, console: Console, title: str) -> None:
 
 
 def fail(console: Console, message: str, code: int) -> typer.Exit:
-    console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    console.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
