@@ -354,3 +354,27 @@ def test_a_night_with_nothing_to_publish_reads_no_parquet(tmp_path: Path) -> Non
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_harvest_tasks_get_their_own_sources_not_the_whole_plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression (issue 15): every harvest_batch task was handed the plan with the run's whole source
+    list, which Prefect walks for every task: O(tasks × sources), most of a 10,000-source night's CPU."""
+    from xxgk.harvest.registry import source_from_dict
+
+    sources = [
+        source_from_dict({"source_id": f"s{i}", "publisher": f"p{i}", "listing_urls": [f"http://h{i}.test/list/"]})
+        for i in range(20)
+    ]
+    plan = HarvestPlan(sources=sources, archive_dir=str(tmp_path / "archive"), batch_size=8)
+    seen: list[tuple[int, int]] = []
+
+    class FakeBatch:
+        @staticmethod
+        def fn(chunk: list[Any], task_plan: HarvestPlan, *_args: Any) -> HarvestBatchOutcome:
+            seen.append((len(chunk), len(task_plan.sources)))
+            return HarvestBatchOutcome(index=len(seen) - 1, sources=[], documents=[])
+
+    monkeypatch.setattr(tasks, "harvest_batch", FakeBatch)
+    tasks.harvest_step(plan, str(tmp_path), "run", False, logging.getLogger("test"))
+    assert seen == [(8, 0), (8, 0), (4, 0)]
+    assert len(plan.sources) == 20  # the caller's plan is left whole (the run summary's staleness uses it)
