@@ -31,7 +31,7 @@ from xxgk.schemas.values import UNPARSEABLE
 
 #: Bumped whenever a change can alter what is extracted from the same bytes; staged results
 #: are keyed by (document sha256, EXTRACTOR_VERSION), so a bump re-extracts everything.
-EXTRACTOR_VERSION = "1.3.0"
+EXTRACTOR_VERSION = "1.3.2"
 
 #: ``*-ocr``: read by OCR (``extractors.ocr``): a scanned PDF, an image file, a report page whose
 #: tables are images (harvested as a ``table-images`` pack: ``extractors.ocr.bundle``);
@@ -100,7 +100,7 @@ def _read_format(data: bytes, name: str, *, http_charset: str | None, encoding: 
     if fmt in ("markdown", "text"):
         from xxgk.extractors.text import extract_text
 
-        return extract_text(data, encoding=encoding or http_charset)
+        return extract_text(data, encoding=encoding, http_charset=http_charset)
     if fmt in (*OFFICE_FORMATS, ENCRYPTED, OLE_OTHER):
         from xxgk.extractors.office import read_office
 

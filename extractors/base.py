@@ -29,13 +29,30 @@ class ExtractionError(Exception):
 
 @dataclass(slots=True)
 class RawDocument:
-    """Grids and text read from one document, with the format and any extractor warnings."""
+    """Grids and text read from one document, with the format and any extractor warnings.
+
+    ``pictures``: for a PDF, the pictures of every page as the reader's pass over the pages saw
+    them, so finding tables printed as pictures (``extractors.ocr.pdf_regions``) does not open and
+    load every page again; None when the reader did not look.
+    """
 
     format: str
     grids: list[Grid]
     text: str
     title: str = ""
     warnings: list[str] = field(default_factory=list)
+    pictures: tuple[PagePictures, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PagePictures:
+    """One PDF page's size in points, its count of text-layer characters and its pictures' boxes
+    (points, top-left origin, clipped to the page)."""
+
+    page: int
+    size: tuple[float, float]
+    chars: int
+    boxes: tuple[tuple[float, float, float, float], ...]
 
 
 def grid_size_reason(where: str, limit: int = MAX_GRID_CELLS) -> str:

@@ -21,7 +21,9 @@ and Western defaults (``ISO-8859-1``) are sent for pages that cannot be in them.
    characters replaced means the bytes are not text in any of these: ``ExtractionError``
    (unless ``lenient``, for callers that only look for links and keep the bytes anyway).
 
-Plain functions, no I/O: the HTML extractor, link discovery and text exports all read bytes here.
+Plain functions, no I/O: the HTML extractor, link discovery and text exports all read bytes here
+(``decode_bytes`` for markup, ``decode_plain_text`` for text exports: the same policy without
+markup declarations, and NUL bytes refused as binary).
 """
 
 from __future__ import annotations
@@ -210,3 +212,20 @@ def decode_bytes(
         key=lambda pair: pair[0].count(REPLACEMENT),
     )
     return _replaced(best_text, best_enc, notes, what, lenient)
+
+
+def has_byte_order_mark(data: bytes) -> bool:
+    """True when ``data`` starts with a UTF-8/16/32 byte-order mark."""
+    return any(data.startswith(bom) for bom, _, _ in _BOMS)
+
+
+def decode_plain_text(data: bytes, *, declared: str | None = None, override: str | None = None) -> Decoded:
+    """Decode a plain-text or Markdown export by the same policy and tolerance as a page.
+
+    Text has no ``<meta>`` to read, so only a byte-order mark, ``override`` and ``declared`` are
+    believed. NUL bytes without a UTF-16/32 byte-order mark mean the file is binary, not text:
+    ``ExtractionError("failed", ...)`` rather than a decode full of replacement characters.
+    """
+    if b"\x00" in data[:4096] and not has_byte_order_mark(data):
+        raise ExtractionError("failed", "binary data (NUL bytes), not a text report")
+    return decode_bytes(data, declared=declared, override=override, sniff_meta=False, what="text")

@@ -17,6 +17,7 @@ import difflib
 import hashlib
 import io
 import json
+import os
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -67,30 +68,49 @@ def _inside(path: Path, base: Path) -> Path | None:
         return None
 
 
+def path_text(path: str | Path) -> str:
+    """A file path as text that can be written anywhere (JSON, Parquet, a terminal).
+
+    A file name that is not UTF-8 (GBK bytes from a zip unpacked on Linux) reaches Python with
+    surrogate escapes, which no UTF-8 writer accepts: its undecodable bytes are spelled ``\\xNN``
+    (``real_path`` turns them back).
+    """
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+_ESCAPED_BYTE = re.compile(rb"\\x([0-9a-f]{2})")
+
+
+def real_path(text: str) -> str:
+    """The file system path a ``path_text`` names (itself when no file has the escaped name)."""
+    if "\\x" not in text or os.path.lexists(text):
+        return text
+    return os.fsdecode(_ESCAPED_BYTE.sub(lambda m: bytes([int(m.group(1), 16)]), text.encode("utf-8")))
+
+
 def portable_path(location: str | Path, data_dir: str | Path, cwd: str | Path | None = None) -> str:
     """The path a document is published under: the same in every checkout and every run.
 
     Relative to the data directory when the file is inside it (the raw archive, ``data/sample``
     under the default data directory), else relative to the current directory when inside it,
-    else absolute as given.
+    else absolute as given; always text (``path_text``).
     """
     path = Path(location).resolve()
     for base in (Path(data_dir).resolve(), Path(cwd or Path.cwd()).resolve()):
         rel = _inside(path, base)
         if rel is not None:
-            return rel.as_posix()
-    return str(path)
+            return path_text(rel.as_posix())
+    return path_text(path)
 
 
 def locate(path: str, data_dir: str | Path, cwd: str | Path | None = None) -> Path:
     """Where the bytes of a (possibly portable) document path are: the inverse of ``portable_path``."""
-    p = Path(path)
-    if p.is_absolute():
-        return p
-    in_data = Path(data_dir) / p
+    if Path(path).is_absolute():
+        return Path(real_path(path))
+    in_data = Path(real_path(str(Path(data_dir) / path)))
     if in_data.exists():
         return in_data.resolve()
-    return (Path(cwd or Path.cwd()) / p).resolve()
+    return Path(real_path(str(Path(cwd or Path.cwd()) / path))).resolve()
 
 
 def is_registry(path: str | Path) -> bool:
@@ -211,7 +231,7 @@ def source_id_from_name(path: Path | str) -> str:
 
     Non-ASCII stems stay readable (staging and validation paths quote them safely).
     """
-    stem = unicodedata.normalize("NFKC", Path(path).stem).strip().lower()
+    stem = unicodedata.normalize("NFKC", path_text(Path(path).stem)).strip().lower()
     stem = re.sub(r"[\s/\\:]+", "_", stem).strip("._")
     return stem or "document"
 

@@ -63,8 +63,9 @@ def fold_label(text: str | None) -> str:
     if not text:
         return ""
     t = unicodedata.normalize("NFKC", text)
-    t = _WS.sub("", t)
-    t = _DROPPED.sub("", t)
+    t = _DROPPED.sub("", _WS.sub("", t))
+    if not t.isascii():  # a removed space or quote can leave a letter beside a combining mark: compose them
+        t = unicodedata.normalize("NFKC", t)
     return fold_chars(t).rstrip(":")
 
 

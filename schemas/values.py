@@ -81,6 +81,23 @@ def clean_cell_text(text: str | None) -> str:
     return _WS.sub("", unicodedata.normalize("NFKC", text))
 
 
+#: Note of a cell printing a superscript, subscript, circled or fraction digit (``3²``, ``①``).
+DIGIT_FORM = "digit_form: a superscript, subscript, circled or fraction digit is not a plain number"
+
+
+def has_digit_form(text: str) -> bool:
+    """Whether ``text`` holds a character NFKC turns into digits that is not itself a decimal digit.
+
+    ``3²`` (a footnote mark) would read as 32 and ``①`` (a list marker) as 1 once folded: such a
+    cell is ambiguous, never a number. Full-width digits are decimal digits and fold as they should.
+    """
+    return any(
+        not ch.isdecimal() and any(c.isdigit() for c in unicodedata.normalize("NFKC", ch))
+        for ch in text
+        if not ch.isascii()
+    )
+
+
 def _to_number(digits: str) -> float:
     return float(digits.replace(",", ""))
 
@@ -120,6 +137,8 @@ def parse_cell_value(
     text = clean_cell_text(raw)
     if text == "":
         return ParsedValue(None, unit, BLANK, text)
+    if raw and not raw.isascii() and has_digit_form(raw):
+        return ParsedValue(None, unit, AMBIGUOUS, _WS.sub("", raw), note=DIGIT_FORM)
     if text in _DASHES or re.fullmatch(r"[-－—–―─]+", text):
         return ParsedValue(None, unit, DASH, text)
     if text in _SLASHES:

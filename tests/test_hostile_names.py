@@ -7,6 +7,7 @@ bounded in length, unable to leave its directory, and the same from run to run.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -111,3 +112,22 @@ def test_long_cjk_file_name_does_not_lose_the_run(tmp_path: Path) -> None:
     assert (tmp_path / "data" / "warehouse" / "facts").is_dir()
     names = [p.name for p in (tmp_path / "data" / "validation").iterdir()]
     assert all(len(n.encode()) <= MAX_NAME_BYTES for n in names)
+
+
+def test_a_file_name_that_is_not_utf8_lost_the_whole_run(tmp_path: Path) -> None:
+    """A GBK file name (a zip unpacked on Linux) reached the staging JSON as surrogate escapes:
+    ``UnicodeEncodeError`` ended ``xxgk extract`` and every document of the run was lost. Its path
+    is now published as text (undecodable bytes as ``\\xNN``) and still locates the file."""
+    from xxgk.flows.inputs import locate, path_text, real_path
+
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    good = SAMPLE / "fuzhou-gaoxin_2019.txt"
+    shutil.copy(good, inputs / good.name)
+    gbk_name = os.fsdecode("年度报告".encode("gbk") + b".txt")
+    shutil.copy(SAMPLE / "jinan-nanshan_2022.txt", inputs / gbk_name)
+    text = path_text(inputs / gbk_name)
+    text.encode("utf-8")  # writable anywhere
+    assert real_path(text) == str(inputs / gbk_name) and locate(text, tmp_path) == inputs / gbk_name
+    summary = run_pipeline(paths=[str(inputs)], data_dir=tmp_path / "data", orchestrate=False)
+    assert summary.by_status.get("ok") == 2, summary

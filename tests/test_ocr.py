@@ -118,6 +118,20 @@ def test_page_scanned_into_a_text_pdf_is_read_by_ocr() -> None:
     assert any("p.3: page without a text layer read by OCR" in w for w in result.warnings)
 
 
+def test_picture_regions_come_from_the_readers_page_pass_without_opening_the_file_again() -> None:
+    """The reader's pass over the pages sees the same pictures as a pass of its own (one PDFium pass, not two)."""
+    from xxgk.extractors.ocr.pdf_regions import image_regions
+    from xxgk.extractors.pdf import extract_pdf
+
+    report = generate_report(4, versions="v2019", defects=())
+    data = partly_scanned_pdf(report, "light", scanned=(3,))
+    raw = extract_pdf(data)
+    assert raw.pictures is not None and [p.page for p in raw.pictures] == [1, 2, 3]
+    regions = image_regions(data, raw.pictures)
+    assert regions == image_regions(data)
+    assert [(r.page, r.whole_page) for r in regions] == [(3, True)]
+
+
 def test_report_page_with_table_images_is_read_as_html_ocr(tmp_path: Path) -> None:
     """Harvested against a local portal: the page's <img> are fetched, archived and packed."""
     from xxgk.demo import PortalSpec, serve_portal

@@ -368,6 +368,36 @@ def test_decompression_bomb_stops_at_the_limit() -> None:
     assert check_inflated_size(data, 8 * 1024 * 1024) == 4 * 1024 * 1024
 
 
+def test_a_page_content_bomb_is_refused_before_pdfium_loads_the_page() -> None:
+    """Issue 14 harness: 150 MiB of text operators (under the inflate limit) made PDFium abort the
+    process under a 1 GiB limit (64 MiB took 930 MB). A page's content is bounded, also when it
+    is split over an array of streams."""
+    from xxgk.bench.hostile.files import MIB, content_bomb_pdf, write_pdf, zlib_bomb
+
+    settings = PdfSettings(max_page_content_bytes=MIB)
+    with pytest.raises(ExtractionError) as err:
+        extract_pdf(content_bomb_pdf(2 * MIB), settings=settings)
+    assert err.value.status == "failed" and err.value.reason.startswith("page content limit:")
+    part = b"<< /Length %d /Filter /FlateDecode >>\nstream\n"
+    piece = zlib_bomb(b"BT /F1 9 Tf 72 720 Td (0) Tj ET\n" * 1000, 40)  # ~1.3 MB each, two of them
+    split = write_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 6 0 R >>",
+            part % len(piece) + piece + b"\nendstream",
+            part % len(piece) + piece + b"\nendstream",
+            b"[4 0 R 5 0 R]",
+        ]
+    )
+    with pytest.raises(ExtractionError, match="page content limit"):
+        extract_pdf(split, settings=PdfSettings(max_page_content_bytes=2 * MIB))
+    try:  # under the bound the page is read (it is no report: whatever else it says is not the bound)
+        extract_pdf(split, settings=PdfSettings(max_page_content_bytes=3 * MIB))
+    except ExtractionError as other:
+        assert "page content" not in other.reason
+
+
 def test_size_and_page_limits(good_pdf: bytes) -> None:
     with pytest.raises(ExtractionError, match="too large"):
         extract_pdf(good_pdf, settings=PdfSettings(max_bytes=1000))

@@ -13,7 +13,8 @@ from typing import Any
 import pypdfium2 as pdfium
 import pytest
 
-from xxgk.extractors import map_document
+from tests.corpus import corpus_path
+from xxgk.extractors import extract_document, map_document
 from xxgk.extractors.pdf import PdfSettings, extract_pdf, grid_from_cells
 from xxgk.schemas.grid import BOX_POINTS, Grid
 from xxgk.schemas.model import V2019, V2021
@@ -244,3 +245,104 @@ def test_word_position_cells_carry_the_box_of_their_text(backend: str) -> None:
             page == fact.page and b[0] <= x0 < x1 <= b[2] and b[1] <= top < bottom <= b[3]
             for page, b in drawn[(fact.table, fact.row_key, fact.column_key)]
         ), (fact.table, fact.row_key, fact.column_key, fact.bbox)
+
+
+def _pdfium_text_in(data: bytes, page_no: int, box: tuple[float, float, float, float]) -> str:
+    """What PDFium itself reads inside a top-left box (its text page counts from the bottom-left),
+    blanks dropped: a check of the boxes that does not go through the extractor's geometry."""
+    doc = pdfium.PdfDocument(data)
+    try:
+        page = doc[page_no - 1]
+        height = page.get_height()
+        textpage = page.get_textpage()
+        x0, top, x1, bottom = box
+        text = textpage.get_text_bounded(left=x0, bottom=height - bottom, right=x1, top=height - top)
+        textpage.close()
+        page.close()
+    finally:
+        doc.close()
+    return "".join(text.split())
+
+
+#: A few cells of ``generate_report(5, versions=V2021)`` and where they are printed (page, box in
+#: points from the top-left): the drawn cell when ruled, the printed digits when not.
+_GOLDEN_BOXES: dict[bool, dict[tuple[str, str, str], tuple[int, tuple[float, float, float, float]]]] = {
+    True: {
+        ("proactive", "rules", "issued"): (1, (207.0, 520.4, 310.667, 539.4)),
+        ("requests", "new_requests", "natural_person"): (2, (294.0, 154.0, 326.0, 173.0)),
+        ("requests", "new_requests", "total"): (2, (486.0, 154.0, 518.0, 173.0)),
+    },
+    False: {
+        ("proactive", "rules", "issued"): (1, (256.52, 525.61, 261.14, 535.61)),
+        ("requests", "new_requests", "natural_person"): (2, (303.07, 159.21, 316.93, 169.21)),
+        ("requests", "new_requests", "total"): (2, (495.07, 159.21, 508.93, 169.21)),
+    },
+}
+
+
+@pytest.mark.parametrize("ruled", [True, False], ids=["ruled", "word-positions"])
+def test_every_fact_of_a_pdf_has_its_page_and_the_box_its_text_is_printed_in(ruled: bool) -> None:
+    """Through ``extract_document``, the pipeline's entry point: every fact read from a PDF has its
+    page and box (``pt``), PDFium finds the fact's printed text inside that box, and known cells sit
+    where the golden boxes say.
+
+    Regression: the pass that reads pictures on PDF pages imported the PDFium lock by a name the
+    pdf package no longer exported, so every PDF read through ``extract_document`` raised
+    ImportError (only the corpus tests, which skip without ../shared/corpus, went that way)."""
+    report = generate_report(5, versions=V2021, defects=())
+    data = render_pdf(report, ruled=ruled)
+    result = extract_document(data, "report.pdf")
+    assert (result.status, result.format) == ("ok", "pdf"), result.reason
+    assert facts_of(result) == expected_of(report)
+    for fact in result.facts:
+        where = (fact.table, fact.row_key, fact.column_key, fact.bbox)
+        assert fact.page is not None and fact.bbox is not None and fact.box_unit == BOX_POINTS, where
+        assert _pdfium_text_in(data, fact.page, fact.bbox) == "".join(fact.raw_text.split()), where
+    by_key = {(f.table, f.row_key, f.column_key): f for f in result.facts}
+    for key, (page, box) in _GOLDEN_BOXES[ruled].items():
+        assert by_key[key].page == page, key
+        assert by_key[key].bbox == pytest.approx(box, abs=0.05), key
+
+
+def _merged_groups(grid: Grid) -> dict[tuple[int, int], list[Any]]:
+    groups: dict[tuple[int, int], list[Any]] = {}
+    for row in grid.rows:
+        for cell in row:
+            groups.setdefault(cell.span_of or (cell.row, cell.col), []).append(cell)
+    return groups
+
+
+@pytest.mark.parametrize("source", ["synthetic", "hongze_2023.pdf"])
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_merged_ruled_cells_carry_the_box_of_the_merged_area(source: str, backend: str) -> None:
+    """A merged cell (the vertical 三、本年度办理结果 over many rows, 行政诉讼 over columns) and all its
+    copies have one box: the drawn cell, from the rule before its first row/column to the rule after
+    its last, which are the same rules every other cell of those rows/columns uses."""
+    if source == "synthetic":
+        data = render_pdf(generate_report(5, versions=V2021, defects=()))
+    else:
+        data = corpus_path(source).read_bytes()
+    grids = extract_pdf(data, settings=PdfSettings(backend=backend)).grids
+    assert grids and all(g.meta["method"] == "rules" for g in grids)
+    spans_rows = spans_cols = 0
+    for grid in grids:
+        rules: dict[tuple[str, int], set[float]] = {}
+        for anchor, cells in _merged_groups(grid).items():
+            boxes = {c.bbox for c in cells}
+            assert len(boxes) == 1 and None not in boxes, (grid.locator, anchor, boxes)
+            x0, top, x1, bottom = boxes.pop()
+            rows, cols = {c.row for c in cells}, {c.col for c in cells}
+            spans_rows += len(rows) > 1
+            spans_cols += len(cols) > 1
+            for side, value in (
+                (("x", min(cols)), x0),
+                (("x", max(cols) + 1), x1),
+                (("y", min(rows)), top),
+                (("y", max(rows) + 1), bottom),
+            ):
+                rules.setdefault(side, set()).add(round(value, 3))
+        assert all(len(at) == 1 for at in rules.values()), (
+            grid.locator,
+            {k: v for k, v in rules.items() if len(v) > 1},
+        )
+    assert spans_rows and spans_cols

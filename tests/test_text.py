@@ -62,6 +62,26 @@ def test_binary_and_undecodable_bytes_fail_with_a_reason() -> None:
     assert "binary" in err.value.reason
 
 
+@pytest.mark.parametrize("encoding", ["gb18030", "utf-8"])
+def test_one_stray_byte_fails_a_whole_text_report(encoding: str) -> None:
+    """Issue 14 item 10: a single 0xFF used to fail the report; it is now replaced and counted,
+    with the same bounded tolerance as HTML, and every fact is the clean report's."""
+    from xxgk.synth.generate import generate_report
+    from xxgk.synth.text import render_text
+
+    clean = render_text(generate_report(3), "cells", encoding=encoding)
+    first_line = clean.index(b"\n") + 1
+    stray = clean[: first_line - 1] + b"\xff" + clean[first_line - 1 :]  # at the end of the title line
+    want = extract_document(clean, "report.txt")
+    got = extract_document(stray, "report.txt")
+    assert got.status == want.status == "ok", got.reason
+    assert got.facts == want.facts
+    assert f"1 undecodable byte sequence(s) replaced with U+FFFD while decoding as {encoding}" in got.warnings
+    garbage = clean[:first_line] + b"\x80\xff" * 2000 + clean[first_line:]  # beyond the bound
+    failed = extract_document(garbage, "report.txt")
+    assert failed.status == "failed" and failed.reason.startswith("undecodable text:"), failed.reason
+
+
 def test_title_is_the_first_line_naming_the_report() -> None:
     assert find_title(f"标题: {TITLE}\n发布时间: 2022\n") == TITLE
     assert (

@@ -345,7 +345,7 @@ def test_archived_document_link_is_relative_inside_the_data_directory(tmp_path: 
 
 
 @pytest.mark.corpus
-def test_hongze_2023_page_shows_its_two_failed_checks_with_crops_when_cells_have_boxes(tmp_path: Path) -> None:
+def test_hongze_2023_page_shows_its_two_failed_checks_with_page_crops(tmp_path: Path) -> None:
     """The issue's acceptance page: hongze_2023.pdf's two failed checks, their cells marked, page crops."""
     import hashlib
 
@@ -363,10 +363,14 @@ def test_hongze_2023_page_shows_its_two_failed_checks_with_crops_when_cells_have
     assert html.count('class="goto"') == 2 and html.count(' class="fail-total"') == 2
     entry = _index(tmp_path)["entries"][0]
     assert (entry["consistency"], entry["verdict"], entry["failed_checks"]) == ("inconsistent", "bad", 2)
-    if not any(f.bbox for f in result.facts):
-        pytest.skip("PDF cells carry no bbox yet (the PDF extractor adds them): no page crops to check")
-    assert len(list((tmp_path / "validation" / "hongze" / "2023-crops").glob("*.png"))) >= 2
-    assert html.count('<img class="crop"') >= 2
+    assert all(f.bbox is not None and f.box_unit == "pt" and f.page for f in result.facts)
+    crops = sorted((tmp_path / "validation" / "hongze" / "2023-crops").glob("*.png"))
+    report = json.loads((tmp_path / "validation" / "hongze" / "2023.json").read_text(encoding="utf-8"))
+    failed = report["documents"][0]["failed_checks"]
+    assert len(failed) == 2 and all(cell.get("crop") for check in failed for cell in check["cells"])
+    shown = {cell["crop"] for check in failed for cell in check["cells"]}
+    assert {f"2023-crops/{p.name}" for p in crops} >= shown and len(shown) >= 2
+    assert html.count('<img class="crop"') >= len(shown)
 
 
 def test_write_index_alone_is_deterministic(tmp_path: Path) -> None:

@@ -111,3 +111,12 @@ def test_chinese_numerals() -> None:
 @pytest.mark.parametrize(("text", "expected"), [("12", True), ("", True), ("增40", True), ("—", True), ("规章", False)])
 def test_looks_like_value(text: str, expected: bool) -> None:
     assert looks_like_value(text) is expected
+
+
+@pytest.mark.parametrize("raw", ["²", "3²", "1⁰", "①", "⑵", "⒈", "½", "12₃"])
+def test_a_superscript_or_circled_digit_was_read_as_a_number(raw: str) -> None:
+    """Found by hypothesis: NFKC turned ``3²`` (a footnote mark) into 32 and ``①`` into 1. Such a
+    cell is ambiguous, its printed form kept; full-width digits still read as numbers."""
+    parsed = parse_cell_value(raw, unit="件")
+    assert (parsed.value, parsed.status, parsed.raw_text) == (None, AMBIGUOUS, raw)
+    assert parse_cell_value("１２", unit="件").value == 12.0

@@ -146,8 +146,11 @@ FACTS = TableDef(
         Column(
             "bbox",
             pa.list_(pa.float32(), 4),
-            "Where the cell was printed on its page: [x0, top, x1, bottom] in box_unit, from the page's top-left "
-            "corner; null when the format has no geometry (HTML, text).",
+            "Where the cell was printed on its page (see page): [x0, top, x1, bottom] in box_unit, from the page's "
+            "top-left corner. PDF: the drawn cell of a ruled table (a merged cell: the whole merged area), or the "
+            "printed text of a table read from word positions (an empty cell: its column and row band); OCR: the "
+            "recognised cell. Null when the format has no geometry (HTML, text, Word, spreadsheets) and for derived "
+            "facts.",
         ),
         Column(
             "box_unit", _STR, "Unit of bbox: pt (PDF points, 1/72 inch; also OCR of a PDF page) or px (image pixels)."

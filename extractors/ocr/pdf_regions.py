@@ -11,9 +11,10 @@ reader, so the PDF reader itself stays unaware of OCR.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from xxgk.extractors.base import ExtractionError, RawDocument
+from xxgk.extractors.base import ExtractionError, PagePictures, RawDocument
 from xxgk.extractors.ocr.settings import DEFAULT_OCR_SETTINGS, OcrSettings
 from xxgk.schemas.grid import Grid
 from xxgk.schemas.records import STATUS_NEEDS_OCR
@@ -34,14 +35,33 @@ class ImageRegion:
     whole_page: bool
 
 
-def image_regions(data: bytes) -> list[ImageRegion]:
-    """Pages without a text layer that hold images, and large images on text pages."""
-    import pypdfium2 as pdfium
-    import pypdfium2.raw as pdfium_c
+def image_regions(data: bytes, pictures: Iterable[PagePictures] | None = None) -> list[ImageRegion]:
+    """Pages without a text layer that hold pictures, and large pictures on text pages.
 
-    from xxgk.extractors.pdf import PDFIUM_LOCK
-
+    ``pictures``: what the PDF reader saw of each page (``RawDocument.pictures``); without it the
+    file is opened and its pages loaded here."""
+    if pictures is None:
+        pictures = _page_pictures(data)
     out: list[ImageRegion] = []
+    for page in pictures:
+        if not page.boxes:
+            continue
+        width, height = page.size
+        if page.chars == 0:
+            out.append(ImageRegion(page.page, (0.0, 0.0, width, height), True))
+            continue
+        for x0, y0, x1, y1 in page.boxes:
+            if (x1 - x0) >= MIN_WIDTH_SHARE * width and (x1 - x0) * (y1 - y0) >= MIN_AREA_SHARE * width * height:
+                out.append(ImageRegion(page.page, (x0, y0, x1, y1), False))
+    return out
+
+
+def _page_pictures(data: bytes) -> list[PagePictures]:
+    import pypdfium2 as pdfium
+
+    from xxgk.extractors.pdf import DEFAULT_SETTINGS, PDFIUM_LOCK, page_pictures
+
+    out: list[PagePictures] = []
     with PDFIUM_LOCK:
         try:
             doc = pdfium.PdfDocument(data)
@@ -51,22 +71,10 @@ def image_regions(data: bytes) -> list[ImageRegion]:
             for i in range(len(doc)):
                 page = doc[i]
                 try:
-                    width, height = page.get_size()
-                    boxes = []
-                    for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=3):
-                        left, bottom, right, top = obj.get_bounds()
-                        boxes.append((max(0.0, left), max(0.0, height - top), min(width, right), min(height, height - bottom)))
-                    if not boxes:
-                        continue
                     textpage = page.get_textpage()
                     chars = textpage.count_chars()
                     textpage.close()
-                    if chars == 0:
-                        out.append(ImageRegion(i + 1, (0.0, 0.0, float(width), float(height)), True))
-                        continue
-                    for x0, y0, x1, y1 in boxes:
-                        if (x1 - x0) >= MIN_WIDTH_SHARE * width and (x1 - x0) * (y1 - y0) >= MIN_AREA_SHARE * width * height:
-                            out.append(ImageRegion(i + 1, (x0, y0, x1, y1), False))
+                    out.append(page_pictures(page, i + 1, max(chars, 0), DEFAULT_SETTINGS.max_page_objects))
                 finally:
                     page.close()
         finally:
@@ -80,7 +88,7 @@ def with_image_tables(data: bytes, raw: RawDocument, *, settings: OcrSettings | 
     Their cells are read and settled like every OCR cell; the identities' proofreading (which
     weighs a whole document's OCR tables) is not run on them: a mixed document's identities span
     text and picture tables."""
-    regions = image_regions(data)
+    regions = image_regions(data, raw.pictures)
     if not regions:
         return raw
     settings = settings or DEFAULT_OCR_SETTINGS

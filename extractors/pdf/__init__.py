@@ -36,7 +36,14 @@ from xxgk.extractors.pdf.chars import cell_text, text_lines, words_of
 from xxgk.extractors.pdf.container import check_container, check_inflated_size
 from xxgk.extractors.pdf.content import PageContent, PageLimitError, PaintedPath
 from xxgk.extractors.pdf.page import page_grids
-from xxgk.extractors.pdf.pages import PageScan, choose_pages, scan_pages, starts_with_values, table_pages
+from xxgk.extractors.pdf.pages import (
+    PageScan,
+    choose_pages,
+    page_pictures,
+    scan_pages,
+    starts_with_values,
+    table_pages,
+)
 from xxgk.extractors.pdf.pdfium_page import PDFIUM_LOCK, open_document, pdfium_content
 from xxgk.extractors.pdf.plumber_page import pdfplumber_content
 from xxgk.extractors.pdf.printed import TABLE_MARKERS, clean_pdf_text, marker_hits
@@ -77,6 +84,7 @@ __all__ = [
     "merge_rules",
     "open_document",
     "page_grids",
+    "page_pictures",
     "pdfium_content",
     "pdfplumber_content",
     "ruling_edges",

@@ -3,10 +3,12 @@ the table finder on; a document with none gets the status that says why (scanned
 
 from __future__ import annotations
 
+import ctypes
 from dataclasses import dataclass
 from typing import Any
 
-from xxgk.extractors.base import ExtractionError
+from xxgk.extractors.base import ExtractionError, PagePictures
+from xxgk.extractors.pdf.pdfium_page import IDENTITY, Matrix, compose, display_transform
 from xxgk.extractors.pdf.printed import TABLE_MARKERS, marker_hits, norm
 from xxgk.extractors.pdf.settings import DEFAULT_SETTINGS, PdfSettings
 from xxgk.schemas import lexicon as lx
@@ -21,14 +23,17 @@ class PageScan:
     number: int
     text: str
     chars: int
-    images: int
     hits: int
+    pictures: PagePictures
+
+    @property
+    def images(self) -> int:
+        return len(self.pictures.boxes)
 
 
 def scan_pages(doc: Any, settings: PdfSettings = DEFAULT_SETTINGS) -> list[PageScan]:
     """Text, character count, image count and table-label hits of every page of an open pypdfium2 document."""
     import pypdfium2 as pdfium
-    import pypdfium2.raw as pdfium_c
 
     markers = TABLE_MARKERS + settings.extra_markers
     n_pages = len(doc)
@@ -54,13 +59,50 @@ def scan_pages(doc: Any, settings: PdfSettings = DEFAULT_SETTINGS) -> list[PageS
             finally:
                 textpage.close()
             text = text.replace("\r\n", "\n").replace("\r", "\n")
-            images = 0
-            if not text.strip():
-                images = sum(1 for _ in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=3))
+            pictures = page_pictures(page, i + 1, max(n_chars, 0), settings.max_page_objects)
         finally:
             page.close()
-        pages.append(PageScan(i + 1, text, max(n_chars, 0), images, marker_hits(text, markers) if text else 0))
+        pages.append(PageScan(i + 1, text, max(n_chars, 0), marker_hits(text, markers) if text else 0, pictures))
     return pages
+
+
+def page_pictures(page: Any, number: int, chars: int, max_objects: int) -> PagePictures:
+    """The boxes of a loaded page's pictures (also inside form XObjects, three levels deep); the
+    walk stops after ``max_objects`` objects (the table reader skips such a page with a warning)."""
+    import pypdfium2.raw as c
+
+    width, height = page.get_size()
+    xf = display_transform(page.get_rotation(), page.get_mediabox())
+    boxes: list[tuple[float, float, float, float]] = []
+    matrix = c.FS_MATRIX()
+    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+
+    seen = 0
+
+    def walk(objects: Any, outer: Matrix, depth: int) -> None:
+        nonlocal seen
+        for obj in objects:
+            seen += 1
+            if seen > max_objects:
+                return
+            kind = c.FPDFPageObj_GetType(obj)
+            if kind == c.FPDF_PAGEOBJ_FORM and depth < 3:
+                c.FPDFPageObj_GetMatrix(obj, matrix)
+                inner = compose(outer, (matrix.a, matrix.b, matrix.c, matrix.d, matrix.e, matrix.f))
+                walk((c.FPDFFormObj_GetObject(obj, k) for k in range(c.FPDFFormObj_CountObjects(obj))), inner, depth + 1)
+            elif kind == c.FPDF_PAGEOBJ_IMAGE and c.FPDFPageObj_GetBounds(obj, left, bottom, right, top):
+                a, b, cc, d, e, f = outer
+                corners = [
+                    xf(a * x + cc * y + e, b * x + d * y + f)
+                    for x in (left.value, right.value)
+                    for y in (bottom.value, top.value)
+                ]
+                xs, ys = [p[0] for p in corners], [p[1] for p in corners]
+                boxes.append((max(0.0, min(xs)), max(0.0, min(ys)), min(width, max(xs)), min(height, max(ys))))
+
+    raw = page.raw
+    walk((c.FPDFPage_GetObject(raw, k) for k in range(c.FPDFPage_CountObjects(raw))), IDENTITY, 0)
+    return PagePictures(number, (float(width), float(height)), chars, tuple(boxes))
 
 
 def table_pages(pages: list[PageScan], settings: PdfSettings = DEFAULT_SETTINGS) -> list[int]:

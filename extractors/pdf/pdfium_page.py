@@ -21,10 +21,10 @@ from xxgk.schemas.records import STATUS_FAILED
 PDFIUM_LOCK = threading.Lock()
 
 Matrix = tuple[float, float, float, float, float, float]
-_IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 
 
-def _compose(outer: Matrix, inner: Matrix) -> Matrix:
+def compose(outer: Matrix, inner: Matrix) -> Matrix:
     """The matrix that applies ``inner`` first, then ``outer``."""
     a1, b1, c1, d1, e1, f1 = outer
     a2, b2, c2, d2, e2, f2 = inner
@@ -38,7 +38,7 @@ def _compose(outer: Matrix, inner: Matrix) -> Matrix:
     )
 
 
-def _display_transform(rotation: int, box: tuple[float, float, float, float]) -> Any:
+def display_transform(rotation: int, box: tuple[float, float, float, float]) -> Any:
     """Map PDF page space (y up) to display space (y down, /Rotate applied) for a page box."""
     left, bottom, right, top = box
     if rotation == 90:
@@ -72,50 +72,61 @@ class _PdfMetrics:
 
         self.c = c
         self.fonts: dict[int, tuple[Any, float] | None] = {}
+        #: per text object: its font and descent, font size and text matrix, or None (keep PDFium's box)
+        self.objects: dict[int, tuple[Any, float, float, Matrix] | None] = {}
+        self.advances: dict[tuple[int, str, float], float] = {}
         self.ox, self.oy = ctypes.c_double(), ctypes.c_double()
         self.matrix = c.FS_MATRIX()
         self.value = ctypes.c_float()
 
-    def _font(self, raw_tp: Any, index: int) -> tuple[Any, float] | None:
-        """The non-embedded font of a character and its descent per point, or None (embedded / unknown)."""
-        c = self.c
-        obj = c.FPDFText_GetTextObject(raw_tp, index)
-        if not obj:
-            return None
-        font = c.FPDFTextObj_GetFont(obj)
+    def _font(self, font: Any) -> tuple[Any, float] | None:
+        """A non-embedded font and its descent per point, or None (embedded / unknown)."""
         key = ctypes.cast(font, ctypes.c_void_p).value or 0
         if key not in self.fonts:
+            c = self.c
             found: tuple[Any, float] | None = None
             if font and not c.FPDFFont_GetIsEmbedded(font) and c.FPDFFont_GetDescent(font, 1.0, self.value):
                 found = (font, self.value.value)
             self.fonts[key] = found
         return self.fonts[key]
 
+    def _object(self, raw_tp: Any, index: int) -> tuple[int, tuple[Any, float, float, Matrix] | None]:
+        """The text object of a character with what its characters share (asked once per object)."""
+        c = self.c
+        obj = c.FPDFText_GetTextObject(raw_tp, index)
+        if not obj:
+            return 0, None
+        key = ctypes.c_void_p.from_buffer(obj).value or 0
+        if key in self.objects:
+            return key, self.objects[key]
+        shared: tuple[Any, float, float, Matrix] | None = None
+        found = self._font(c.FPDFTextObj_GetFont(obj))
+        size = c.FPDFText_GetFontSize(raw_tp, index)
+        if found is not None and size > 0 and c.FPDFText_GetMatrix(raw_tp, index, self.matrix):
+            m = self.matrix
+            shared = (found[0], found[1], size, (m.a, m.b, m.c, m.d, m.e, m.f))
+        self.objects[key] = shared
+        return key, shared
+
     def box(self, raw_tp: Any, index: int, char: str) -> tuple[float, float, float, float] | None:
         """(left, right, upper, lower) in PDF page space, or None to keep PDFium's box."""
+        key, shared = self._object(raw_tp, index)
+        if shared is None:
+            return None
+        font, descent, size, (ma, mb, mc, md, _, _) = shared
         c = self.c
-        found = self._font(raw_tp, index)
-        if found is None:
+        ak = (key, char, size)
+        advance = self.advances.get(ak)
+        if advance is None:
+            if not c.FPDFFont_GetGlyphWidth(font, ord(char), size, self.value):
+                return None
+            advance = self.advances[ak] = self.value.value
+        if advance <= 0 or not c.FPDFText_GetCharOrigin(raw_tp, index, self.ox, self.oy):
             return None
-        font, descent = found
-        size = c.FPDFText_GetFontSize(raw_tp, index)
-        if size <= 0 or not c.FPDFFont_GetGlyphWidth(font, ord(char), size, self.value):
-            return None
-        advance = self.value.value
-        if advance <= 0:
-            return None
-        if not (
-            c.FPDFText_GetCharOrigin(raw_tp, index, self.ox, self.oy)
-            and c.FPDFText_GetMatrix(raw_tp, index, self.matrix)
-        ):
-            return None
-        m = self.matrix
         ox, oy = self.ox.value, self.oy.value
         bottom, top = descent * size, (descent + 1.0) * size
-        xs, ys = [], []
-        for tx, ty in ((0.0, bottom), (advance, bottom), (0.0, top), (advance, top)):
-            xs.append(ox + m.a * tx + m.c * ty)
-            ys.append(oy + m.b * tx + m.d * ty)
+        xs = (ox + mc * bottom, ox + ma * advance + mc * bottom, ox + mc * top, ox + ma * advance + mc * top)
+        ys = (oy + md * bottom, oy + mb * advance + md * bottom, oy + md * top, oy + mb * advance + md * top)
         return min(xs), max(xs), max(ys), min(ys)
 
 
@@ -138,45 +149,7 @@ def pdfium_content(doc: Any, number: int, settings: PdfSettings = DEFAULT_SETTIN
 
     page = doc[number - 1]
     try:
-        xf = _display_transform(page.get_rotation(), page.get_mediabox())
-        textpage = page.get_textpage()
-        chars: list[Char] = []
-        try:
-            n = textpage.count_chars()
-            text = textpage.get_text_range(0, n) if n > 0 else ""
-            per_char = len(text) != n  # surrogate pairs shift indices: ask char by char
-            rect = c.FS_RECTF()
-            tl, tr, tb, tt = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
-            raw_tp = textpage.raw
-            metrics = _PdfMetrics()
-            for i in range(max(n, 0)):
-                ch = chr(c.FPDFText_GetUnicode(raw_tp, i) or 32) if per_char else text[i]
-                if ch.isspace() or ch == "\x00":
-                    continue
-                box = metrics.box(raw_tp, i, ch)
-                if box is not None:
-                    left, right, upper, lower = box
-                else:
-                    if not c.FPDFText_GetLooseCharBox(raw_tp, i, rect):
-                        continue
-                    left, right, upper, lower = rect.left, rect.right, rect.top, rect.bottom
-                    # PDFium's loose box ignores the text matrix for some vertical-writing glyphs
-                    # (a 199-pt box for a 10-pt character); the tight glyph box is right there.
-                    if c.FPDFText_GetCharBox(raw_tp, i, tl, tr, tb, tt):
-                        tw, th = tr.value - tl.value, tt.value - tb.value
-                        cx, cy = (tl.value + tr.value) / 2, (tb.value + tt.value) / 2
-                        oversized = right - left > 3 * tw + 8 and upper - lower > 3 * th + 8
-                        if oversized or not (left <= cx <= right and lower <= cy <= upper):
-                            half = max(tw, th) / 2
-                            left, right, upper, lower = cx - half, cx + half, cy + half, cy - half
-                ax, ay = xf(left, upper)
-                bx, by = xf(right, lower)
-                x0, x1 = (ax, bx) if ax <= bx else (bx, ax)
-                top, bottom = (ay, by) if ay <= by else (by, ay)
-                chars.append({"text": ch, "x0": x0, "x1": x1, "top": top, "bottom": bottom, "size": bottom - top})
-        finally:
-            textpage.close()
-
+        xf = display_transform(page.get_rotation(), page.get_mediabox())
         paths: list[PaintedPath] = []
         fill_mode, stroke = ctypes.c_int(), ctypes.c_int()
         px, py = ctypes.c_float(), ctypes.c_float()
@@ -200,7 +173,7 @@ def pdfium_content(doc: Any, number: int, settings: PdfSettings = DEFAULT_SETTIN
                     # PDFium gives a glyph of a non-embedded font no extent; a text object
                     # holding only that glyph has an empty box and its text is dropped.
                     font = c.FPDFTextObj_GetFont(obj)
-                    key = ctypes.cast(font, ctypes.c_void_p).value or 0
+                    key = ctypes.c_void_p.from_buffer(font).value or 0
                     if key not in embedded:
                         embedded[key] = bool(c.FPDFFont_GetIsEmbedded(font))
                     if (
@@ -212,7 +185,7 @@ def pdfium_content(doc: Any, number: int, settings: PdfSettings = DEFAULT_SETTIN
                     continue
                 if kind == c.FPDF_PAGEOBJ_FORM and depth < 4:
                     c.FPDFPageObj_GetMatrix(obj, fs_matrix)
-                    m = _compose(outer, (fs_matrix.a, fs_matrix.b, fs_matrix.c, fs_matrix.d, fs_matrix.e, fs_matrix.f))
+                    m = compose(outer, (fs_matrix.a, fs_matrix.b, fs_matrix.c, fs_matrix.d, fs_matrix.e, fs_matrix.f))
                     count = c.FPDFFormObj_CountObjects(obj)
                     walk((c.FPDFFormObj_GetObject(obj, k) for k in range(count)), m, depth + 1)
                     continue
@@ -229,7 +202,7 @@ def pdfium_content(doc: Any, number: int, settings: PdfSettings = DEFAULT_SETTIN
                 if not (filled or stroked):
                     continue  # white cell backgrounds: never rules
                 c.FPDFPageObj_GetMatrix(obj, fs_matrix)
-                a, b, cc, d, e, f = _compose(
+                a, b, cc, d, e, f = compose(
                     outer, (fs_matrix.a, fs_matrix.b, fs_matrix.c, fs_matrix.d, fs_matrix.e, fs_matrix.f)
                 )
                 subpaths: list[list[tuple[float, float]]] = []
@@ -247,7 +220,45 @@ def pdfium_content(doc: Any, number: int, settings: PdfSettings = DEFAULT_SETTIN
                 paths.append(PaintedPath(subpaths, stroked, filled))
 
         raw_page = page.raw
-        walk((c.FPDFPage_GetObject(raw_page, k) for k in range(c.FPDFPage_CountObjects(raw_page))), _IDENTITY, 0)
+        walk((c.FPDFPage_GetObject(raw_page, k) for k in range(c.FPDFPage_CountObjects(raw_page))), IDENTITY, 0)
+        textpage = page.get_textpage()
+        chars: list[Char] = []
+        try:
+            n = textpage.count_chars()
+            text = textpage.get_text_range(0, n) if n > 0 else ""
+            per_char = len(text) != n  # surrogate pairs shift indices: ask char by char
+            rect = c.FS_RECTF()
+            tl, tr, tb, tt = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
+            raw_tp = textpage.raw
+            # the file's metrics only where a font is not embedded (PDFium's boxes are exact otherwise)
+            metrics = _PdfMetrics() if not all(embedded.values()) else None
+            for i in range(max(n, 0)):
+                ch = chr(c.FPDFText_GetUnicode(raw_tp, i) or 32) if per_char else text[i]
+                if ch.isspace() or ch == "\x00":
+                    continue
+                box = metrics.box(raw_tp, i, ch) if metrics is not None else None
+                if box is not None:
+                    left, right, upper, lower = box
+                else:
+                    if not c.FPDFText_GetLooseCharBox(raw_tp, i, rect):
+                        continue
+                    left, right, upper, lower = rect.left, rect.right, rect.top, rect.bottom
+                    # PDFium's loose box ignores the text matrix for some vertical-writing glyphs
+                    # (a 199-pt box for a 10-pt character); the tight glyph box is right there.
+                    if c.FPDFText_GetCharBox(raw_tp, i, tl, tr, tb, tt):
+                        tw, th = tr.value - tl.value, tt.value - tb.value
+                        cx, cy = (tl.value + tr.value) / 2, (tb.value + tt.value) / 2
+                        oversized = right - left > 3 * tw + 8 and upper - lower > 3 * th + 8
+                        if oversized or not (left <= cx <= right and lower <= cy <= upper):
+                            half = max(tw, th) / 2
+                            left, right, upper, lower = cx - half, cx + half, cy + half, cy - half
+                ax, ay = xf(left, upper)
+                bx, by = xf(right, lower)
+                x0, x1 = (ax, bx) if ax <= bx else (bx, ax)
+                top, bottom = (ay, by) if ay <= by else (by, ay)
+                chars.append({"text": ch, "x0": x0, "x1": x1, "top": top, "bottom": bottom, "size": bottom - top})
+        finally:
+            textpage.close()
         return PageContent(number, chars, paths, lost)
     finally:
         page.close()

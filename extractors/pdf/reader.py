@@ -61,15 +61,16 @@ def extract_pdf(data: bytes, *, settings: PdfSettings | None = None) -> RawDocum
             text = "\n".join(p.text for p in pages)
             title = find_title(text)
             chosen = choose_pages(pages, text, settings, warnings)
+            pictures = tuple(p.pictures for p in pages)
             if not chosen:
-                return RawDocument(FORMAT, [], text, title, warnings)
+                return RawDocument(FORMAT, [], text, title, warnings, pictures)
             if settings.backend == "pdfium":
                 grids = _grids_pdfium(doc, data, chosen, settings, warnings)
             else:
                 grids = _grids_pdfplumber(data, chosen, settings, warnings)
         finally:
             doc.close()
-    return RawDocument(FORMAT, grids, text, title, warnings)
+    return RawDocument(FORMAT, grids, text, title, warnings, pictures)
 
 
 def _grids_pdfium(doc: Any, data: bytes, chosen: list[int], settings: PdfSettings, warnings: list[str]) -> list[Grid]:

@@ -13,7 +13,9 @@ class PdfSettings:
     """Limits and table-finder settings of the PDF extractor (validated; pdfplumber's TableSettings is the model).
 
     Limits: ``max_bytes`` of the file, ``max_pages``, ``max_page_chars`` (characters on one page),
-    ``max_inflated_bytes`` (all Flate streams inflated: decompression bombs) fail the document;
+    ``max_inflated_bytes`` (all Flate streams inflated: decompression bombs),
+    ``max_page_content_bytes`` (one page's content streams decoded: PDFium needs ~14× that to load
+    the page) fail the document;
     ``max_page_objects`` (drawing objects on one table page) skips that page with a warning.
     Tolerances are in PDF points: ``snap``/``join``/``intersection``/``edge_min_length`` as in
     pdfplumber; ``thin_rect`` is the thickness under which a filled rectangle counts as a ruling
@@ -32,6 +34,7 @@ class PdfSettings:
     max_pages: int = 300
     max_page_chars: int = 200_000
     max_inflated_bytes: int = 256 * 1024 * 1024
+    max_page_content_bytes: int = 16 * 1024 * 1024
     max_page_objects: int = 100_000
     snap_tolerance: float = 3.0
     join_tolerance: float = 3.0
@@ -54,6 +57,7 @@ class PdfSettings:
             "max_pages",
             "max_page_chars",
             "max_inflated_bytes",
+            "max_page_content_bytes",
             "max_page_objects",
             "min_marker_hits",
         ):

@@ -21,8 +21,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from xxgk.extractors.base import RawDocument
+from xxgk.extractors.decoding import decode_plain_text
 from xxgk.extractors.text.common import is_value
-from xxgk.extractors.text.decoding import decode_text
 from xxgk.extractors.text.joint import solve_requests
 from xxgk.extractors.text.layout import is_layout_row, parse_layout
 from xxgk.extractors.text.markdown import is_markdown, parse_markdown, pipe_cells
@@ -82,9 +82,22 @@ def detect_form(text: str) -> str:
     return next(form.name for form in FORMS if form.detect(lines))
 
 
-def extract_text(data: bytes, *, encoding: str | None = None) -> RawDocument:
+def decode_text(data: bytes, encoding: str | None = None, *, http_charset: str | None = None) -> tuple[str, str, list[str]]:
+    """(text, encoding used, warnings) of a text export, newlines normalised to ``\\n``.
+
+    Bytes become text by the one charset policy (``extractors.decoding``): ``encoding`` is the
+    per-source setting, ``http_charset`` the declared charset. A few undecodable bytes are
+    replaced and counted in the warnings, as for HTML; mostly undecodable bytes raise
+    ``ExtractionError("failed", ...)``.
+    """
+    decoded = decode_plain_text(data, declared=http_charset, override=encoding)
+    text = decoded.text.replace("\r\n", "\n").replace("\r", "\n")
+    return text, decoded.encoding, list(decoded.notes)
+
+
+def extract_text(data: bytes, *, encoding: str | None = None, http_charset: str | None = None) -> RawDocument:
     """Grids of a text or Markdown report, its text, title and warnings (format text/markdown)."""
-    text, _, warnings = decode_text(data, encoding)
+    text, _, warnings = decode_text(data, encoding, http_charset=http_charset)
     title = find_title(text)
     lines = text.split("\n")
     form = next(f for f in FORMS if f.detect(lines))
