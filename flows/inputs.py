@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from xxgk.storage.yaml_text import load_yaml_file, safe_load_yaml
+
 if TYPE_CHECKING:  # the warehouse package pulls in pyarrow/pandas: keep `xxgk --help` fast
     from xxgk.warehouse.documents import DocumentInfo
 
@@ -117,7 +119,7 @@ def is_registry(path: str | Path) -> bool:
     if p.suffix.lower() not in (".yaml", ".yml", ".json"):
         return False
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8-sig"))
+        data = load_yaml_file(p)
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return False  # reported by the documents-file reader with its own message
     return isinstance(data, dict) and "sources" in data and "documents" not in data
@@ -268,7 +270,7 @@ def _entries(path: Path, text: str) -> list[dict[str, Any]]:
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return [dict(row) for row in csv.DictReader(io.StringIO(text))]
-    data: Any = json.loads(text) if suffix == ".json" else yaml.safe_load(text)
+    data: Any = json.loads(text) if suffix == ".json" else safe_load_yaml(text)
     if isinstance(data, dict):
         if "sources" in data and "documents" not in data:
             raise InputError(

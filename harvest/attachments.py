@@ -10,6 +10,7 @@ content anyway, the name and type only order the candidates and name them in rep
 from __future__ import annotations
 
 from email.message import Message
+from functools import lru_cache
 
 from xxgk.harvest.discovery import IMAGE_EXTENSIONS
 from xxgk.schemas.choice import file_order
@@ -62,6 +63,7 @@ def disposition_file_name(header: str | None) -> str | None:
     return name or None
 
 
+@lru_cache(maxsize=4096)  # a few content types × file names, asked many times a night
 def format_of(content_type: str | None, name: str) -> str:
     """html, pdf, docx, xls, zip, png... from the Content-Type when it names a format, else the file extension."""
     ctype = (content_type or "").split(";", 1)[0].strip().lower()

@@ -169,11 +169,18 @@ class Fetcher:
         origin = url_origin(url)
         with self._lock:
             entry = self._clients.get(origin)
-            if entry is None:
+        spare = self._new_client() if entry is None else None  # made outside the lock every host's requests take
+        with self._lock:
+            entry = self._clients.get(origin)
+            if entry is None and spare is not None:
+                entry, spare = self._clients.setdefault(origin, _HostClient(spare)), None
+            elif entry is None:  # evicted between the two looks
                 entry = self._clients[origin] = _HostClient(self._new_client())
             self._clients.move_to_end(origin)
             entry.active += 1
             stale = self._evictable()
+        if spare is not None:  # another thread made this host's client first
+            spare.close()
         for old in stale:
             old.client.close()
         try:

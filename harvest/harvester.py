@@ -231,7 +231,7 @@ def _harvest_report(
                         parent=page.url,
                         title=att.title,
                         listed=listed,
-                        parent_changed=page.changed,
+                        parent_changed=page.changed or link.url in run.relisted,
                     )
                     if got_att is not None:
                         rep.attachments.append(got_att[0])

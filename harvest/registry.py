@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
-
 from xxgk.harvest.revisit import RevisitSettings, RevisitSettingsError
+from xxgk.storage.yaml_text import load_yaml_file
 
 DEFAULT_REGISTRY = Path(__file__).resolve().parents[1] / "data" / "sources.yaml"
 PORTAL_PLACEHOLDER = "{portal}"
@@ -185,7 +184,7 @@ def load_sources(path: Path | str | None = None, portal_url: str | None = None) 
     half-loads would silently drop sources.
     """
     p = Path(path) if path is not None else DEFAULT_REGISTRY
-    doc = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    doc = load_yaml_file(p) or {}
     entries = doc.get("sources") if isinstance(doc, dict) else doc
     if not isinstance(entries, list):
         raise RegistryError(f"{p}: expected a list under 'sources'")

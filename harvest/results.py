@@ -6,11 +6,16 @@ Split from ``harvest.harvester`` (which re-exports every name here).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
 from xxgk.harvest.attachments import candidate_order, format_of, is_picture
 from xxgk.harvest.discovery import file_name_of
+
+#: ``file_name_of`` remembered per URL: a night asks every known document's name and format several
+#: times (candidates, staging keys, provenance), ~10 per source (``bench.scale``).
+_url_file_name = lru_cache(maxsize=1 << 16)(file_name_of)
 
 # SourceHarvest.status values.
 HARVEST_OK = "ok"
@@ -76,7 +81,7 @@ class ArchivedDoc:
         """A file name for format hints: Content-Disposition's, else the one the final URL names."""
         return (
             self.file_name
-            or file_name_of(self.final_url)
+            or _url_file_name(self.final_url)
             or urlsplit(self.final_url).path.rsplit("/", 1)[-1]
             or "index.html"
         )
@@ -91,7 +96,7 @@ class ArchivedDoc:
         ctype = (self.content_type or "").lower()
         if any(t in ctype for t in _HTML_TYPES):
             return True
-        return not ctype and self.file_name is None and file_name_of(self.final_url) is None
+        return not ctype and self.file_name is None and _url_file_name(self.final_url) is None
 
 
 @dataclass(slots=True)

@@ -28,7 +28,7 @@ from xxgk.harvest.discovery import Link, ListingParse, ReportPageParse, decode_p
 from xxgk.harvest.fetch import Attempt, Fetcher, FetchError, FetchResult, charset_of
 from xxgk.harvest.registry import Source
 from xxgk.harvest.results import PROBLEM_REQUEST_BUDGET, ArchivedDoc, HarvestProblem
-from xxgk.harvest.revisit import REVALIDATE_DUE, decide, entry_key, schedule
+from xxgk.harvest.revisit import ASKED_ENTRY_CHANGED, REVALIDATE_DUE, decide, entry_key, schedule
 from xxgk.schemas import lexicon as lx
 
 #: Validators are saved every this many URLs fetched (and at the end of the source).
@@ -50,6 +50,9 @@ class SourceRun:
         self.revalidate = revalidate
         #: known report pages and attachments not asked about this run (``harvest.revisit``)
         self.not_due = 0
+        #: report pages asked about because their listing entry changed (a re-listed report): their
+        #: attachments are asked too, the new revision may be only there (a notice page linking a PDF)
+        self.relisted: set[str] = set()
         self.archive = archive
         self.fetcher = fetcher
         self.run_id = run_id
@@ -92,9 +95,13 @@ class SourceRun:
         if prev is not None and not self.archive.has(prev.sha256):
             prev = None  # validators without bytes are useless: fetch in full
         entry = entry_key(title, listed) if kind == KIND_REPORT else None
-        if kind != KIND_LISTING and not decide(self.revalidate, prev, entry=entry, parent_changed=parent_changed).ask:
-            assert prev is not None
-            return self._not_asked(url, kind, prev, title)
+        if kind != KIND_LISTING:
+            decision = decide(self.revalidate, prev, entry=entry, parent_changed=parent_changed)
+            if decision.ask and decision.why == ASKED_ENTRY_CHANGED:
+                self.relisted.add(url)
+            if not decision.ask:
+                assert prev is not None
+                return self._not_asked(url, kind, prev, title)
         if self.requests >= self.source.max_requests:
             self._over_budget(url, kind, year)
             return None

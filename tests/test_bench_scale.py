@@ -114,6 +114,18 @@ def test_changes_between_nights_are_found_as_specified(tmp_path: Path) -> None:
     assert "Portal changes found as specified: 8/8" in to_markdown(results)
 
 
+def test_a_relisted_report_whose_page_is_a_notice_is_found(tmp_path: Path) -> None:
+    """Regression (issue 15, 10,000 × 1 year): a re-listed report published as a notice page linking a
+    PDF kept its old values: the page was asked (new listing date) and unchanged, and its attachment,
+    where the new revision is, was not due. Attachments of a re-listed report are asked too."""
+    config = _config(
+        tmp_path, sources=8, backfill_sources=8, years=1, mix=(0.0, 1.0, 0.0), steps=("first", "changes"), changes=1
+    )
+    results = main(config)
+    (slug, year), = results["changes"]["relisted"]
+    assert results["runs"]["changes"]["watched"][slug][str(year)] == "extracted"
+
+
 @pytest.mark.slow
 def test_tiny_benchmark_under_prefect(tmp_path: Path) -> None:
     """The same runs as flows, each with its temporary Prefect API; more sources for the backfill."""

@@ -47,6 +47,23 @@ def test_log_appends_are_whole_lines_under_threads(tmp_path: Path) -> None:
         assert key in line
 
 
+def test_fetch_logs_of_two_sources_do_not_wait_for_each_other(tmp_path: Path) -> None:
+    """Regression (issue 15): every source's log writer took one archive-wide lock, so the threads of a
+    night queued on it for each open, flock, write and close, whatever file they wrote."""
+    archive = RawArchive(tmp_path)
+    busy, other = archive.open_log("busy"), archive.open_log("other")
+    entry = FetchLogEntry(url="http://x/1", source_id="other", kind="listing", status=304)
+    with busy._lock:  # a write of source "busy" in progress
+        done = threading.Event()
+        writer = threading.Thread(target=lambda: (other.write([entry]), done.set()))
+        writer.start()
+        assert done.wait(10), "a write to another source's log waited for this one"
+        writer.join()
+    other.close()
+    busy.close()
+    assert [e["url"] for e in archive.read_log("other")] == ["http://x/1"]
+
+
 def test_state_round_trip(tmp_path: Path) -> None:
     archive = RawArchive(tmp_path)
     assert archive.load_state("s").urls == {}

@@ -303,3 +303,78 @@ def test_one_harvest_line_per_batch_and_one_per_troubled_source(caplog: pytest.L
     assert [m.split(":")[0] for m in by_level[logging.WARNING]] == ["source bad"]
     assert len(by_level[logging.INFO]) == 2  # the flaky source, and the batch line
     assert by_level[logging.INFO][-1].startswith("harvest batch 1/2 done in 1.5 s (1 failed, 51 ok): 104 documents")
+
+
+# --------------------------------------------------------------------------- issue 15: less CPU per source
+
+
+@pytest.mark.parametrize("where", ["in_data", "in_cwd", "elsewhere", "data_dir_is_archive"])
+def test_archive_paths_are_the_portable_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    """The archive root resolved once gives the same paths as resolving each document (``portable_path``)."""
+    from xxgk.flows.harvesting import ArchivePaths
+    from xxgk.flows.inputs import portable_path
+    from xxgk.harvest.archive import RawArchive
+
+    data, cwd, elsewhere = tmp_path / "data", tmp_path / "work", tmp_path / "other"
+    root = {
+        "in_data": data / "archive",
+        "in_cwd": cwd / "arch",
+        "elsewhere": elsewhere / "a",
+        "data_dir_is_archive": data,
+    }[where]
+    for d in (data, cwd, elsewhere, root):
+        d.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "link").symlink_to(root, target_is_directory=True)  # an archive reached through a symlink
+    monkeypatch.chdir(cwd)
+    archive = RawArchive(tmp_path / "link")
+    sha, _new = archive.put(b"report bytes")
+    paths = ArchivePaths(archive, data)
+    expected = portable_path(str(archive.path_of(sha).resolve()), data)
+    assert paths.published(sha) == expected
+    assert paths.location(sha) == str(archive.path_of(sha).resolve())
+    assert Path(paths.location(sha)).read_bytes() == b"report bytes"
+
+
+def test_a_night_with_nothing_to_publish_reads_no_parquet(tmp_path: Path) -> None:
+    """Refreshing the harvest outcomes in the index imports neither pyarrow.dataset nor pandas (~1.4 s a night)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from xxgk.flows.publishing import publish_staged\n"
+        "from xxgk.warehouse.validation import refresh_harvest\n"
+        f"d = Path({str(tmp_path)!r})\n"
+        "(d / 'archive').mkdir()\n"
+        "(d / 'archive' / 'harvest.json').write_text('{\"sources\": [{\"source_id\": \"s\", \"status\": \"ok\"}]}')\n"
+        "assert refresh_harvest(d, d / 'archive' / 'harvest.json')\n"
+        "assert (d / 'validation' / 'index.html').is_file()\n"
+        "print(sorted(m for m in ('pandas', 'pyarrow.dataset') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_harvest_tasks_get_their_own_sources_not_the_whole_plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression (issue 15): every harvest_batch task was handed the plan with the run's whole source
+    list, which Prefect walks for every task: O(tasks × sources), most of a 10,000-source night's CPU."""
+    from xxgk.harvest.registry import source_from_dict
+
+    sources = [
+        source_from_dict({"source_id": f"s{i}", "publisher": f"p{i}", "listing_urls": [f"http://h{i}.test/list/"]})
+        for i in range(20)
+    ]
+    plan = HarvestPlan(sources=sources, archive_dir=str(tmp_path / "archive"), batch_size=8)
+    seen: list[tuple[int, int]] = []
+
+    class FakeBatch:
+        @staticmethod
+        def fn(chunk: list[Any], task_plan: HarvestPlan, *_args: Any) -> HarvestBatchOutcome:
+            seen.append((len(chunk), len(task_plan.sources)))
+            return HarvestBatchOutcome(index=len(seen) - 1, sources=[], documents=[])
+
+    monkeypatch.setattr(tasks, "harvest_batch", FakeBatch)
+    tasks.harvest_step(plan, str(tmp_path), "run", False, logging.getLogger("test"))
+    assert seen == [(8, 0), (8, 0), (4, 0)]
+    assert len(plan.sources) == 20  # the caller's plan is left whole (the run summary's staleness uses it)

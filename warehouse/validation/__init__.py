@@ -19,31 +19,39 @@ crops), ``index`` (dashboard model, harvest, history), ``render`` (HTML, SVG), `
 check's numbers are said), ``writer`` (files).
 """
 
-from xxgk.warehouse.validation.cells import check_operands
-from xxgk.warehouse.validation.cross_year import CrossYearChecks
-from xxgk.warehouse.validation.documents import consistency_of, document_report
-from xxgk.warehouse.validation.naming import VALIDATION_FORMAT, source_dir_name, year_file_stem
-from xxgk.warehouse.validation.render import render_source_html
-from xxgk.warehouse.validation.wording import check_comparison
-from xxgk.warehouse.validation.writer import (
-    prune_validation_reports,
-    refresh_harvest,
-    write_index,
-    write_validation_reports,
-)
+import importlib
+from typing import Any
 
-__all__ = [
-    "VALIDATION_FORMAT",
-    "CrossYearChecks",
-    "check_comparison",
-    "check_operands",
-    "consistency_of",
-    "document_report",
-    "prune_validation_reports",
-    "refresh_harvest",
-    "render_source_html",
-    "source_dir_name",
-    "write_index",
-    "write_validation_reports",
-    "year_file_stem",
-]
+#: Names this package offers, and the module each comes from, imported on first use (PEP 562): a
+#: night with nothing to publish only refreshes the index (``index.refresh_harvest``), and the
+#: modules that read the warehouse pull in pyarrow.dataset and pandas (~1.4 s).
+_EXPORTS = {
+    "VALIDATION_FORMAT": "xxgk.warehouse.validation.naming",
+    "CrossYearChecks": "xxgk.warehouse.validation.cross_year",
+    "check_comparison": "xxgk.warehouse.validation.wording",
+    "check_operands": "xxgk.warehouse.validation.cells",
+    "consistency_of": "xxgk.warehouse.validation.documents",
+    "document_report": "xxgk.warehouse.validation.documents",
+    "prune_validation_reports": "xxgk.warehouse.validation.writer",
+    "refresh_harvest": "xxgk.warehouse.validation.index",
+    "render_source_html": "xxgk.warehouse.validation.render",
+    "source_dir_name": "xxgk.warehouse.validation.naming",
+    "write_index": "xxgk.warehouse.validation.index",
+    "write_validation_reports": "xxgk.warehouse.validation.writer",
+    "year_file_stem": "xxgk.warehouse.validation.naming",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'warehouse.validation' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -16,7 +16,6 @@ from xxgk.warehouse.documents import (
     report_id,
 )
 from xxgk.warehouse.validation.cells import ambiguous_cells, cells_of, grid_index, table_keys
-from xxgk.warehouse.validation.cross_year import cross_counts, cross_entries
 from xxgk.warehouse.validation.naming import VALIDATION_FORMAT
 
 #: Worst first: the status an index row shows when a source/year has several documents.
@@ -82,6 +81,9 @@ def document_report(
     (``CrossYearChecks.for_source``); none when not given. ``documents_root``: the data directory
     the document's ``path`` is relative to (for the link to the archived file).
     """
+    # imported here: pyarrow is needed only when reports are written, not to refresh the index
+    from xxgk.warehouse.validation.cross_year import cross_counts, cross_entries
+
     year, year_source = effective_year(info, result)
     grids = grid_index(result.grid_locators)
     cross = cross_entries(cross_year or [], result.facts, result.grids, grids)

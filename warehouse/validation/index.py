@@ -9,13 +9,15 @@ same reports give the same bytes; the history, which is about time, lives in ``h
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from xxgk.warehouse.files import write_if_changed
+from xxgk.warehouse.files import file_lock, write_if_changed
+from xxgk.warehouse.layout import VALIDATION_LOCK, validation_dir
 from xxgk.warehouse.validation.documents import (
     CONSISTENCY_RANK,
     CONSISTENT,
@@ -258,3 +260,42 @@ def index_model(vdir: Path) -> dict[str, Any]:
         "harvest_problems": sum(len(s.get("problems", [])) for s in troubled),
     }
     return {"entries": entries, "totals": totals, "harvest": troubled}
+
+
+# --------------------------------------------------------------------------- the index files
+# (here, not in ``writer``: a night with nothing to publish refreshes the harvest outcomes and
+# the index without importing the Parquet reading of the reports: pyarrow.dataset and pandas)
+
+
+def refresh_harvest(data_dir: Path | str, harvest_file: Path | str, *, locked: bool = False) -> bool:
+    """Take a run's harvest outcomes into the index when nothing else is published; True when it changed.
+
+    ``locked``: the caller already holds the validation lock (``flows.transaction.publish_lock``);
+    taking it again from the same process would wait for ever.
+    """
+    vdir = validation_dir(data_dir)
+    if not Path(harvest_file).is_file():
+        return False
+    with contextlib.nullcontext() if locked else file_lock(Path(data_dir) / VALIDATION_LOCK):
+        if not merge_harvest(vdir, Path(harvest_file)):
+            return False
+        write_index_locked(vdir)
+    return True
+
+
+def write_index(data_dir: Path | str) -> Path:
+    """Rebuild ``validation/index.html`` and ``index.json`` from the source reports on disk."""
+    vdir = validation_dir(data_dir)
+    with file_lock(Path(data_dir) / VALIDATION_LOCK):
+        return write_index_locked(vdir)
+
+
+def write_index_locked(vdir: Path) -> Path:
+    """``write_index`` for a caller that holds the validation lock (``VALIDATION_LOCK``)."""
+    from xxgk.warehouse.validation.render import render_index_html
+
+    model = index_model(vdir)
+    write_if_changed(vdir / "index.json", dumps({"validation_format": VALIDATION_FORMAT, **model}))
+    index = vdir / "index.html"
+    write_if_changed(index, render_index_html(model).encode("utf-8"))
+    return index

@@ -8,7 +8,6 @@ bytes (``history.json``/``history.js`` hold the run times, and change only when 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shutil
 from collections.abc import Iterable
@@ -33,9 +32,15 @@ from xxgk.warehouse.validation.cross_year import (
     without_cells,
 )
 from xxgk.warehouse.validation.documents import document_report, source_report
-from xxgk.warehouse.validation.index import UNREAD, dumps, index_model, merge_harvest, record_run
+from xxgk.warehouse.validation.index import (
+    UNREAD,
+    dumps,
+    merge_harvest,
+    record_run,
+    write_index_locked,
+)
 from xxgk.warehouse.validation.naming import VALIDATION_FORMAT, crops_dir_name, source_dir_name, year_file_stem
-from xxgk.warehouse.validation.render import render_index_html, render_source_html
+from xxgk.warehouse.validation.render import render_source_html
 from xxgk.warehouse.validation.trend import Trends
 
 
@@ -131,7 +136,7 @@ def write_validation_reports(
             _refresh_source(Path(data_dir), vdir, source, years, cross, trends)
         merge_harvest(vdir, Path(harvest_file) if harvest_file is not None else None)
         run.record(vdir)
-        paths.append(_write_index_locked(vdir))
+        paths.append(write_index_locked(vdir))
     return paths
 
 
@@ -288,36 +293,5 @@ def prune_validation_reports(data_dir: Path | str) -> list[Path]:
             _refresh_source(Path(data_dir), vdir, source, set(), cross, trends)
         if removed:
             record_run(vdir, new=[], changed=[], unchanged=[], failed=[], removed=removed)
-            _write_index_locked(vdir)
+            write_index_locked(vdir)
     return gone
-
-
-def refresh_harvest(data_dir: Path | str, harvest_file: Path | str, *, locked: bool = False) -> bool:
-    """Take a run's harvest outcomes into the index when nothing else is published; True when it changed.
-
-    ``locked``: the caller already holds the validation lock (``flows.transaction.publish_lock``);
-    taking it again from the same process would wait for ever.
-    """
-    vdir = validation_dir(data_dir)
-    if not Path(harvest_file).is_file():
-        return False
-    with contextlib.nullcontext() if locked else file_lock(Path(data_dir) / VALIDATION_LOCK):
-        if not merge_harvest(vdir, Path(harvest_file)):
-            return False
-        _write_index_locked(vdir)
-    return True
-
-
-def write_index(data_dir: Path | str) -> Path:
-    """Rebuild ``validation/index.html`` and ``index.json`` from the source reports on disk."""
-    vdir = validation_dir(data_dir)
-    with file_lock(Path(data_dir) / VALIDATION_LOCK):
-        return _write_index_locked(vdir)
-
-
-def _write_index_locked(vdir: Path) -> Path:
-    model = index_model(vdir)
-    write_if_changed(vdir / "index.json", dumps({"validation_format": VALIDATION_FORMAT, **model}))
-    index = vdir / "index.html"
-    write_if_changed(index, render_index_html(model).encode("utf-8"))
-    return index
