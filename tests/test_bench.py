@@ -27,6 +27,7 @@ def test_bench_writes_json_and_markdown(tmp_path: Path) -> None:
     assert set(data) >= {"machine", "corpus", "serial", "naive_pdfplumber_all_pages", "parallel", "peak_rss_mb"}
     pdf = data["serial"]["pdf"]
     assert pdf["n"] == 2 and pdf["statuses"] == {"ok": 2} and pdf["exact"] == 2
+    assert 0 < pdf["cpu_median_ms"] < 10 * pdf["median_ms"]
     assert data["naive_pdfplumber_all_pages"]["n"] == 2
     assert data["pdf_vs_naive_ratio"] > 0
     assert data["parallel"]["all"]["docs"] == 2 and data["parallel"]["pdf"]["docs"] == 2
