@@ -10,6 +10,7 @@ exit codes, then print the summary (tables, or ``--json``).
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -118,7 +119,8 @@ def _display_path(path: str | None) -> str:
     if not path:
         return "-"
     try:
-        return str(Path(path).resolve().relative_to(Path.cwd()))
+        # not resolve(): data/warehouse is a symlink to the current snapshot, which a later run prunes
+        return str(Path(os.path.abspath(path)).relative_to(Path.cwd()))
     except ValueError:
         return path
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
+import pytest
 from rich.console import Console
 
 from xxgk.flows.console import fail, render_summary
@@ -56,3 +58,18 @@ def test_an_error_message_keeps_its_brackets() -> None:
     out = io.StringIO()
     fail(Console(file=out, width=400, color_system=None), "no such file: /in/[/red]report.pdf", 2)
     assert "no such file: /in/[/red]report.pdf" in out.getvalue()
+
+
+def test_the_summary_names_the_stable_warehouse_path_not_the_snapshot_it_points_to(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``data/warehouse`` is a symlink to the current snapshot, which a later run prunes."""
+    snapshot = tmp_path / "snapshots" / "000001" / "warehouse"
+    snapshot.mkdir(parents=True)
+    (tmp_path / "warehouse").symlink_to(snapshot)
+    monkeypatch.chdir(tmp_path)
+    summary = _summary()
+    summary.warehouse = str(tmp_path / "warehouse")
+    out = io.StringIO()
+    render_summary(summary, Console(file=out, width=400, color_system=None), "run")
+    assert "warehouse:   warehouse  (" in out.getvalue() and "snapshots" not in out.getvalue()
