@@ -506,6 +506,27 @@ def truncated_pdf(data: bytes, keep: float = 0.6) -> bytes:
     return data[: max(16, int(len(data) * keep))]
 
 
+def write_pdf(objects: list[bytes], *, trailer: bytes = b"", prev_self: bool = False) -> bytes:
+    """A PDF of ``objects`` (object i+1 is ``objects[i]``, object 1 the catalog) with a classic xref.
+
+    ``trailer`` adds entries to the trailer dictionary; ``prev_self`` makes the xref section name
+    itself as its ``/Prev``: a reader following the chain naively never stops.
+    """
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for i, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    for off in offsets:
+        out += f"{off:010d} 00000 n \n".encode()
+    prev = f" /Prev {xref}".encode() if prev_self else b""
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R".encode() + prev + trailer + b" >>\n"
+    out += f"startxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
 def bomb_pdf(inflated_bytes: int) -> bytes:
     """A one-page PDF whose content stream is a few KB compressed and ``inflated_bytes`` inflated."""
     payload = zlib.compress(b" " * inflated_bytes, 9)
@@ -515,17 +536,7 @@ def bomb_pdf(inflated_bytes: int) -> bytes:
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << >> >>",
         b"<< /Length " + str(len(payload)).encode() + b" /Filter /FlateDecode >>\nstream\n" + payload + b"\nendstream",
     ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for i, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{i} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    for off in offsets:
-        out += f"{off:010d} 00000 n \n".encode()
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
+    return write_pdf(objects)
 
 
 __all__ = [
@@ -536,4 +547,5 @@ __all__ = [
     "scanned_pdf",
     "truncated_pdf",
     "wrap",
+    "write_pdf",
 ]

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from xxgk.synth.docx import render_docx
 from xxgk.synth.generate import generate_report
 from xxgk.synth.html import render_html
-from xxgk.synth.pdf import render_pdf, truncated_pdf
+from xxgk.synth.pdf import render_pdf, truncated_pdf, write_pdf
 from xxgk.synth.text import render_text
 from xxgk.synth.xlsx import render_xlsx
 
@@ -91,27 +91,6 @@ def zlib_bomb(block: bytes, times: int) -> bytes:
 
 def _stream(body: bytes, extra: bytes = b"") -> bytes:
     return b"<< /Length " + str(len(body)).encode() + extra + b" >>\nstream\n" + body + b"\nendstream"
-
-
-def write_pdf(objects: list[bytes], *, trailer: bytes = b"", prev_self: bool = False) -> bytes:
-    """A PDF of ``objects`` (object i+1 is ``objects[i]``, object 1 the catalog) with a classic xref.
-
-    ``trailer`` adds entries to the trailer dictionary; ``prev_self`` makes the xref section name
-    itself as its ``/Prev``: a reader following the chain naively never stops.
-    """
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for i, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{i} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    for off in offsets:
-        out += f"{off:010d} 00000 n \n".encode()
-    prev = f" /Prev {xref}".encode() if prev_self else b""
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R".encode() + prev + trailer + b" >>\n"
-    out += f"startxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
 
 
 _FONT = b"<< /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >>"
