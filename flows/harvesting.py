@@ -73,6 +73,9 @@ class HarvestPlan:
     #: Sources per harvest task; None: ``source_batch_size`` (one task per worker, within bounds).
     batch_size: int | None = None
     threads: int = DEFAULT_SOURCE_THREADS
+    #: Worker processes the batches run in; None: ``flows.harvest_workers.harvest_processes``
+    #: decides (processes for large runs only), 0 or 1: the flow's own process.
+    processes: int | None = None
     label: str = ""
     portal: str | None = None
     #: Which known report pages and attachments are asked about again (``harvest.revisit``):
