@@ -287,8 +287,9 @@ def harvest_step(
     task_plan = dataclasses.replace(plan, sources=[])
     with contextlib.ExitStack() as stack:
         pool = stack.enter_context(harvest_pool(processes))
-        # one batch per worker at a time: a worker process runs one batch, threads inside it
-        at_once = processes or max(1, int(max_workers))
+        # a worker process runs one batch at a time; one more waits queued per worker, so a worker
+        # that finishes starts the next batch at once (a batch's last sources leave it half idle)
+        at_once = 2 * processes if processes else max(1, int(max_workers))
         if orchestrated and chunks:
             runner = stack.enter_context(ThreadPoolTaskRunner(max_workers=at_once))
             futures = [
