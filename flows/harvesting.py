@@ -231,11 +231,16 @@ def source_outcome(harvest: SourceHarvest, documents: int, seconds: float = 0.0)
 
 
 def document_info_of(
-    chosen: ChosenDocument, source: Source, archive: RawArchive, doc: ArchivedDoc | None = None
+    chosen: ChosenDocument,
+    source: Source,
+    archive: RawArchive,
+    doc: ArchivedDoc | None = None,
+    path: str | None = None,
 ) -> DocumentInfo:
     """The warehouse's provenance record of one of a harvested report's documents (path in the archive).
 
-    ``doc``: which of the report's documents (default its first candidate, ``chosen.document``).
+    ``doc``: which of the report's documents (default its first candidate, ``chosen.document``);
+    ``path``: the path to record (default the document's path in the archive).
     """
     doc = doc or chosen.document
     return DocumentInfo(
@@ -246,7 +251,7 @@ def document_info_of(
         format=doc.format,
         source_url=doc.final_url,
         fetched_at=doc.fetched_at,
-        path=str(archive.path_of(doc.sha256)),
+        path=path if path is not None else archive.raw_path(doc.sha256),
         region_code=source.region_code,
         level=source.level,
         http_status=doc.status,
@@ -287,8 +292,7 @@ class ArchivePaths:
 def _job(
     chosen: ChosenDocument, doc: ArchivedDoc, source: Source, archive: RawArchive, paths: ArchivePaths
 ) -> DocumentJob:
-    info = document_info_of(chosen, source, archive, doc)
-    info.path = paths.published(doc.sha256)
+    info = document_info_of(chosen, source, archive, doc, path=paths.published(doc.sha256))
     return DocumentJob(info=info, location=paths.location(doc.sha256), name=doc.name, http_charset=doc.charset)
 
 
