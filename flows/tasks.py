@@ -484,10 +484,12 @@ def _run_batches(
     if not chunks:
         return
     with shared_api(kind in ("processes", "dask")), task_runner_for(kind, max_workers, dask_address) as runner:
+        # plain, not ``untraversed``: a Dask worker hands the wrapper itself to the task (and a
+        # batch's walk is small beside its parsing)
         futures = [
             runner.submit(
                 extract_batch,
-                {"batch": untraversed(chunk), "staging_dir": staging, "index": i, "force": force, "data_dir": data_dir},
+                {"batch": chunk, "staging_dir": staging, "index": i, "force": force, "data_dir": data_dir},
             )
             for i, chunk in enumerate(chunks)
         ]
