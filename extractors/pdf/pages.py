@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from xxgk.extractors.base import ExtractionError, PagePictures
+from xxgk.extractors.pdf.pdfium_calls import pdfium_calls
 from xxgk.extractors.pdf.pdfium_page import IDENTITY, Matrix, compose, display_transform
 from xxgk.extractors.pdf.printed import TABLE_MARKERS, marker_hits, norm
 from xxgk.extractors.pdf.settings import DEFAULT_SETTINGS, PdfSettings
@@ -71,26 +72,31 @@ def page_pictures(page: Any, number: int, chars: int, max_objects: int) -> PageP
     walk stops after ``max_objects`` objects (the table reader skips such a page with a warning)."""
     import pypdfium2.raw as c
 
+    calls = pdfium_calls()
+    get_type, get_bounds = calls.obj_get_type, calls.obj_get_bounds
+    FORM, IMAGE = c.FPDF_PAGEOBJ_FORM, c.FPDF_PAGEOBJ_IMAGE
     width, height = page.get_size()
     xf = display_transform(page.get_rotation(), page.get_mediabox())
     boxes: list[tuple[float, float, float, float]] = []
     matrix = c.FS_MATRIX()
     left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+    bound_refs = tuple(ctypes.byref(v) for v in (left, bottom, right, top))
 
     seen = 0
 
-    def walk(objects: Any, outer: Matrix, depth: int) -> None:
+    def walk(get_object: Any, parent: Any, count: int, outer: Matrix, depth: int) -> None:
         nonlocal seen
-        for obj in objects:
+        for k in range(count):
+            obj = get_object(parent, k)
             seen += 1
             if seen > max_objects:
                 return
-            kind = c.FPDFPageObj_GetType(obj)
-            if kind == c.FPDF_PAGEOBJ_FORM and depth < 3:
+            kind = get_type(obj)
+            if kind == FORM and depth < 3:
                 c.FPDFPageObj_GetMatrix(obj, matrix)
                 inner = compose(outer, (matrix.a, matrix.b, matrix.c, matrix.d, matrix.e, matrix.f))
-                walk((c.FPDFFormObj_GetObject(obj, k) for k in range(c.FPDFFormObj_CountObjects(obj))), inner, depth + 1)
-            elif kind == c.FPDF_PAGEOBJ_IMAGE and c.FPDFPageObj_GetBounds(obj, left, bottom, right, top):
+                walk(c.FPDFFormObj_GetObject, obj, c.FPDFFormObj_CountObjects(obj), inner, depth + 1)
+            elif kind == IMAGE and get_bounds(obj, *bound_refs):
                 a, b, cc, d, e, f = outer
                 corners = [
                     xf(a * x + cc * y + e, b * x + d * y + f)
@@ -101,7 +107,7 @@ def page_pictures(page: Any, number: int, chars: int, max_objects: int) -> PageP
                 boxes.append((max(0.0, min(xs)), max(0.0, min(ys)), min(width, max(xs)), min(height, max(ys))))
 
     raw = page.raw
-    walk((c.FPDFPage_GetObject(raw, k) for k in range(c.FPDFPage_CountObjects(raw))), IDENTITY, 0)
+    walk(calls.page_get_object, raw, c.FPDFPage_CountObjects(raw), IDENTITY, 0)
     return PagePictures(number, (float(width), float(height)), chars, tuple(boxes))
 
 
