@@ -32,8 +32,22 @@ class PageScan:
         return len(self.pictures.boxes)
 
 
-def scan_pages(doc: Any, settings: PdfSettings = DEFAULT_SETTINGS) -> list[PageScan]:
-    """Text, character count, image count and table-label hits of every page of an open pypdfium2 document."""
+#: Pages with table labels that ``scan_pages`` leaves open for the table pass, at most: loading a
+#: page and its text layer again costs about a millisecond each.
+KEEP_OPEN = 32
+
+#: A page left open by the cheap pass: the pypdfium2 page and its text page (see ``scan_pages``).
+OpenPage = tuple[Any, Any]
+
+
+def scan_pages(
+    doc: Any, settings: PdfSettings = DEFAULT_SETTINGS, keep: dict[int, OpenPage] | None = None
+) -> list[PageScan]:
+    """Text, character count, image count and table-label hits of every page of an open pypdfium2 document.
+
+    With ``keep``, pages that print table labels (up to ``KEEP_OPEN``) stay open there by number,
+    for the table pass (``pdfium_content``); the caller closes what it does not use (``close_pages``).
+    """
     import pypdfium2 as pdfium
 
     markers = TABLE_MARKERS + settings.extra_markers
@@ -48,23 +62,37 @@ def scan_pages(doc: Any, settings: PdfSettings = DEFAULT_SETTINGS) -> list[PageS
             page = doc[i]
         except pdfium.PdfiumError as exc:
             raise ExtractionError(STATUS_FAILED, f"corrupt PDF: page {i + 1} cannot be loaded ({exc})") from exc
+        textpage = None
+        kept = False
         try:
             textpage = page.get_textpage()
-            try:
-                n_chars = textpage.count_chars()
-                if n_chars > settings.max_page_chars:
-                    raise ExtractionError(
-                        STATUS_FAILED, f"page {i + 1} has {n_chars} characters > limit {settings.max_page_chars}"
-                    )
-                text = textpage.get_text_range(0, n_chars) if n_chars > 0 else ""
-            finally:
-                textpage.close()
+            n_chars = textpage.count_chars()
+            if n_chars > settings.max_page_chars:
+                raise ExtractionError(
+                    STATUS_FAILED, f"page {i + 1} has {n_chars} characters > limit {settings.max_page_chars}"
+                )
+            text = textpage.get_text_range(0, n_chars) if n_chars > 0 else ""
             text = text.replace("\r\n", "\n").replace("\r", "\n")
             pictures = page_pictures(page, i + 1, max(n_chars, 0), settings.max_page_objects)
+            hits = marker_hits(text, markers) if text else 0
+            if keep is not None and hits and len(keep) < KEEP_OPEN:
+                keep[i + 1] = (page, textpage)
+                kept = True
         finally:
-            page.close()
-        pages.append(PageScan(i + 1, text, max(n_chars, 0), marker_hits(text, markers) if text else 0, pictures))
+            if not kept:
+                if textpage is not None:
+                    textpage.close()
+                page.close()
+        pages.append(PageScan(i + 1, text, max(n_chars, 0), hits, pictures))
     return pages
+
+
+def close_pages(pages: dict[int, OpenPage]) -> None:
+    """Close the pages ``scan_pages`` left open (text page first)."""
+    for page, textpage in pages.values():
+        textpage.close()
+        page.close()
+    pages.clear()
 
 
 def page_pictures(page: Any, number: int, chars: int, max_objects: int) -> PagePictures:

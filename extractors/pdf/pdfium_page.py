@@ -140,21 +140,26 @@ def open_document(data: bytes) -> Any:
         raise ExtractionError(STATUS_FAILED, f"corrupt PDF: {msg}") from exc
 
 
-def pdfium_content(doc: Any, number: int, settings: PdfSettings = DEFAULT_SETTINGS) -> PageContent:
-    """Characters (loose boxes) and paths (with nested form XObjects) of one page via PDFium's C API."""
-    page = doc[number - 1]
+def pdfium_content(
+    doc: Any, number: int, settings: PdfSettings = DEFAULT_SETTINGS, opened: tuple[Any, Any] | None = None
+) -> PageContent:
+    """Characters (loose boxes) and paths (with nested form XObjects) of one page via PDFium's C API.
+
+    ``opened``: the page and its text page, when the cheap pass left them open (closed here).
+    """
+    page, textpage = opened if opened is not None else (doc[number - 1], None)
     try:
         xf = display_transform(page.get_rotation(), page.get_mediabox())
         paths, embedded, lost = _page_paths(page, xf, settings)
-        textpage = page.get_textpage()
-        try:
-            # the file's metrics only where a font is not embedded (PDFium's boxes are exact otherwise)
-            metrics = _PdfMetrics(textpage.raw) if not all(embedded.values()) else None
-            chars = _page_chars(textpage, xf, metrics)
-        finally:
-            textpage.close()
+        if textpage is None:
+            textpage = page.get_textpage()
+        # the file's metrics only where a font is not embedded (PDFium's boxes are exact otherwise)
+        metrics = _PdfMetrics(textpage.raw) if not all(embedded.values()) else None
+        chars = _page_chars(textpage, xf, metrics)
         return PageContent(number, chars, paths, lost)
     finally:
+        if textpage is not None:
+            textpage.close()
         page.close()
 
 
