@@ -34,7 +34,9 @@ class PdfiumCalls:
     obj_get_bounds: Any  # (FPDF_PAGEOBJECT, 4 x byref c_float) -> bool
     obj_get_stroke_color: Any  # (FPDF_PAGEOBJECT, 4 x byref c_uint) -> bool
     obj_get_fill_color: Any  # (FPDF_PAGEOBJECT, 4 x byref c_uint) -> bool
-    text_obj_get_font: Any  # (FPDF_PAGEOBJECT) -> address of the FPDF_FONT (int, None for none)
+    text_obj_get_font: (
+        Any  # (FPDF_PAGEOBJECT or its address as c_void_p) -> address of the FPDF_FONT (int, None for none)
+    )
     path_get_draw_mode: Any  # (FPDF_PAGEOBJECT, byref c_int, byref c_int) -> bool
     path_count_segments: Any  # (FPDF_PAGEOBJECT) -> int
     path_get_segment: Any  # (FPDF_PAGEOBJECT, int) -> FPDF_PATHSEGMENT
@@ -46,6 +48,9 @@ class PdfiumCalls:
     text_get_char_origin: Any  # (FPDF_TEXTPAGE, int, byref c_double, byref c_double) -> bool
     text_get_loose_char_box: Any  # (FPDF_TEXTPAGE, int, byref FS_RECTF) -> bool
     text_get_char_box: Any  # (FPDF_TEXTPAGE, int, 4 x byref c_double) -> bool
+    text_get_font_size: Any  # (FPDF_TEXTPAGE, int) -> float
+    text_get_matrix: Any  # (FPDF_TEXTPAGE, int, byref FS_MATRIX) -> bool
+    font_get_glyph_width: Any  # (FPDF_FONT, int code point, c_float size, byref c_float) -> bool
 
 
 @cache
@@ -76,4 +81,7 @@ def pdfium_calls() -> PdfiumCalls:
         text_get_char_origin=same(c.FPDFText_GetCharOrigin),
         text_get_loose_char_box=same(c.FPDFText_GetLooseCharBox),
         text_get_char_box=same(c.FPDFText_GetCharBox),
+        text_get_font_size=same(c.FPDFText_GetFontSize),
+        text_get_matrix=same(c.FPDFText_GetMatrix),
+        font_get_glyph_width=same(c.FPDFFont_GetGlyphWidth),
     )

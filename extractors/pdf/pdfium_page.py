@@ -58,9 +58,10 @@ def _is_white(rgba: tuple[int, int, int, int]) -> bool:
 _UNSEEN = object()
 
 #: What the characters of one text object share: their font's advances at the object's size (a
-#: dict shared by every object of that font and size, filled as characters come), the font handle,
-#: the size, the box's lower and upper edge above the baseline, and the text matrix's linear part.
-_ObjectMetrics = tuple[dict[str, float], Any, float, float, float, float, float, float, float]
+#: dict shared by every object of that font and size, filled as characters come; 0 where the font
+#: does not say), the font handle, the size (a ``c_float``, as PDFium takes it), the box's lower
+#: and upper edge above the baseline, and the text matrix's linear part.
+_ObjectMetrics = tuple[dict[str, float], Any, Any, float, float, float, float, float, float]
 
 
 class _PdfMetrics:
@@ -83,11 +84,13 @@ class _PdfMetrics:
         import pypdfium2.raw as c
 
         self.c = c
+        self.calls = pdfium_calls()
         self.raw_tp = raw_tp
         self.fonts: dict[int, tuple[Any, float] | None] = {}
         self.objects: dict[int | None, _ObjectMetrics | None] = {}
         self.widths: dict[tuple[int, float], dict[str, float]] = {}
         self.matrix = c.FS_MATRIX()
+        self.matrix_ref = ctypes.byref(self.matrix)
         self.value = ctypes.c_float()
 
     def _font(self, key: int) -> tuple[Any, float] | None:
@@ -104,27 +107,18 @@ class _PdfMetrics:
     def add_object(self, key: int | None, index: int) -> _ObjectMetrics | None:
         """The metrics of the text object (address ``key``) that character ``index`` belongs to."""
         shared: _ObjectMetrics | None = None
-        c, raw_tp = self.c, self.raw_tp
-        font = c.FPDFTextObj_GetFont(c.FPDFText_GetTextObject(raw_tp, index)) if key else None
-        font_address = ctypes.cast(font, ctypes.c_void_p).value if font else None
+        calls, raw_tp = self.calls, self.raw_tp
+        font_address = calls.text_obj_get_font(ctypes.c_void_p(key)) if key else None
         found = self._font(font_address) if font_address else None
-        size = c.FPDFText_GetFontSize(raw_tp, index)
-        if found is not None and size > 0 and c.FPDFText_GetMatrix(raw_tp, index, self.matrix):
+        size = calls.text_get_font_size(raw_tp, index)
+        if found is not None and size > 0 and calls.text_get_matrix(raw_tp, index, self.matrix_ref):
             font, descent = found
             m = self.matrix
             widths = self.widths.setdefault((font_address or 0, size), {})
-            shared = (widths, font, size, descent * size, (descent + 1.0) * size, m.a, m.b, m.c, m.d)
+            c_size = ctypes.c_float(size)
+            shared = (widths, font, c_size, descent * size, (descent + 1.0) * size, m.a, m.b, m.c, m.d)
         self.objects[key] = shared
         return shared
-
-    def advance(self, shared: _ObjectMetrics, char: str) -> float:
-        """The advance of ``char`` at the object's size (0 when the font does not say)."""
-        widths, font, size = shared[0], shared[1], shared[2]
-        advance = 0.0
-        if self.c.FPDFFont_GetGlyphWidth(font, ord(char), size, self.value):
-            advance = self.value.value
-        widths[char] = advance
-        return advance
 
 
 def open_document(data: bytes) -> Any:
@@ -272,6 +266,8 @@ def _page_chars(textpage: Any, xf: Any, metrics: _PdfMetrics | None) -> list[Cha
     glyph_refs = (byref(tl), byref(tr), byref(tb), byref(tt))
     ox, oy = ctypes.c_double(), ctypes.c_double()
     origin_refs = (byref(ox), byref(oy))
+    glyph_width, width = calls.font_get_glyph_width, ctypes.c_float()
+    width_ref = byref(width)
     raw_tp = textpage.raw
     objects = metrics.objects if metrics is not None else {}
     for i in range(max(n, 0)):
@@ -285,9 +281,10 @@ def _page_chars(textpage: Any, xf: Any, metrics: _PdfMetrics | None) -> list[Cha
             if shared is _UNSEEN:
                 shared = metrics.add_object(key, i)
         if shared is not None:
-            advance = shared[0].get(ch)
+            widths = shared[0]
+            advance = widths.get(ch)
             if advance is None:
-                advance = metrics.advance(shared, ch)  # type: ignore[union-attr]
+                advance = widths[ch] = width.value if glyph_width(shared[1], ord(ch), shared[2], width_ref) else 0.0
             if advance <= 0 or not get_origin(raw_tp, i, *origin_refs):
                 shared = None
         if shared is not None:
