@@ -40,6 +40,7 @@ configure_prefect(None)
 
 from prefect import flow, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
+from prefect.utilities.annotations import quote  # noqa: E402
 
 from xxgk.flows.archive_index import ReplayOutcome, replay_source, select_backfill  # noqa: E402
 from xxgk.flows.extraction import DocumentOutcome, as_job, staging_dir_of, unique_jobs  # noqa: E402
@@ -60,9 +61,11 @@ from xxgk.flows.tasks import (  # noqa: E402
     load_documents,
     log_harvest_batch,
     new_run_id,
-    publish_task,
+    publish_step,
     recover_interrupted,
     run_logger,
+    untraversed,
+    unwrap_result,
 )
 from xxgk.harvest import Source  # noqa: E402
 from xxgk.warehouse.documents import UNKNOWN_YEAR  # noqa: E402
@@ -203,10 +206,10 @@ def _backfill_body(
     backfilled = {s.source_id for s in selection.sources} | {o.source_id for o in outcomes}
     scope, replace, scope_warnings = publish_scope(data_dir, years, backfilled, kept)
     staged = [o.staged for o in kept if o.staged]
-    step = publish_task if orchestrated else publish_task.fn
-    published = step(
+    published = publish_step(
         data_dir,
         staged,
+        orchestrated=orchestrated,
         years=scope,
         replace=replace,
         sources=sorted(backfilled),
@@ -251,12 +254,13 @@ def backfill_flow(
     runner: str = "auto",
     max_workers: int = DEFAULT_MAX_WORKERS,
     dask_address: str | None = None,
-) -> RunSummary:
+) -> quote[RunSummary]:
     """Re-extract ``sources``/``years`` from the raw archive and republish their partitions.
 
     (refetch: harvest_batch × N) → replay_archive → extract_batch × M on ``runner`` → publish.
+    The summary comes back ``untraversed`` (``flows.tasks``): ``run_backfill`` unwraps it.
     """
-    return _backfill_body(
+    summary = _backfill_body(
         data_dir,
         archive_dir,
         sources,
@@ -269,6 +273,7 @@ def backfill_flow(
         max_workers=max_workers,
         dask_address=dask_address,
     )
+    return untraversed(summary)
 
 
 def run_backfill(
@@ -303,4 +308,6 @@ def run_backfill(
     if not orchestrate:
         return _backfill_body(data, **args, orchestrated=False, runner="local", max_workers=workers, dask_address=None)
     extraction_runner(runner, 0, workers, dask_address)  # an unknown runner fails before the flow starts
-    return backfill_flow(data_dir=data, runner=runner, max_workers=workers, dask_address=dask_address, **args)
+    return unwrap_result(
+        backfill_flow(data_dir=data, runner=runner, max_workers=workers, dask_address=dask_address, **args)
+    )

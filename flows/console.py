@@ -184,6 +184,8 @@ def render_harvest(summary: RunSummary, console: Console) -> None:
 def render_summary(summary: RunSummary, console: Console, title: str) -> None:
     """The end-of-run tables: sources harvested, documents by status, cells, failed checks, outputs."""
     harvest = f", harvest {summary.harvest_seconds:.1f} s" if summary.sources else ""
+    if summary.sources and summary.harvest_processes:
+        harvest += f" in {summary.harvest_processes} processes"
     console.print(
         f"[bold]{title}[/bold]: {summary.documents} documents in {summary.seconds:.1f} s "
         f"({summary.runner}, {summary.batches} batches{harvest}, extractor {summary.extractor_version})",

@@ -73,6 +73,9 @@ class HarvestPlan:
     #: Sources per harvest task; None: ``source_batch_size`` (one task per worker, within bounds).
     batch_size: int | None = None
     threads: int = DEFAULT_SOURCE_THREADS
+    #: Worker processes the batches run in; None: ``flows.harvest_workers.harvest_processes``
+    #: decides (processes for large runs only), 0 or 1: the flow's own process.
+    processes: int | None = None
     label: str = ""
     portal: str | None = None
     #: Which known report pages and attachments are asked about again (``harvest.revisit``):
@@ -228,11 +231,16 @@ def source_outcome(harvest: SourceHarvest, documents: int, seconds: float = 0.0)
 
 
 def document_info_of(
-    chosen: ChosenDocument, source: Source, archive: RawArchive, doc: ArchivedDoc | None = None
+    chosen: ChosenDocument,
+    source: Source,
+    archive: RawArchive,
+    doc: ArchivedDoc | None = None,
+    path: str | None = None,
 ) -> DocumentInfo:
     """The warehouse's provenance record of one of a harvested report's documents (path in the archive).
 
-    ``doc``: which of the report's documents (default its first candidate, ``chosen.document``).
+    ``doc``: which of the report's documents (default its first candidate, ``chosen.document``);
+    ``path``: the path to record (default the document's path in the archive).
     """
     doc = doc or chosen.document
     return DocumentInfo(
@@ -243,7 +251,7 @@ def document_info_of(
         format=doc.format,
         source_url=doc.final_url,
         fetched_at=doc.fetched_at,
-        path=str(archive.path_of(doc.sha256)),
+        path=path if path is not None else archive.raw_path(doc.sha256),
         region_code=source.region_code,
         level=source.level,
         http_status=doc.status,
@@ -284,8 +292,7 @@ class ArchivePaths:
 def _job(
     chosen: ChosenDocument, doc: ArchivedDoc, source: Source, archive: RawArchive, paths: ArchivePaths
 ) -> DocumentJob:
-    info = document_info_of(chosen, source, archive, doc)
-    info.path = paths.published(doc.sha256)
+    info = document_info_of(chosen, source, archive, doc, path=paths.published(doc.sha256))
     return DocumentJob(info=info, location=paths.location(doc.sha256), name=doc.name, http_charset=doc.charset)
 
 

@@ -24,8 +24,10 @@ from xxgk.flows.settings import DEFAULT_MAX_WORKERS, default_data_dir
 configure_prefect(None)
 
 from prefect import flow  # noqa: E402
+from prefect.utilities.annotations import quote  # noqa: E402
 
 from xxgk.flows.extraction import as_job, staging_dir_of, unique_jobs  # noqa: E402
+from xxgk.flows.harvest_workers import harvest_processes_for  # noqa: E402
 from xxgk.flows.harvesting import HarvestPlan, SourceOutcome, close_fetchers, drop_plan, stash_plan, take_plan  # noqa: E402
 from xxgk.flows.identity import settle_copies, settle_sources  # noqa: E402
 from xxgk.flows.inputs import DocumentJob  # noqa: E402
@@ -37,9 +39,11 @@ from xxgk.flows.tasks import (  # noqa: E402
     harvest_step,
     load_documents,
     new_run_id,
-    publish_task,
+    publish_step,
     recover_interrupted,
     run_logger,
+    untraversed,
+    unwrap_result,
 )
 from xxgk.warehouse.documents import DocumentInfo  # noqa: E402
 
@@ -88,11 +92,13 @@ def _run_body(
                 jobs += [as_job(info, data_dir) for info in infos]
             harvested: list[SourceOutcome] = []
             harvest_seconds = 0.0
+            harvest_processes = 0
             if inputs.plan is not None:
                 if revalidate is not None:
                     inputs.plan.revalidate = check_revalidate(revalidate)
                 h_start = time.perf_counter()
                 h_jobs, harvested = harvest_step(inputs.plan, data_dir, run_id, orchestrated, log, max_workers)
+                harvest_processes = harvest_processes_for(inputs.plan, max_workers)
                 jobs += h_jobs
                 harvest_seconds = time.perf_counter() - h_start
     finally:
@@ -115,9 +121,10 @@ def _run_body(
     settle_copies(outcomes, staging)  # copies of one report settle each other's ambiguous digit runs
     staged = [o.staged for o in outcomes if o.staged]
     run_sources = sorted({o.source_id for o in outcomes})
-    publish_step = publish_task if orchestrated else publish_task.fn
     archive = inputs.plan.archive_dir if inputs.plan is not None else archive_dir
-    published = publish_step(data_dir, staged, sources=run_sources, harvest=harvested, archive_dir=archive)
+    published = publish_step(
+        data_dir, staged, orchestrated=orchestrated, sources=run_sources, harvest=harvested, archive_dir=archive
+    )
     summary = summarize(
         data_dir,
         outcomes,
@@ -130,6 +137,7 @@ def _run_body(
     summary.inputs = inputs.label
     summary.run_id = run_id
     summary.harvest_seconds = round(harvest_seconds, 3)
+    summary.harvest_processes = harvest_processes
     summary.warnings = [f"the publish step of an interrupted run was {r}" for r in recovered]
     summary.warnings += list(inputs.warnings) + list(published.warnings)
     if inputs.plan is not None:
@@ -170,7 +178,7 @@ def extract_flow(
     archive_dir: str | None = None,
     harvest_ref: str | None = None,
     revalidate: str | None = None,
-) -> RunSummary:
+) -> quote[RunSummary]:
     """Harvest and/or read documents, extract them into ``data_dir`` and publish.
 
     ``sources``: a sources registry (harvested) or a documents file; with no ``sources``, ``paths``,
@@ -183,9 +191,10 @@ def extract_flow(
     ``run_pipeline`` hands over an explicit plan: a plan of many sources is over Prefect's 512 KB
     cap on flow parameters. ``batch_size``: see ``extraction_batch_size`` (None: sized by runner).
     ``revalidate``: which known report pages and attachments are asked about again (``due``: the
-    revisit schedule, the default; ``all``; ``none``), see ``harvest.revisit``.
+    revisit schedule, the default; ``all``; ``none``), see ``harvest.revisit``. The summary comes
+    back ``untraversed`` (``flows.tasks``): ``run_pipeline`` unwraps it.
     """
-    return _run_body(
+    summary = _run_body(
         paths,
         sources,
         documents,
@@ -203,6 +212,7 @@ def extract_flow(
         archive_dir=archive_dir,
         revalidate=revalidate,
     )
+    return untraversed(summary)
 
 
 def run_pipeline(
@@ -259,18 +269,20 @@ def run_pipeline(
     ref = stash_plan(harvest) if harvest is not None else None
     options["harvest"] = None
     try:
-        return extract_flow(
-            paths=paths,
-            sources=sources,
-            documents=documents,
-            data_dir=data,
-            batch_size=batch_size,
-            force=force,
-            runner=runner,
-            max_workers=workers,
-            dask_address=dask_address,
-            harvest_ref=ref,
-            **options,
+        return unwrap_result(
+            extract_flow(
+                paths=paths,
+                sources=sources,
+                documents=documents,
+                data_dir=data,
+                batch_size=batch_size,
+                force=force,
+                runner=runner,
+                max_workers=workers,
+                dask_address=dask_address,
+                harvest_ref=ref,
+                **options,
+            )
         )
     finally:
         if ref is not None:

@@ -45,6 +45,8 @@ class RunSummary:
     archive: str | None = None
     portal: str | None = None
     harvest_seconds: float = 0.0
+    #: worker processes the harvest ran in (0: the flow's own process)
+    harvest_processes: int = 0
     run_id: str = ""
     #: which known report pages and attachments were asked about (``harvest.revisit``: due, all, none)
     revalidate: str = ""

@@ -18,6 +18,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
 
 from xxgk.flows.prefect_api import configure_prefect
 from xxgk.flows.settings import DEFAULT_BATCH_SIZE, DEFAULT_MAX_WORKERS, pause_point
@@ -30,6 +31,7 @@ from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.exceptions import MissingContextError  # noqa: E402
 from prefect.futures import as_completed  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
+from prefect.utilities.annotations import quote  # noqa: E402
 
 from xxgk.flows.artifacts import publish_artifacts  # noqa: E402
 from xxgk.flows.extraction import (  # noqa: E402
@@ -40,11 +42,11 @@ from xxgk.flows.extraction import (  # noqa: E402
     load_document_infos,
     settle_staged,
 )
+from xxgk.flows.harvest_workers import harvest_pool, harvest_processes_for, host_batches, run_harvest_batch  # noqa: E402
 from xxgk.flows.harvesting import (  # noqa: E402
     HarvestBatchOutcome,
     HarvestPlan,
     SourceOutcome,
-    harvest_source_batch,
     source_batch_size,
     write_harvest_record,
 )
@@ -63,6 +65,25 @@ from xxgk.harvest import Source  # noqa: E402
 from xxgk.warehouse.documents import DocumentInfo  # noqa: E402
 
 _log = logging.getLogger("xxgk")
+T = TypeVar("T")
+
+
+def untraversed(value: T) -> quote[T]:
+    """``value`` as a task parameter or flow result that Prefect passes on without walking it.
+
+    Prefect visits every element of a task's parameters and of a flow's return value (looking
+    for futures and states): for the 10,000 source outcomes and staged paths of a national night
+    that walk cost more CPU than the publish step itself (``bench.scale``). A task receives the
+    value itself; a flow's caller gets it back with ``unwrap_result``.
+    """
+    return quote(value)
+
+
+def unwrap_result(value: Any) -> Any:
+    """A flow's return value without the ``untraversed`` wrapper (a plain value passes through)."""
+    return value.unquote() if isinstance(value, quote) else value
+
+
 #: What the step functions log through: the flow run's logger under Prefect, else ``xxgk``.
 RunLogger = logging.Logger | logging.LoggerAdapter[logging.Logger]
 
@@ -77,10 +98,19 @@ _harvest_listeners: list[HarvestListener] = []
 
 @task(name="harvest_batch", cache_policy=NO_CACHE)
 def harvest_batch(
-    sources: list[Source], plan: HarvestPlan, data_dir: str, index: int = 0, run_id: str | None = None
+    sources: list[Source],
+    plan: HarvestPlan,
+    data_dir: str,
+    index: int = 0,
+    run_id: str | None = None,
+    pool: str | None = None,
 ) -> HarvestBatchOutcome:
-    """Task: discover, fetch and archive a batch of sources (a few at a time on threads inside)."""
-    return harvest_source_batch(sources, plan, data_dir, index=index, run_id=run_id)
+    """Task: discover, fetch and archive a batch of sources (a few at a time on threads inside).
+
+    ``pool``: the run's harvest worker processes (``flows.harvest_workers.harvest_pool``), which
+    then do the work while the task waits; None: this process.
+    """
+    return run_harvest_batch(sources, plan, data_dir, index=index, run_id=run_id, pool=pool)
 
 
 @task(name="load_documents", cache_policy=NO_CACHE)
@@ -138,6 +168,31 @@ def publish_task(
             run_logger().warning(message)
             outcome.warnings.append(message)
     return outcome
+
+
+def publish_step(
+    data_dir: str,
+    staged: list[str],
+    *,
+    orchestrated: bool,
+    years: list[int] | None = None,
+    replace: bool = False,
+    sources: list[str] | None = None,
+    harvest: list[SourceOutcome] | None = None,
+    archive_dir: str | None = None,
+) -> PublishOutcome:
+    """The ``publish`` task under Prefect (its long lists passed ``untraversed``), else its function."""
+    if not orchestrated:
+        return publish_task.fn(data_dir, staged, years, replace, sources, harvest, archive_dir)
+    return publish_task(
+        data_dir,
+        untraversed(staged),
+        years=years,
+        replace=replace,
+        sources=untraversed(sources),
+        harvest=untraversed(harvest),
+        archive_dir=archive_dir,
+    )
 
 
 def add_progress_listener(listener: ProgressListener) -> Callable[[], None]:
@@ -209,14 +264,18 @@ def harvest_step(
     that failed or had problems; every source's line is at debug level.
     """
     size = source_batch_size(len(plan.sources), max_workers, plan.batch_size)
-    chunks = batches_of(list(plan.sources), size)
     total = len(plan.sources)
+    processes = harvest_processes_for(plan, max_workers)
+    # in one process the shared Fetcher keeps per-host politeness across batches; worker
+    # processes each have their own, so there no host may be in two batches
+    chunks = host_batches(list(plan.sources), size) if processes else batches_of(list(plan.sources), size)
     log.info(
-        "harvesting %d sources in %d batches of up to %d, %d at once per batch (%s)",
+        "harvesting %d sources in %d batches of up to %d, %d at once per batch%s (%s)",
         total,
         len(chunks),
         size,
         plan.threads,
+        f", in {processes} worker processes" if processes else "",
         plan.label or "registry",
     )
     _notify_harvest(0, total, None)
@@ -227,16 +286,29 @@ def harvest_step(
     # 10,000 sources cost more CPU than the harvest itself (bench.scale, 10,000 sources).
     task_plan = dataclasses.replace(plan, sources=[])
     with contextlib.ExitStack() as stack:
+        pool = stack.enter_context(harvest_pool(processes))
+        # a worker process runs one batch at a time; one more waits queued per worker, so a worker
+        # that finishes starts the next batch at once (a batch's last sources leave it half idle)
+        at_once = 2 * processes if processes else max(1, int(max_workers))
         if orchestrated and chunks:
-            runner = stack.enter_context(ThreadPoolTaskRunner(max_workers=max(1, int(max_workers))))
+            runner = stack.enter_context(ThreadPoolTaskRunner(max_workers=at_once))
             futures = [
                 runner.submit(
                     harvest_batch,
-                    {"sources": chunk, "plan": task_plan, "data_dir": data_dir, "index": i, "run_id": run_id},
+                    {
+                        "sources": untraversed(chunk),
+                        "plan": task_plan,
+                        "data_dir": data_dir,
+                        "index": i,
+                        "run_id": run_id,
+                        "pool": pool,
+                    },
                 )
                 for i, chunk in enumerate(chunks)
             ]
             stream: Iterable[HarvestBatchOutcome] = (f.result() for f in as_completed(futures))
+        elif pool is not None:
+            stream = _pooled_batches(chunks, task_plan, data_dir, run_id, pool, at_once)
         else:
             stream = (harvest_batch.fn(chunk, task_plan, data_dir, i, run_id) for i, chunk in enumerate(chunks))
         for outcome in stream:
@@ -244,10 +316,28 @@ def harvest_step(
             done += len(outcome.sources)
             log_harvest_batch(log, outcome, orchestrated, len(results), len(chunks), done, total)
             _notify_harvest(done, total, outcome)
-    results.sort(key=lambda b: b.index)
-    outcomes = [o for b in results for o in b.sources]
+    # the registry's order, whatever batch a source's host put it in
+    position = {s.source_id: i for i, s in enumerate(plan.sources)}
+    outcomes = sorted((o for b in results for o in b.sources), key=lambda o: position.get(o.source_id, total))
+    documents = sorted((j for b in results for j in b.documents), key=lambda j: position.get(j.info.source_id, total))
     write_harvest_record(plan.archive_dir, run_id, outcomes)
-    return [j for b in results for j in b.documents], outcomes
+    return documents, outcomes
+
+
+def _pooled_batches(
+    chunks: list[list[Source]], plan: HarvestPlan, data_dir: str, run_id: str, pool: str, at_once: int
+) -> Iterator[HarvestBatchOutcome]:
+    """Harvest batches in the worker processes without Prefect, as they complete."""
+    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import as_completed as completed
+
+    with ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="harvest-batch") as threads:
+        futures = [
+            threads.submit(run_harvest_batch, chunk, plan, data_dir, index=i, run_id=run_id, pool=pool)
+            for i, chunk in enumerate(chunks)
+        ]
+        for future in completed(futures):
+            yield future.result()
 
 
 def log_harvest_batch(
@@ -397,7 +487,7 @@ def _run_batches(
         futures = [
             runner.submit(
                 extract_batch,
-                {"batch": chunk, "staging_dir": staging, "index": i, "force": force, "data_dir": data_dir},
+                {"batch": untraversed(chunk), "staging_dir": staging, "index": i, "force": force, "data_dir": data_dir},
             )
             for i, chunk in enumerate(chunks)
         ]

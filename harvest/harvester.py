@@ -175,7 +175,8 @@ def _harvest_source(run: SourceRun, started: str, *, years: set[int] | None, fet
     for url, st in run.state.urls.items():
         run.new_state.urls.setdefault(url, st)
     run.flush_log()  # the requests are on record before the validators they produced
-    archive.save_state(run.new_state)
+    if not run.new_state.same_but_checked(run.state):
+        archive.save_state(run.new_state)
     return SourceHarvest(
         source_id=source.source_id,
         publisher=source.publisher,

@@ -97,9 +97,17 @@ def test_changes_between_nights_are_found_as_specified(tmp_path: Path) -> None:
 
     On the night the portal changes, the added and the re-listed report are extracted and the
     removed one is gone, while the report changed with its listing entry unchanged is not asked
-    about yet (not due); a night as late as the longest revisit interval extracts it.
+    about yet (not due); a night as late as the longest revisit interval extracts it. The harvest
+    runs in two worker processes, as a night over thousands of sources does.
     """
-    config = _config(tmp_path, sources=8, backfill_sources=8, steps=("first", "nightly", "changes", "due"), changes=1)
+    config = _config(
+        tmp_path,
+        sources=8,
+        backfill_sources=8,
+        steps=("first", "nightly", "changes", "due"),
+        changes=1,
+        harvest_processes=2,  # as a large night harvests: in worker processes (the clock moved there too)
+    )
     results = main(config)
     check = results["correctness"]
     assert check["total"] == 8 and check["ok"], [c for c in check["checks"] if not c["ok"]]
@@ -108,6 +116,7 @@ def test_changes_between_nights_are_found_as_specified(tmp_path: Path) -> None:
     assert sorted(expected) == ["added", "relisted", "removed", "silent"]
     assert len({slug for pairs in expected.values() for slug, _ in pairs}) == 4  # four different sites
     runs = results["runs"]
+    assert runs["changes"]["harvest_processes"] == runs["due"]["harvest_processes"] == 2
     assert runs["changes"]["by_action"].get("extracted") == 2  # the added and the re-listed report
     assert runs["due"]["by_action"].get("extracted") == 1  # the silent change, once due
     assert runs["due"]["requests"] > runs["changes"]["requests"]  # the whole schedule fell due

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -11,7 +13,7 @@ import pytest
 from xxgk.demo import PortalReport, PortalSite, PortalSpec, serve_portal
 from xxgk.harvest.adapters import ADAPTERS
 from xxgk.harvest.adapters.trs import trs_page_urls
-from xxgk.harvest.archive import RawArchive
+from xxgk.harvest.archive import RawArchive, SourceState
 from xxgk.harvest.discovery import decode_page, find_year, is_report_title
 from xxgk.harvest.fetch import FetchConfig, Fetcher
 from xxgk.harvest.harvester import (
@@ -234,3 +236,38 @@ def test_a_broken_source_does_not_sink_the_others(tmp_path: Path) -> None:
     assert [h.source_id for h in results] == ["broken", "good"]
     assert results[0].status == HARVEST_FAILED and "internal_error: KeyError" in results[0].reason
     assert results[1].status == HARVEST_OK and [r.year for r in results[1].reports] == [2023]
+
+
+def test_a_night_that_changed_nothing_leaves_the_validator_state_unwritten(tmp_path: Path) -> None:
+    """Regression (issue 15): every no-change night rewrote every source's state file (10,000 atomic
+    replaces) to move check times; the fetch log records the checks. A change is still written."""
+    import socket
+
+    with socket.socket() as probe:  # one port for every night: the URLs stay the same
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    site = PortalSite("s", "某区人民政府", "generic", reports=[PortalReport(2023, 1), PortalReport(2024, 2)])
+    archive = RawArchive(tmp_path)
+
+    def night(spec: PortalSpec) -> SourceHarvest:
+        with serve_portal(spec, port=port) as (_, base), Fetcher(FetchConfig.for_tests()) as fetcher:
+            entry = {"source_id": "tt", "publisher": "某", "listing_urls": ["{portal}/s/nb/index.html"]}
+            return harvest_source(source_from_dict(entry).resolve_portal(base), archive, fetcher)
+
+    first = night(PortalSpec([site]))
+    assert first.status == HARVEST_OK and len(first.reports) == 2
+    state_file = archive.state_path("tt")
+    written = state_file.read_bytes()
+    os.utime(state_file, ns=(1, 1))
+    second = night(PortalSpec([site]))
+    assert second.not_modified == 1 and second.not_due == 2  # the listing: 304; its reports: not due
+    assert second.changed_reports == []
+    assert state_file.read_bytes() == written and state_file.stat().st_mtime_ns == 1
+    checks = [e for e in archive.read_log("tt") if e.get("status") == 304]
+    assert len(checks) == second.not_modified  # the checks are on record
+
+    grown = replace(site, reports=[*site.reports, PortalReport(2022, 3)])  # a new report listed
+    third = night(PortalSpec([grown]))
+    assert len(third.reports) == 3
+    assert state_file.stat().st_mtime_ns != 1
+    assert len(archive.load_state("tt").urls) > len(SourceState.from_dict(json.loads(written)).urls)

@@ -347,7 +347,7 @@ def test_a_night_with_nothing_to_publish_reads_no_parquet(tmp_path: Path) -> Non
         "from xxgk.warehouse.validation import refresh_harvest\n"
         f"d = Path({str(tmp_path)!r})\n"
         "(d / 'archive').mkdir()\n"
-        "(d / 'archive' / 'harvest.json').write_text('{\"sources\": [{\"source_id\": \"s\", \"status\": \"ok\"}]}')\n"
+        '(d / \'archive\' / \'harvest.json\').write_text(\'{"sources": [{"source_id": "s", "status": "ok"}]}\')\n'
         "assert refresh_harvest(d, d / 'archive' / 'harvest.json')\n"
         "assert (d / 'validation' / 'index.html').is_file()\n"
         "print(sorted(m for m in ('pandas', 'pyarrow.dataset') if m in sys.modules))\n"
@@ -356,7 +356,9 @@ def test_a_night_with_nothing_to_publish_reads_no_parquet(tmp_path: Path) -> Non
     assert out.stdout.strip() == "[]", out.stderr
 
 
-def test_harvest_tasks_get_their_own_sources_not_the_whole_plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_harvest_tasks_get_their_own_sources_not_the_whole_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Regression (issue 15): every harvest_batch task was handed the plan with the run's whole source
     list, which Prefect walks for every task: O(tasks × sources), most of a 10,000-source night's CPU."""
     from xxgk.harvest.registry import source_from_dict
@@ -378,3 +380,44 @@ def test_harvest_tasks_get_their_own_sources_not_the_whole_plan(tmp_path: Path, 
     tasks.harvest_step(plan, str(tmp_path), "run", False, logging.getLogger("test"))
     assert seen == [(8, 0), (8, 0), (4, 0)]
     assert len(plan.sources) == 20  # the caller's plan is left whole (the run summary's staleness uses it)
+
+
+def test_long_lists_reach_prefect_untraversed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression (issue 15): Prefect walked the publish task's parameters (10,000 staged paths and
+    source outcomes) and the flow's returned summary element by element, looking for futures:
+    seconds of a no-change night at 10,000 sources. Wrapped ``untraversed``, they are not walked."""
+    from prefect.futures import resolve_futures_to_states
+    from prefect.utilities import collections as prefect_collections
+    from prefect.utilities.engine import collect_task_run_inputs_sync
+
+    from xxgk.flows.summary import RunSummary
+
+    outcomes = [SourceOutcome(f"s{i}", "p", "ok", "", problems=[]) for i in range(2000)]
+    summary = RunSummary("d", 0, {}, {}, 0, 0, 0, "1", None, None, sources=outcomes)
+    visits = 0
+    real = prefect_collections.visit_collection
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        nonlocal visits
+        visits += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(prefect_collections, "visit_collection", counting)
+    resolve_futures_to_states(summary)
+    collect_task_run_inputs_sync({"harvest": outcomes})
+    walked, visits = visits, 0
+    assert walked > 2 * len(outcomes)  # what the night paid before
+    assert tasks.unwrap_result(resolve_futures_to_states(tasks.untraversed(summary))) is summary
+    collect_task_run_inputs_sync({"harvest": tasks.untraversed(outcomes)})
+    assert visits < 10
+
+    calls: list[dict[str, Any]] = []
+
+    def fake_publish(*args: Any, **kwargs: Any) -> str:
+        calls.append(dict(zip(("data_dir", "staged"), args, strict=False)) | kwargs)
+        return "published"
+
+    monkeypatch.setattr(tasks, "publish_task", fake_publish)
+    assert tasks.publish_step("d", ["a"], orchestrated=True, sources=["s"], harvest=outcomes) == "published"
+    (call,) = calls
+    assert all(tasks.unwrap_result(call[k]) is not call[k] for k in ("staged", "sources", "harvest"))

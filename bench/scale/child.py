@@ -161,9 +161,20 @@ class _Watched:
 
 
 def _move_clock(days: float) -> None:
-    """Run as if ``days`` later (the revisit policy's clock only): a night when the schedule falls due."""
+    """Run as if ``days`` later (the revisit policy's clock only): a night when the schedule falls due.
+
+    Here and in the harvest's worker processes (spawned, so they do not inherit the change).
+    """
     if not days:
         return
+    from xxgk.flows.harvest_workers import add_worker_setup
+
+    shift_revisit_clock(days)
+    add_worker_setup(shift_revisit_clock, days)
+
+
+def shift_revisit_clock(days: float) -> None:
+    """Move ``harvest.revisit``'s clock ``days`` ahead in this process."""
     from datetime import timedelta
 
     from xxgk.harvest import revisit
@@ -173,14 +184,15 @@ def _move_clock(days: float) -> None:
 
 
 def _tune_harvest(params: dict[str, Any]) -> None:
-    """Override the harvest's sources per task / sources at once per task for this run (a what-if).
+    """Override the harvest's sources per task, sources at once per task or processes for this run (a what-if).
 
     The run still reads the registry as ``xxgk run --sources`` does (a resolved plan of 1,000
     sources cannot be a flow parameter: Prefect caps parameters at 512 KB); the plan it builds
     gets these values before the harvest starts.
     """
     threads, batch = params.get("source_threads"), params.get("source_batch")
-    if threads is None and batch is None:
+    processes = params.get("harvest_processes")
+    if threads is None and batch is None and processes is None:
         return
     from xxgk.flows import pipeline
 
@@ -194,6 +206,8 @@ def _tune_harvest(params: dict[str, Any]) -> None:
                     inputs.plan.threads = int(threads)
                 if batch is not None:
                     inputs.plan.batch_size = int(batch)
+                if processes is not None:
+                    inputs.plan.processes = int(processes)
             yield inputs
 
     pipeline.open_run_inputs = tuned  # type: ignore[assignment]
@@ -212,6 +226,7 @@ def _summary_dict(summary: Any) -> dict[str, Any]:
         "batches": summary.batches,
         "pipeline_seconds": round(summary.seconds, 3),
         "harvest_seconds": summary.harvest_seconds,
+        "harvest_processes": summary.harvest_processes,
         "sources": len(sources),
         "source_status": dict(Counter(s.status for s in sources)),
         "requests": sum(s.requests for s in sources),

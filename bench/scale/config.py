@@ -46,6 +46,8 @@ class ScaleConfig:
     backfill_runner: str = "processes"
     source_threads: int | None = None
     source_batch: int | None = None
+    #: worker processes of the harvest (``HarvestPlan.processes``); None: the pipeline decides
+    harvest_processes: int | None = None
     portal_port: int = 28765
     server_port: int = SERVER_PORT
     hosts: str | None = None

@@ -127,7 +127,11 @@ def run(cfg: ScaleConfig, log: Callable[[str], None] | None = None) -> dict[str,
         "data_dir": str(data_dir.resolve()),
         "artifacts": cfg.artifacts,
     }
-    harvest_opts = {"source_threads": cfg.source_threads, "source_batch": cfg.source_batch}
+    harvest_opts = {
+        "source_threads": cfg.source_threads,
+        "source_batch": cfg.source_batch,
+        "harvest_processes": cfg.harvest_processes,
+    }
     with _helpers(cfg, full_registry, say) as helpers:
         results["portal"]["start_s"] = helpers["portal"].info.get("start_seconds")
         server = helpers.get("server")
@@ -234,6 +238,9 @@ def cli(argv: list[str] | None = None) -> int:
     parser.add_argument("--backfill-runner", default="processes")
     parser.add_argument("--source-threads", type=int, help="sources harvested at once per batch task")
     parser.add_argument("--source-batch", type=int, help="sources per harvest task")
+    parser.add_argument(
+        "--harvest-processes", type=int, help="worker processes of the harvest (default: the pipeline decides)"
+    )
     parser.add_argument("--portal-port", type=int, default=28765)
     parser.add_argument("--server-port", type=int, default=SERVER_PORT)
     parser.add_argument("--hosts", choices=("addresses", "ports"))
@@ -276,6 +283,7 @@ def cli(argv: list[str] | None = None) -> int:
         backfill_runner=args.backfill_runner,
         source_threads=args.source_threads,
         source_batch=args.source_batch,
+        harvest_processes=args.harvest_processes,
         portal_port=args.portal_port,
         server_port=args.server_port,
         hosts=args.hosts,
