@@ -213,7 +213,7 @@ def is_bare_number(token: str) -> bool:
 
 def has_digit(text: str) -> bool:
     """Whether a value-looking word carries a digit (a number, not a null token such as 无 or —)."""
-    return any(ch.isdigit() for ch in text)
+    return any(map(str.isdigit, text))
 
 
 _NULL_MARKS = frozenset("".join((*lx.DASH_TOKENS, *lx.SLASH_TOKENS, *lx.NONE_WORDS, *lx.UNCHANGED_WORDS)))

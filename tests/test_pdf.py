@@ -289,6 +289,30 @@ def test_pdfium_and_pdfminer_readers_agree_on_synthetic() -> None:
     assert [texts(g) for g in fast.grids] == [texts(g) for g in slow.grids]
 
 
+def test_table_pages_left_open_by_the_cheap_pass_read_as_pages_loaded_again() -> None:
+    # The table pass takes the pages (and text layers) the cheap pass left open instead of
+    # loading them again: only pages with table labels stay open, and they read the same.
+    from xxgk.extractors.pdf.pages import close_pages, scan_pages
+    from xxgk.extractors.pdf.pdfium_page import open_document, pdfium_content
+
+    data = render_pdf(generate_report(9))
+    doc = open_document(data)
+    opened: dict[int, tuple[object, object]] = {}
+    try:
+        pages = scan_pages(doc, keep=opened)
+        assert sorted(opened) == [p.number for p in pages if p.hits] and opened
+        for number in list(opened):
+            kept = pdfium_content(doc, number, opened=opened.pop(number))
+            again = pdfium_content(doc, number)
+            assert kept.chars and kept.chars == again.chars
+            assert [(p.subpaths, p.stroked, p.filled) for p in kept.paths] == [
+                (p.subpaths, p.stroked, p.filled) for p in again.paths
+            ]
+    finally:
+        close_pages(opened)
+        doc.close()
+
+
 def test_both_readers_map_exactly_without_rules() -> None:
     # Word positions differ by fractions of a point between the readers (loose boxes vs font
     # boxes), enough to move a centred group label by one row; the facts must not move.

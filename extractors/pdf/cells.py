@@ -18,7 +18,7 @@ import itertools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
-from xxgk.extractors.pdf.chars import cell_text, dedupe, word_lines
+from xxgk.extractors.pdf.chars import cell_text, dedupe, text_of_words, word_lines, word_texts
 from xxgk.extractors.pdf.content import Char
 from xxgk.extractors.pdf.rules import BBox
 from xxgk.extractors.pdf.settings import DEFAULT_SETTINGS, PdfSettings
@@ -119,7 +119,8 @@ def _build_grid(
         r = bisect.bisect_right(ys, vy) - 1
         if 0 <= r < n_rows and 0 <= c < n_cols and table.owner[r][c] >= 0:
             buckets[table.owner[r][c]].append(ch)
-    texts = [cell_text(b, settings) for b in buckets]
+    printed = [word_texts(b, settings) for b in buckets]
+    texts = [text_of_words(words) for words in printed]
     # Rows that print values, and columns where a number is printed in some row (by position).
     value_rows = table.value_rows
     for idx, (r0, r1, c0, c1) in enumerate(table.spans):
@@ -128,7 +129,7 @@ def _build_grid(
             value_rows.update(range(r0, r1))
             if has_digit(text):
                 table.value_cols.add(c0)
-        elif has_digit(text):
+        elif has_digit(text) and any(looks_like_value(w) and has_digit(w) for line in printed[idx] for w in line):
             for w in _words(buckets[idx], settings):
                 if looks_like_value(w["text"]) and has_digit(w["text"]):
                     table.value_cols.add(bisect.bisect_right(xs, (w["x0"] + w["x1"]) / 2) - 1)
@@ -138,19 +139,19 @@ def _build_grid(
         r0, r1, c0, c1 = span = table.spans[idx]
         cuts = table.expected_cuts(span) if c1 - c0 > 1 and value_rows.intersection(range(r0, r1)) else []
         if not cuts:
-            table.fill(idx, span, texts[idx], buckets[idx], box)
+            table.fill(idx, span, texts[idx], buckets[idx], box, words=printed[idx])
             continue
         words = _words(buckets[idx], settings)
         if len(words) == 1 and looks_like_value(words[0]["text"]):
             # One value in a cell the rows above cut: merged on purpose, or beside a blank cell
             # whose rule is missing. Its column cannot be told.
-            table.fill(idx, span, texts[idx], buckets[idx], box)
+            table.fill(idx, span, texts[idx], buckets[idx], box, words=printed[idx])
             why = f"the ruled cell {texts[idx]!r} spans columns that the rows above it separate"
             table.unplace(span, why)
             continue
         straddling = [w for w in words if any(w["x0"] < xs[b] - _SLACK and w["x1"] > xs[b] + _SLACK for b in cuts)]
         if straddling:
-            table.fill(idx, span, texts[idx], buckets[idx], box)
+            table.fill(idx, span, texts[idx], buckets[idx], box, words=printed[idx])
             why = f"the ruled cell {texts[idx]!r} prints text across a column rule that the rows above it draw"
             table.unplace(span, why)
             continue
@@ -212,12 +213,22 @@ class _Table:
             break
         return sorted(b for b in cuts if b in self.value_cols)
 
-    def fill(self, idx: int, span: Span, text: str, chars: list[Char], box: BBox, note: str = "") -> None:
+    def fill(
+        self,
+        idx: int,
+        span: Span,
+        text: str,
+        chars: list[Char],
+        box: BBox,
+        note: str = "",
+        words: list[list[str]] | None = None,
+    ) -> None:
         """Fill the positions of ``span`` owned by drawn cell ``idx``; a text that does not fit one
-        cell is re-read from geometry, or its rows are marked unplaced."""
+        cell is re-read from geometry, or its rows are marked unplaced. ``words``: the ``word_texts``
+        of ``chars`` when the caller has them."""
         r0, r1, c0, c1 = span
         xs, ys = self.xs, self.ys
-        outcome = _reread(text, chars, span, xs, ys, self.settings) if _may_hold_several(text, span) else None
+        outcome = _reread(text, chars, span, xs, ys, self.settings, words) if _may_hold_several(text, span) else None
         mine = [(r, c) for r in range(r0, r1) for c in range(c0, c1) if self.owner[r][c] == idx]
         if isinstance(outcome, _Split):
             label_box = (xs[c0], ys[r0], xs[outcome.label_end], ys[r1])
@@ -278,10 +289,24 @@ def _may_hold_several(text: str, span: Span) -> bool:
 
 
 def _reread(
-    text: str, chars: list[Char], span: Span, xs: list[float], ys: list[float], settings: PdfSettings
+    text: str,
+    chars: list[Char],
+    span: Span,
+    xs: list[float],
+    ys: list[float],
+    settings: PdfSettings,
+    words: list[list[str]] | None = None,
 ) -> _Split | str | None:
     """None when the drawn cell holds one text; else its re-reading from geometry (``_Split``), or
-    why its values cannot be placed (str)."""
+    why its values cannot be placed (str). ``words``: the ``word_texts`` of ``chars``, if known."""
+    printed_words = [w for line in (word_texts(chars, settings) if words is None else words) for w in line]
+    values_printed = [w for w in printed_words if looks_like_value(w)]
+    if len(values_printed) < 2 and (
+        not any(has_digit(w) for w in values_printed)
+        or len(values_printed) == len(printed_words)
+        or looks_like_value(text)
+    ):
+        return None  # no value (a label) or one, in one place: the text alone tells, no geometry needed
     r0, r1, c0, c1 = span
     chars = dedupe(chars)
     lines = word_lines(chars, settings)

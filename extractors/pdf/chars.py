@@ -33,19 +33,36 @@ def text_lines(chars: list[Char], x_tolerance: float, y_tolerance: float) -> lis
 
 def cell_text(chars: list[Char], settings: PdfSettings = DEFAULT_SETTINGS) -> str:
     """The text of one cell's characters: lines top to bottom, gaps as spaces, then ``clean_pdf_text``."""
+    return text_of_words(word_texts(chars, settings))
+
+
+def word_texts(chars: list[Char], settings: PdfSettings = DEFAULT_SETTINGS) -> list[list[str]]:
+    """The texts of the words of each line of a cell's characters (painted twice: once), as
+    ``word_lines`` splits them, without their boxes: what the printed text alone can tell."""
     if not chars:
-        return ""
-    out: list[str] = []
-    for line in text_lines(dedupe(chars), settings.text_x_tolerance, settings.text_y_tolerance):
+        return []
+    lines: list[list[str]] = []
+    tolerance = settings.text_x_tolerance
+    for line in text_lines(dedupe(chars), tolerance, settings.text_y_tolerance):
+        words: list[str] = []
         parts: list[str] = []
         last_x1: float | None = None
         for ch in line:
-            if last_x1 is not None and ch["x0"] > last_x1 + settings.text_x_tolerance:
-                parts.append(" ")
+            if last_x1 is not None and ch["x0"] > last_x1 + tolerance:
+                words.append("".join(parts))
+                parts = []
             parts.append(ch["text"])
             last_x1 = ch["x1"]
-        out.append("".join(parts))
-    return clean_pdf_text("\n".join(out))
+        words.append("".join(parts))
+        lines.append(words)
+    return lines
+
+
+def text_of_words(lines: list[list[str]]) -> str:
+    """A cell's text from its ``word_texts``: lines top to bottom, gaps as spaces, then ``clean_pdf_text``."""
+    if not lines:
+        return ""
+    return clean_pdf_text("\n".join(" ".join(words) for words in lines))
 
 
 def words_of(chars: list[Char], settings: PdfSettings = DEFAULT_SETTINGS) -> list[Char]:

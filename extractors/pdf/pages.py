@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from xxgk.extractors.base import ExtractionError, PagePictures
+from xxgk.extractors.pdf.pdfium_calls import pdfium_calls
 from xxgk.extractors.pdf.pdfium_page import IDENTITY, Matrix, compose, display_transform
 from xxgk.extractors.pdf.printed import TABLE_MARKERS, marker_hits, norm
 from xxgk.extractors.pdf.settings import DEFAULT_SETTINGS, PdfSettings
@@ -31,8 +32,22 @@ class PageScan:
         return len(self.pictures.boxes)
 
 
-def scan_pages(doc: Any, settings: PdfSettings = DEFAULT_SETTINGS) -> list[PageScan]:
-    """Text, character count, image count and table-label hits of every page of an open pypdfium2 document."""
+#: Pages with table labels that ``scan_pages`` leaves open for the table pass, at most: loading a
+#: page and its text layer again costs about a millisecond each.
+KEEP_OPEN = 32
+
+#: A page left open by the cheap pass: the pypdfium2 page and its text page (see ``scan_pages``).
+OpenPage = tuple[Any, Any]
+
+
+def scan_pages(
+    doc: Any, settings: PdfSettings = DEFAULT_SETTINGS, keep: dict[int, OpenPage] | None = None
+) -> list[PageScan]:
+    """Text, character count, image count and table-label hits of every page of an open pypdfium2 document.
+
+    With ``keep``, pages that print table labels (up to ``KEEP_OPEN``) stay open there by number,
+    for the table pass (``pdfium_content``); the caller closes what it does not use (``close_pages``).
+    """
     import pypdfium2 as pdfium
 
     markers = TABLE_MARKERS + settings.extra_markers
@@ -47,23 +62,37 @@ def scan_pages(doc: Any, settings: PdfSettings = DEFAULT_SETTINGS) -> list[PageS
             page = doc[i]
         except pdfium.PdfiumError as exc:
             raise ExtractionError(STATUS_FAILED, f"corrupt PDF: page {i + 1} cannot be loaded ({exc})") from exc
+        textpage = None
+        kept = False
         try:
             textpage = page.get_textpage()
-            try:
-                n_chars = textpage.count_chars()
-                if n_chars > settings.max_page_chars:
-                    raise ExtractionError(
-                        STATUS_FAILED, f"page {i + 1} has {n_chars} characters > limit {settings.max_page_chars}"
-                    )
-                text = textpage.get_text_range(0, n_chars) if n_chars > 0 else ""
-            finally:
-                textpage.close()
+            n_chars = textpage.count_chars()
+            if n_chars > settings.max_page_chars:
+                raise ExtractionError(
+                    STATUS_FAILED, f"page {i + 1} has {n_chars} characters > limit {settings.max_page_chars}"
+                )
+            text = textpage.get_text_range(0, n_chars) if n_chars > 0 else ""
             text = text.replace("\r\n", "\n").replace("\r", "\n")
             pictures = page_pictures(page, i + 1, max(n_chars, 0), settings.max_page_objects)
+            hits = marker_hits(text, markers) if text else 0
+            if keep is not None and hits and len(keep) < KEEP_OPEN:
+                keep[i + 1] = (page, textpage)
+                kept = True
         finally:
-            page.close()
-        pages.append(PageScan(i + 1, text, max(n_chars, 0), marker_hits(text, markers) if text else 0, pictures))
+            if not kept:
+                if textpage is not None:
+                    textpage.close()
+                page.close()
+        pages.append(PageScan(i + 1, text, max(n_chars, 0), hits, pictures))
     return pages
+
+
+def close_pages(pages: dict[int, OpenPage]) -> None:
+    """Close the pages ``scan_pages`` left open (text page first)."""
+    for page, textpage in pages.values():
+        textpage.close()
+        page.close()
+    pages.clear()
 
 
 def page_pictures(page: Any, number: int, chars: int, max_objects: int) -> PagePictures:
@@ -71,26 +100,31 @@ def page_pictures(page: Any, number: int, chars: int, max_objects: int) -> PageP
     walk stops after ``max_objects`` objects (the table reader skips such a page with a warning)."""
     import pypdfium2.raw as c
 
+    calls = pdfium_calls()
+    get_type, get_bounds = calls.obj_get_type, calls.obj_get_bounds
+    FORM, IMAGE = c.FPDF_PAGEOBJ_FORM, c.FPDF_PAGEOBJ_IMAGE
     width, height = page.get_size()
     xf = display_transform(page.get_rotation(), page.get_mediabox())
     boxes: list[tuple[float, float, float, float]] = []
     matrix = c.FS_MATRIX()
     left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+    bound_refs = tuple(ctypes.byref(v) for v in (left, bottom, right, top))
 
     seen = 0
 
-    def walk(objects: Any, outer: Matrix, depth: int) -> None:
+    def walk(get_object: Any, parent: Any, count: int, outer: Matrix, depth: int) -> None:
         nonlocal seen
-        for obj in objects:
+        for k in range(count):
+            obj = get_object(parent, k)
             seen += 1
             if seen > max_objects:
                 return
-            kind = c.FPDFPageObj_GetType(obj)
-            if kind == c.FPDF_PAGEOBJ_FORM and depth < 3:
+            kind = get_type(obj)
+            if kind == FORM and depth < 3:
                 c.FPDFPageObj_GetMatrix(obj, matrix)
                 inner = compose(outer, (matrix.a, matrix.b, matrix.c, matrix.d, matrix.e, matrix.f))
-                walk((c.FPDFFormObj_GetObject(obj, k) for k in range(c.FPDFFormObj_CountObjects(obj))), inner, depth + 1)
-            elif kind == c.FPDF_PAGEOBJ_IMAGE and c.FPDFPageObj_GetBounds(obj, left, bottom, right, top):
+                walk(c.FPDFFormObj_GetObject, obj, c.FPDFFormObj_CountObjects(obj), inner, depth + 1)
+            elif kind == IMAGE and get_bounds(obj, *bound_refs):
                 a, b, cc, d, e, f = outer
                 corners = [
                     xf(a * x + cc * y + e, b * x + d * y + f)
@@ -101,7 +135,7 @@ def page_pictures(page: Any, number: int, chars: int, max_objects: int) -> PageP
                 boxes.append((max(0.0, min(xs)), max(0.0, min(ys)), min(width, max(xs)), min(height, max(ys))))
 
     raw = page.raw
-    walk((c.FPDFPage_GetObject(raw, k) for k in range(c.FPDFPage_CountObjects(raw))), IDENTITY, 0)
+    walk(calls.page_get_object, raw, c.FPDFPage_CountObjects(raw), IDENTITY, 0)
     return PagePictures(number, (float(width), float(height)), chars, tuple(boxes))
 
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import ctypes
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 from xxgk.extractors.base import ExtractionError
 from xxgk.extractors.pdf.content import Char, PageContent, PageLimitError, PaintedPath
+from xxgk.extractors.pdf.pdfium_calls import pdfium_calls
 from xxgk.extractors.pdf.settings import DEFAULT_SETTINGS, PdfSettings
 from xxgk.schemas.records import STATUS_FAILED
 
@@ -55,6 +55,15 @@ def _is_white(rgba: tuple[int, int, int, int]) -> bool:
     return a == 0 or (r >= 242 and g >= 242 and b >= 242)
 
 
+_UNSEEN = object()
+
+#: What the characters of one text object share: their font's advances at the object's size (a
+#: dict shared by every object of that font and size, filled as characters come; 0 where the font
+#: does not say), the font handle, the size (a ``c_float``, as PDFium takes it), the box's lower
+#: and upper edge above the baseline, and the text matrix's linear part.
+_ObjectMetrics = tuple[dict[str, float], Any, Any, float, float, float, float, float, float]
+
+
 class _PdfMetrics:
     """Character boxes of non-embedded fonts from the PDF's own metrics, as pdfminer draws them.
 
@@ -64,70 +73,52 @@ class _PdfMetrics:
     was installed. The origin, the advance (``/W``, ``/Widths``) and the descent (``/FontDescriptor``)
     come from the file: the box runs from the origin over the advance, from the descent up one
     font size, in the character's text matrix. Embedded fonts keep PDFium's boxes (their glyphs are
-    in the file). ``None`` when the metrics cannot be read: the caller falls back to PDFium's boxes.
+    in the file). Where the metrics cannot be read the caller keeps PDFium's boxes.
+
+    ``objects`` (text object address -> ``_ObjectMetrics`` or None for "keep PDFium's box") is
+    looked up by the caller once per character; ``add_object`` fills it on an object's first
+    character.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, raw_tp: Any) -> None:
         import pypdfium2.raw as c
 
         self.c = c
+        self.calls = pdfium_calls()
+        self.raw_tp = raw_tp
         self.fonts: dict[int, tuple[Any, float] | None] = {}
-        #: per text object: its font and descent, font size and text matrix, or None (keep PDFium's box)
-        self.objects: dict[int, tuple[Any, float, float, Matrix] | None] = {}
-        self.advances: dict[tuple[int, str, float], float] = {}
-        self.ox, self.oy = ctypes.c_double(), ctypes.c_double()
+        self.objects: dict[int | None, _ObjectMetrics | None] = {}
+        self.widths: dict[tuple[int, float], dict[str, float]] = {}
         self.matrix = c.FS_MATRIX()
+        self.matrix_ref = ctypes.byref(self.matrix)
         self.value = ctypes.c_float()
 
-    def _font(self, font: Any) -> tuple[Any, float] | None:
-        """A non-embedded font and its descent per point, or None (embedded / unknown)."""
-        key = ctypes.cast(font, ctypes.c_void_p).value or 0
+    def _font(self, key: int) -> tuple[Any, float] | None:
+        """A non-embedded font (handle) and its descent per point, or None (embedded / unknown)."""
         if key not in self.fonts:
             c = self.c
             found: tuple[Any, float] | None = None
-            if font and not c.FPDFFont_GetIsEmbedded(font) and c.FPDFFont_GetDescent(font, 1.0, self.value):
+            font = ctypes.cast(key, c.FPDF_FONT)
+            if not c.FPDFFont_GetIsEmbedded(font) and c.FPDFFont_GetDescent(font, 1.0, self.value):
                 found = (font, self.value.value)
             self.fonts[key] = found
         return self.fonts[key]
 
-    def _object(self, raw_tp: Any, index: int) -> tuple[int, tuple[Any, float, float, Matrix] | None]:
-        """The text object of a character with what its characters share (asked once per object)."""
-        c = self.c
-        obj = c.FPDFText_GetTextObject(raw_tp, index)
-        if not obj:
-            return 0, None
-        key = ctypes.c_void_p.from_buffer(obj).value or 0
-        if key in self.objects:
-            return key, self.objects[key]
-        shared: tuple[Any, float, float, Matrix] | None = None
-        found = self._font(c.FPDFTextObj_GetFont(obj))
-        size = c.FPDFText_GetFontSize(raw_tp, index)
-        if found is not None and size > 0 and c.FPDFText_GetMatrix(raw_tp, index, self.matrix):
+    def add_object(self, key: int | None, index: int) -> _ObjectMetrics | None:
+        """The metrics of the text object (address ``key``) that character ``index`` belongs to."""
+        shared: _ObjectMetrics | None = None
+        calls, raw_tp = self.calls, self.raw_tp
+        font_address = calls.text_obj_get_font(ctypes.c_void_p(key)) if key else None
+        found = self._font(font_address) if font_address else None
+        size = calls.text_get_font_size(raw_tp, index)
+        if found is not None and size > 0 and calls.text_get_matrix(raw_tp, index, self.matrix_ref):
+            font, descent = found
             m = self.matrix
-            shared = (found[0], found[1], size, (m.a, m.b, m.c, m.d, m.e, m.f))
+            widths = self.widths.setdefault((font_address or 0, size), {})
+            c_size = ctypes.c_float(size)
+            shared = (widths, font, c_size, descent * size, (descent + 1.0) * size, m.a, m.b, m.c, m.d)
         self.objects[key] = shared
-        return key, shared
-
-    def box(self, raw_tp: Any, index: int, char: str) -> tuple[float, float, float, float] | None:
-        """(left, right, upper, lower) in PDF page space, or None to keep PDFium's box."""
-        key, shared = self._object(raw_tp, index)
-        if shared is None:
-            return None
-        font, descent, size, (ma, mb, mc, md, _, _) = shared
-        c = self.c
-        ak = (key, char, size)
-        advance = self.advances.get(ak)
-        if advance is None:
-            if not c.FPDFFont_GetGlyphWidth(font, ord(char), size, self.value):
-                return None
-            advance = self.advances[ak] = self.value.value
-        if advance <= 0 or not c.FPDFText_GetCharOrigin(raw_tp, index, self.ox, self.oy):
-            return None
-        ox, oy = self.ox.value, self.oy.value
-        bottom, top = descent * size, (descent + 1.0) * size
-        xs = (ox + mc * bottom, ox + ma * advance + mc * bottom, ox + mc * top, ox + ma * advance + mc * top)
-        ys = (oy + md * bottom, oy + mb * advance + md * bottom, oy + md * top, oy + mb * advance + md * top)
-        return min(xs), max(xs), max(ys), min(ys)
+        return shared
 
 
 def open_document(data: bytes) -> Any:
@@ -143,122 +134,181 @@ def open_document(data: bytes) -> Any:
         raise ExtractionError(STATUS_FAILED, f"corrupt PDF: {msg}") from exc
 
 
-def pdfium_content(doc: Any, number: int, settings: PdfSettings = DEFAULT_SETTINGS) -> PageContent:
-    """Characters (loose boxes) and paths (with nested form XObjects) of one page via PDFium's C API."""
-    import pypdfium2.raw as c
+def pdfium_content(
+    doc: Any, number: int, settings: PdfSettings = DEFAULT_SETTINGS, opened: tuple[Any, Any] | None = None
+) -> PageContent:
+    """Characters (loose boxes) and paths (with nested form XObjects) of one page via PDFium's C API.
 
-    page = doc[number - 1]
+    ``opened``: the page and its text page, when the cheap pass left them open (closed here).
+    """
+    page, textpage = opened if opened is not None else (doc[number - 1], None)
     try:
         xf = display_transform(page.get_rotation(), page.get_mediabox())
-        paths: list[PaintedPath] = []
-        fill_mode, stroke = ctypes.c_int(), ctypes.c_int()
-        px, py = ctypes.c_float(), ctypes.c_float()
-        cr, cg, cb, ca = ctypes.c_uint(), ctypes.c_uint(), ctypes.c_uint(), ctypes.c_uint()
-        fs_matrix = c.FS_MATRIX()
-
-        embedded: dict[int, bool] = {}
-        lost = 0
-        bl, bb, br, bt = ctypes.c_float(), ctypes.c_float(), ctypes.c_float(), ctypes.c_float()
-
-        visited = 0
-
-        def walk(objects: Iterator[Any], outer: Matrix, depth: int) -> None:
-            nonlocal lost, visited
-            for obj in objects:
-                visited += 1
-                if visited > settings.max_page_objects:
-                    raise PageLimitError(f"more than {settings.max_page_objects} drawing objects")
-                kind = c.FPDFPageObj_GetType(obj)
-                if kind == c.FPDF_PAGEOBJ_TEXT:
-                    # PDFium gives a glyph of a non-embedded font no extent; a text object
-                    # holding only that glyph has an empty box and its text is dropped.
-                    font = c.FPDFTextObj_GetFont(obj)
-                    key = ctypes.c_void_p.from_buffer(font).value or 0
-                    if key not in embedded:
-                        embedded[key] = bool(c.FPDFFont_GetIsEmbedded(font))
-                    if (
-                        not embedded[key]
-                        and c.FPDFPageObj_GetBounds(obj, bl, bb, br, bt)
-                        and br.value - bl.value <= 0.01
-                    ):
-                        lost += 1
-                    continue
-                if kind == c.FPDF_PAGEOBJ_FORM and depth < 4:
-                    c.FPDFPageObj_GetMatrix(obj, fs_matrix)
-                    m = compose(outer, (fs_matrix.a, fs_matrix.b, fs_matrix.c, fs_matrix.d, fs_matrix.e, fs_matrix.f))
-                    count = c.FPDFFormObj_CountObjects(obj)
-                    walk((c.FPDFFormObj_GetObject(obj, k) for k in range(count)), m, depth + 1)
-                    continue
-                if kind != c.FPDF_PAGEOBJ_PATH:
-                    continue
-                c.FPDFPath_GetDrawMode(obj, fill_mode, stroke)
-                filled, stroked = fill_mode.value != 0, bool(stroke.value)
-                if stroked:
-                    c.FPDFPageObj_GetStrokeColor(obj, cr, cg, cb, ca)
-                    stroked = not _is_white((cr.value, cg.value, cb.value, ca.value))
-                if filled:
-                    c.FPDFPageObj_GetFillColor(obj, cr, cg, cb, ca)
-                    filled = not _is_white((cr.value, cg.value, cb.value, ca.value))
-                if not (filled or stroked):
-                    continue  # white cell backgrounds: never rules
-                c.FPDFPageObj_GetMatrix(obj, fs_matrix)
-                a, b, cc, d, e, f = compose(
-                    outer, (fs_matrix.a, fs_matrix.b, fs_matrix.c, fs_matrix.d, fs_matrix.e, fs_matrix.f)
-                )
-                subpaths: list[list[tuple[float, float]]] = []
-                for k in range(c.FPDFPath_CountSegments(obj)):
-                    seg = c.FPDFPath_GetPathSegment(obj, k)
-                    c.FPDFPathSegment_GetPoint(seg, px, py)
-                    x, y = px.value, py.value
-                    point = xf(a * x + cc * y + e, b * x + d * y + f)
-                    if c.FPDFPathSegment_GetType(seg) == c.FPDF_SEGMENT_MOVETO or not subpaths:
-                        subpaths.append([point])
-                    else:
-                        subpaths[-1].append(point)
-                    if c.FPDFPathSegment_GetClose(seg) and subpaths[-1][0] != point:
-                        subpaths[-1].append(subpaths[-1][0])
-                paths.append(PaintedPath(subpaths, stroked, filled))
-
-        raw_page = page.raw
-        walk((c.FPDFPage_GetObject(raw_page, k) for k in range(c.FPDFPage_CountObjects(raw_page))), IDENTITY, 0)
-        textpage = page.get_textpage()
-        chars: list[Char] = []
-        try:
-            n = textpage.count_chars()
-            text = textpage.get_text_range(0, n) if n > 0 else ""
-            per_char = len(text) != n  # surrogate pairs shift indices: ask char by char
-            rect = c.FS_RECTF()
-            tl, tr, tb, tt = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
-            raw_tp = textpage.raw
-            # the file's metrics only where a font is not embedded (PDFium's boxes are exact otherwise)
-            metrics = _PdfMetrics() if not all(embedded.values()) else None
-            for i in range(max(n, 0)):
-                ch = chr(c.FPDFText_GetUnicode(raw_tp, i) or 32) if per_char else text[i]
-                if ch.isspace() or ch == "\x00":
-                    continue
-                box = metrics.box(raw_tp, i, ch) if metrics is not None else None
-                if box is not None:
-                    left, right, upper, lower = box
-                else:
-                    if not c.FPDFText_GetLooseCharBox(raw_tp, i, rect):
-                        continue
-                    left, right, upper, lower = rect.left, rect.right, rect.top, rect.bottom
-                    # PDFium's loose box ignores the text matrix for some vertical-writing glyphs
-                    # (a 199-pt box for a 10-pt character); the tight glyph box is right there.
-                    if c.FPDFText_GetCharBox(raw_tp, i, tl, tr, tb, tt):
-                        tw, th = tr.value - tl.value, tt.value - tb.value
-                        cx, cy = (tl.value + tr.value) / 2, (tb.value + tt.value) / 2
-                        oversized = right - left > 3 * tw + 8 and upper - lower > 3 * th + 8
-                        if oversized or not (left <= cx <= right and lower <= cy <= upper):
-                            half = max(tw, th) / 2
-                            left, right, upper, lower = cx - half, cx + half, cy + half, cy - half
-                ax, ay = xf(left, upper)
-                bx, by = xf(right, lower)
-                x0, x1 = (ax, bx) if ax <= bx else (bx, ax)
-                top, bottom = (ay, by) if ay <= by else (by, ay)
-                chars.append({"text": ch, "x0": x0, "x1": x1, "top": top, "bottom": bottom, "size": bottom - top})
-        finally:
-            textpage.close()
+        paths, embedded, lost = _page_paths(page, xf, settings)
+        if textpage is None:
+            textpage = page.get_textpage()
+        # the file's metrics only where a font is not embedded (PDFium's boxes are exact otherwise)
+        metrics = _PdfMetrics(textpage.raw) if not all(embedded.values()) else None
+        chars = _page_chars(textpage, xf, metrics)
         return PageContent(number, chars, paths, lost)
     finally:
+        if textpage is not None:
+            textpage.close()
         page.close()
+
+
+def _page_paths(page: Any, xf: Any, settings: PdfSettings) -> tuple[list[PaintedPath], dict[int, bool], int]:
+    """The painted paths of a page (form XObjects four levels deep), whether each font of its text
+    objects is embedded, and how many text objects PDFium cannot place (lost glyphs)."""
+    import pypdfium2.raw as c
+
+    calls = pdfium_calls()
+    get_type, get_matrix, get_bounds = calls.obj_get_type, calls.obj_get_matrix, calls.obj_get_bounds
+    get_font, draw_mode = calls.text_obj_get_font, calls.path_get_draw_mode
+    stroke_color, fill_color = calls.obj_get_stroke_color, calls.obj_get_fill_color
+    count_segments, get_segment = calls.path_count_segments, calls.path_get_segment
+    get_point, segment_type, segment_close = calls.segment_get_point, calls.segment_get_type, calls.segment_get_close
+    TEXT, FORM, PATH, MOVETO = c.FPDF_PAGEOBJ_TEXT, c.FPDF_PAGEOBJ_FORM, c.FPDF_PAGEOBJ_PATH, c.FPDF_SEGMENT_MOVETO
+
+    byref = ctypes.byref
+    paths: list[PaintedPath] = []
+    fill_mode, stroke = ctypes.c_int(), ctypes.c_int()
+    modes = (byref(fill_mode), byref(stroke))
+    px, py = ctypes.c_float(), ctypes.c_float()
+    point_refs = (byref(px), byref(py))
+    cr, cg, cb, ca = ctypes.c_uint(), ctypes.c_uint(), ctypes.c_uint(), ctypes.c_uint()
+    colour_refs = (byref(cr), byref(cg), byref(cb), byref(ca))
+    fs_matrix = c.FS_MATRIX()
+    matrix_ref = byref(fs_matrix)
+    bl, bb, br, bt = ctypes.c_float(), ctypes.c_float(), ctypes.c_float(), ctypes.c_float()
+    bound_refs = (byref(bl), byref(bb), byref(br), byref(bt))
+    embedded: dict[int, bool] = {}
+    lost = 0
+    visited = 0
+    limit = settings.max_page_objects
+
+    def walk(get_object: Any, parent: Any, count: int, outer: Matrix, depth: int) -> None:
+        nonlocal lost, visited
+        for k in range(count):
+            obj = get_object(parent, k)
+            visited += 1
+            if visited > limit:
+                raise PageLimitError(f"more than {limit} drawing objects")
+            kind = get_type(obj)
+            if kind == TEXT:
+                # PDFium gives a glyph of a non-embedded font no extent; a text object
+                # holding only that glyph has an empty box and its text is dropped.
+                key = get_font(obj) or 0
+                if key not in embedded:
+                    embedded[key] = bool(c.FPDFFont_GetIsEmbedded(ctypes.cast(key, c.FPDF_FONT)))
+                if not embedded[key] and get_bounds(obj, *bound_refs) and br.value - bl.value <= 0.01:
+                    lost += 1
+                continue
+            if kind == FORM and depth < 4:
+                c.FPDFPageObj_GetMatrix(obj, fs_matrix)
+                m = compose(outer, (fs_matrix.a, fs_matrix.b, fs_matrix.c, fs_matrix.d, fs_matrix.e, fs_matrix.f))
+                walk(c.FPDFFormObj_GetObject, obj, c.FPDFFormObj_CountObjects(obj), m, depth + 1)
+                continue
+            if kind != PATH:
+                continue
+            draw_mode(obj, *modes)
+            filled, stroked = fill_mode.value != 0, bool(stroke.value)
+            if stroked:
+                stroke_color(obj, *colour_refs)
+                stroked = not _is_white((cr.value, cg.value, cb.value, ca.value))
+            if filled:
+                fill_color(obj, *colour_refs)
+                filled = not _is_white((cr.value, cg.value, cb.value, ca.value))
+            if not (filled or stroked):
+                continue  # white cell backgrounds: never rules
+            get_matrix(obj, matrix_ref)
+            a, b, cc, d, e, f = compose(
+                outer, (fs_matrix.a, fs_matrix.b, fs_matrix.c, fs_matrix.d, fs_matrix.e, fs_matrix.f)
+            )
+            subpaths: list[list[tuple[float, float]]] = []
+            for s in range(count_segments(obj)):
+                seg = get_segment(obj, s)
+                get_point(seg, *point_refs)
+                x, y = px.value, py.value
+                point = xf(a * x + cc * y + e, b * x + d * y + f)
+                if segment_type(seg) == MOVETO or not subpaths:
+                    subpaths.append([point])
+                else:
+                    subpaths[-1].append(point)
+                if segment_close(seg) and subpaths[-1][0] != point:
+                    subpaths[-1].append(subpaths[-1][0])
+            paths.append(PaintedPath(subpaths, stroked, filled))
+
+    raw_page = page.raw
+    walk(calls.page_get_object, raw_page, c.FPDFPage_CountObjects(raw_page), IDENTITY, 0)
+    return paths, embedded, lost
+
+
+def _page_chars(textpage: Any, xf: Any, metrics: _PdfMetrics | None) -> list[Char]:
+    """The characters of a page's text layer with their boxes in display space."""
+    import pypdfium2.raw as c
+
+    calls = pdfium_calls()
+    get_unicode, get_text_object = calls.text_get_unicode, calls.text_get_text_object
+    get_origin, loose_box, glyph_box = (
+        calls.text_get_char_origin,
+        calls.text_get_loose_char_box,
+        calls.text_get_char_box,
+    )
+    byref = ctypes.byref
+    chars: list[Char] = []
+    n = textpage.count_chars()
+    text = textpage.get_text_range(0, n) if n > 0 else ""
+    per_char = len(text) != n  # surrogate pairs shift indices: ask char by char
+    rect = c.FS_RECTF()
+    rect_ref = byref(rect)
+    tl, tr, tb, tt = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
+    glyph_refs = (byref(tl), byref(tr), byref(tb), byref(tt))
+    ox, oy = ctypes.c_double(), ctypes.c_double()
+    origin_refs = (byref(ox), byref(oy))
+    glyph_width, width = calls.font_get_glyph_width, ctypes.c_float()
+    width_ref = byref(width)
+    raw_tp = textpage.raw
+    objects = metrics.objects if metrics is not None else {}
+    for i in range(max(n, 0)):
+        ch = chr(get_unicode(raw_tp, i) or 32) if per_char else text[i]
+        if ch.isspace() or ch == "\x00":
+            continue
+        shared = None
+        if metrics is not None:
+            key = get_text_object(raw_tp, i)
+            shared = objects.get(key, _UNSEEN)
+            if shared is _UNSEEN:
+                shared = metrics.add_object(key, i)
+        if shared is not None:
+            widths = shared[0]
+            advance = widths.get(ch)
+            if advance is None:
+                advance = widths[ch] = width.value if glyph_width(shared[1], ord(ch), shared[2], width_ref) else 0.0
+            if advance <= 0 or not get_origin(raw_tp, i, *origin_refs):
+                shared = None
+        if shared is not None:
+            _, _, _, bottom, top, ma, mb, mc, md = shared
+            x, y = ox.value, oy.value
+            xs = (x + mc * bottom, x + ma * advance + mc * bottom, x + mc * top, x + ma * advance + mc * top)
+            ys = (y + md * bottom, y + mb * advance + md * bottom, y + md * top, y + mb * advance + md * top)
+            left, right, upper, lower = min(xs), max(xs), max(ys), min(ys)
+        else:
+            if not loose_box(raw_tp, i, rect_ref):
+                continue
+            left, right, upper, lower = rect.left, rect.right, rect.top, rect.bottom
+            # PDFium's loose box ignores the text matrix for some vertical-writing glyphs
+            # (a 199-pt box for a 10-pt character); the tight glyph box is right there.
+            if glyph_box(raw_tp, i, *glyph_refs):
+                tw, th = tr.value - tl.value, tt.value - tb.value
+                cx, cy = (tl.value + tr.value) / 2, (tb.value + tt.value) / 2
+                oversized = right - left > 3 * tw + 8 and upper - lower > 3 * th + 8
+                if oversized or not (left <= cx <= right and lower <= cy <= upper):
+                    half = max(tw, th) / 2
+                    left, right, upper, lower = cx - half, cx + half, cy + half, cy - half
+        ax, ay = xf(left, upper)
+        bx, by = xf(right, lower)
+        x0, x1 = (ax, bx) if ax <= bx else (bx, ax)
+        top_, bottom_ = (ay, by) if ay <= by else (by, ay)
+        chars.append({"text": ch, "x0": x0, "x1": x1, "top": top_, "bottom": bottom_, "size": bottom_ - top_})
+    return chars

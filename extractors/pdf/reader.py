@@ -18,7 +18,7 @@ from xxgk.extractors.base import ExtractionError, RawDocument
 from xxgk.extractors.pdf.container import check_container
 from xxgk.extractors.pdf.content import PageContent, PageLimitError
 from xxgk.extractors.pdf.page import page_grids
-from xxgk.extractors.pdf.pages import choose_pages, scan_pages
+from xxgk.extractors.pdf.pages import OpenPage, choose_pages, close_pages, scan_pages
 from xxgk.extractors.pdf.pdfium_page import PDFIUM_LOCK as _PDFIUM_LOCK
 from xxgk.extractors.pdf.pdfium_page import open_document as _pdfium_open
 from xxgk.extractors.pdf.pdfium_page import pdfium_content
@@ -56,8 +56,9 @@ def extract_pdf(data: bytes, *, settings: PdfSettings | None = None) -> RawDocum
     warnings: list[str] = []
     with _PDFIUM_LOCK, _gc_paused(settings.pause_gc):
         doc = _pdfium_open(data)
+        opened: dict[int, OpenPage] = {}  # table pages the cheap pass loaded, for the table pass
         try:
-            pages = scan_pages(doc, settings)
+            pages = scan_pages(doc, settings, opened if settings.backend == "pdfium" else None)
             text = "\n".join(p.text for p in pages)
             title = find_title(text)
             chosen = choose_pages(pages, text, settings, warnings)
@@ -65,16 +66,25 @@ def extract_pdf(data: bytes, *, settings: PdfSettings | None = None) -> RawDocum
             if not chosen:
                 return RawDocument(FORMAT, [], text, title, warnings, pictures)
             if settings.backend == "pdfium":
-                grids = _grids_pdfium(doc, data, chosen, settings, warnings)
+                grids = _grids_pdfium(doc, data, chosen, settings, warnings, opened)
             else:
                 grids = _grids_pdfplumber(data, chosen, settings, warnings)
         finally:
+            close_pages(opened)
             doc.close()
     return RawDocument(FORMAT, grids, text, title, warnings, pictures)
 
 
-def _grids_pdfium(doc: Any, data: bytes, chosen: list[int], settings: PdfSettings, warnings: list[str]) -> list[Grid]:
-    """Table pages read by PDFium; a page where PDFium lost glyphs is read again with pdfminer."""
+def _grids_pdfium(
+    doc: Any,
+    data: bytes,
+    chosen: list[int],
+    settings: PdfSettings,
+    warnings: list[str],
+    opened: dict[int, OpenPage] | None = None,
+) -> list[Grid]:
+    """Table pages read by PDFium (``opened``: those the cheap pass left open); a page where
+    PDFium lost glyphs is read again with pdfminer."""
     import pypdfium2 as pdfium
 
     grids: list[Grid] = []
@@ -84,7 +94,7 @@ def _grids_pdfium(doc: Any, data: bytes, chosen: list[int], settings: PdfSetting
         if number - 1 not in chosen:
             carry.clear()
         try:
-            content = pdfium_content(doc, number, settings)
+            content = pdfium_content(doc, number, settings, opened.pop(number, None) if opened else None)
         except (pdfium.PdfiumError, PageLimitError) as exc:
             warnings.append(f"p.{number}: page skipped: {exc}")
             continue
