@@ -1,11 +1,12 @@
-"""The ``xxgk`` command: ``run`` (the main job), ``extract``, ``backfill``, ``serve``, ``bench``.
+"""The ``xxgk`` command: ``run`` (the main job), ``extract``, ``backfill``, ``serve``, ``export``, ``bench``.
 
 ``xxgk run`` harvests: with no arguments the local demo portal serving the embedded sample set
 (discover → fetch → raw archive → extract → validate → Parquet, in one flow); with
 ``--sources registry.yaml`` the registry's enabled sources (or ``--sources-only``). A documents
 file (``--sources documents.yaml``) and ``xxgk extract PATH...`` read local files instead.
-``xxgk backfill`` replays the raw archive; ``xxgk serve`` registers the nightly and backfill
-deployments with a Prefect server and runs them.
+``xxgk backfill`` replays the raw archive; ``xxgk serve`` (``flows.cli_serve``) registers the nightly
+and backfill deployments with a Prefect server and runs them; ``xxgk export`` and ``xxgk bench``
+live in ``flows.cli_tools``. All are registered on this module's ``app``.
 
 Prefect is imported only once a command has chosen its data directory (Prefect reads its settings
 at import), so ``xxgk --help`` and ``xxgk --version`` stay fast. What the commands print is
@@ -16,18 +17,17 @@ itself failed, 130 on Ctrl-C.
 
 from __future__ import annotations
 
-import json
 import sys
 from importlib import metadata
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
-from xxgk.flows.console import EXIT_BAD_INPUT, EXIT_RUN_FAILED, execute, fail
-from xxgk.flows.inputs import InputError, check_sources_file, is_registry, parse_ids, parse_years
+from xxgk.flows.cli_serve import serve
+from xxgk.flows.cli_tools import bench, export
+from xxgk.flows.console import execute
+from xxgk.flows.inputs import InputError, is_registry, parse_ids, parse_years
 from xxgk.flows.options import (
     ArchiveDirOpt,
     BatchSizeOpt,
@@ -47,6 +47,7 @@ from xxgk.flows.options import (
     VerboseOpt,
     WorkersOpt,
     YearsOpt,
+    check_runner,
 )
 from xxgk.flows.settings import DEFAULT_MAX_WORKERS, default_data_dir
 
@@ -94,16 +95,6 @@ def main(
     """xxgk: extract the statistical tables of annual OGI reports into a Parquet warehouse."""
 
 
-def _check_runner(runner: str, dask_address: str | None) -> None:
-    """An unknown runner or a bad Dask address is an input error (exit 2), found before Prefect starts."""
-    from xxgk.flows.runners import scheduled_runner
-
-    try:
-        scheduled_runner(runner, dask_address)
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
-
-
 def _run_documents(
     *,
     title: str,
@@ -137,7 +128,7 @@ def _run_documents(
             from xxgk.flows.sources import check_revalidate
 
             check_revalidate(revalidate)
-        _check_runner(runner, dask_address)
+        check_runner(runner, dask_address)
 
     def invoke() -> Any:
         from xxgk.flows.pipeline import run_pipeline
@@ -315,7 +306,7 @@ def backfill(
         from xxgk.flows.archive_index import select_backfill
 
         select_backfill(archive, sources, refetch=refetch)
-        _check_runner(runner, dask_address)
+        check_runner(runner, dask_address)
 
     def invoke() -> Any:
         from xxgk.flows.backfill import run_backfill
@@ -349,181 +340,10 @@ def backfill(
     )
 
 
-@app.command(cls=Command)
-def serve(
-    data_dir: DataDirOpt = None,
-    sources: SourcesOpt = None,
-    sources_only: SourcesOnlyOpt = None,
-    years: YearsOpt = None,
-    cron: Annotated[
-        str, typer.Option("--cron", envvar="XXGK_CRON", help="Cron schedule (minute hour day month weekday).")
-    ] = "0 2 * * *",
-    timezone: Annotated[
-        str, typer.Option("--timezone", "--tz", envvar="XXGK_TIMEZONE", help="IANA time zone of the schedule.")
-    ] = "Asia/Shanghai",
-    name: Annotated[str, typer.Option("--name", help="Name of the scheduled deployment.")] = "nightly",
-    archive_dir: ArchiveDirOpt = None,
-    batch_size: BatchSizeOpt = None,
-    workers: WorkersOpt = DEFAULT_MAX_WORKERS,
-    runner: RunnerOpt = "auto",
-    dask_address: DaskAddressOpt = None,
-    api_url: Annotated[
-        str | None,
-        typer.Option("--api-url", help="Prefect server API (default: PREFECT_API_URL or the Prefect profile)."),
-    ] = None,
-    limit: Annotated[int, typer.Option("--limit", help="Runs executing at once (nightly and backfill).")] = 1,
-    register_only: Annotated[
-        bool, typer.Option("--register-only", help="Register the deployments and exit (their runs wait for a serve).")
-    ] = False,
-    flow_ref: Annotated[
-        str, typer.Option("--flow", help="The flow to schedule, as module:attribute.")
-    ] = "xxgk.flows.pipeline:extract_flow",
-) -> None:
-    """Register the nightly run and the backfill with a Prefect server, then serve their runs (blocks).
-
-    The nightly deployment runs the pipeline on the cron schedule over the selected sources and years; the backfill deployment has no schedule and is started from the Prefect UI with its years and sources. The selection, the schedule and the runner are checked before the Prefect server is.
-    """
-    from xxgk.flows.prefect_api import ServerUnavailable, check_api, configure_for_server, keep_prefect_home
-
-    err = Console(stderr=True)
-    configure_for_server(api_url)
-    try:
-        ids, year_list = parse_ids(sources_only), parse_years(years)
-        if sources is not None:
-            check_sources_file(sources)
-        from xxgk.flows.sources import check_selection
-
-        check_selection(sources, ids=ids, years=year_list)
-        _check_runner(runner, dask_address)
-    except InputError as exc:
-        raise fail(err, str(exc), EXIT_BAD_INPUT) from None
-    values = {
-        "data_dir": data_dir or default_data_dir(),
-        "sources": sources,
-        "sources_only": ids,
-        "years": year_list,
-        "batch_size": batch_size,
-        "workers": workers,
-        "runner": runner,
-        "dask_address": dask_address,
-        "archive_dir": archive_dir,
-    }
-    # the backfill replays by default what the nightly harvests (every archived source without a selection)
-    replayed = ",".join(ids) if ids else (str(sources) if sources is not None else None)
-    try:
-        keep_prefect_home()
-        from xxgk.flows.deploy import plan_deployments, register_plans, serve_deployments
-
-        plans = plan_deployments(
-            values,
-            backfill={"sources": replayed, "years": year_list},
-            name=name,
-            cron=cron,
-            timezone=timezone,
-            flow_ref=flow_ref,
-        )
-        url = check_api(api_url)
-    except (ServerUnavailable, ValueError) as exc:
-        raise fail(err, str(exc), EXIT_BAD_INPUT) from None
-    _show_plans(err, plans, url, workers)
-    if register_only:
-        register_plans(plans, url)
-        err.print("registered; their runs execute while `xxgk serve` (without --register-only) is running.")
-        return
-    serve_deployments(plans, limit=limit, api_url=url)
-
-
-def _show_plans(err: Console, plans: list[Any], url: str, workers: int) -> None:
-    """One paragraph per deployment: name, schedule, runner, parameters; and what the flows ignore."""
-    from xxgk.flows.runners import describe_runner
-
-    for plan in plans:
-        for key, value in plan.ignored.items():
-            err.print(
-                "[yellow]warning:[/] "
-                + escape(f"the flow {plan.flow.name!r} has no parameter for {key}={value!r}; ignored")
-            )
-        when = (
-            f"cron {plan.cron!r} ({plan.timezone})"
-            if plan.cron
-            else f"started by hand (Prefect UI, or `prefect deployment run {plan.full_name}`)"
-        )
-        err.print(
-            f"deployment [bold]{plan.full_name}[/]: {when} on {url}; tasks on {describe_runner(*plan.runner[:1], workers, plan.runner[1])}\n"
-            f"parameters: {json.dumps(plan.parameters, ensure_ascii=False)}",
-            highlight=False,
-            soft_wrap=True,
-        )
-
-
-@app.command(cls=Command)
-def export(
-    data_dir: Annotated[
-        Path, typer.Argument(help="Data directory whose warehouse is exported (default: data).")
-    ] = Path("data"),
-    fmt: Annotated[
-        str, typer.Option("--format", "-f", help="csv (a directory), xlsx (one workbook) or duckdb.")
-    ] = "csv",
-    out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Where to write (default: DATA_DIR/export/...).")
-    ] = None,
-) -> None:
-    """Export the warehouse for analysts: wide tables, reports, failed checks and keys (primary copies only)."""
-    err = Console(stderr=True)
-    from xxgk.warehouse.export import FORMATS
-
-    if fmt not in FORMATS:
-        raise fail(err, f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}", EXIT_BAD_INPUT)
-    target = out or data_dir / "export" / {"csv": "csv", "xlsx": "xxgk.xlsx", "duckdb": "xxgk.duckdb"}[fmt]
-    from xxgk.warehouse.analysis import MissingDependency
-    from xxgk.warehouse.export import export_warehouse
-
-    try:
-        written = export_warehouse(data_dir, fmt, target)
-    except FileNotFoundError as exc:
-        raise fail(err, str(exc), EXIT_BAD_INPUT) from None
-    except MissingDependency as exc:
-        raise fail(err, str(exc), EXIT_RUN_FAILED) from None
-    for path in written:
-        typer.echo(str(path))
-
-
-@app.command(cls=Command)
-def bench(
-    out: Annotated[Path, typer.Option("--out", help="Directory (or .json file) for bench.json and bench.md.")] = Path(
-        "data/bench"
-    ),
-    docs: Annotated[int, typer.Option("--docs", help="Generated reports (each rendered in every format).")] = 40,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the generated reports.")] = 0,
-    workers: Annotated[int, typer.Option("--workers", "-w", help="Processes for the parallel pass.")] = 2,
-    formats: Annotated[str, typer.Option("--formats", help="Comma list of pdf,html,text (default: all).")] = "",
-    warmup: Annotated[int, typer.Option("--warmup", help="Documents extracted before timing starts.")] = 2,
-    ocr_docs: Annotated[
-        int, typer.Option("--ocr-docs", help="Reports scanned at every degradation level and read by OCR (0: skip).")
-    ] = 2,
-) -> None:
-    """Benchmark extraction: time per document, throughput and memory, written to OUT as JSON and Markdown."""
-    err = Console(stderr=True)
-    try:
-        from xxgk.bench import run as bench_run
-    except ImportError as exc:
-        raise fail(err, f"the benchmark is not available here ({exc})", EXIT_RUN_FAILED) from None
-    chosen = [f.strip() for f in formats.split(",") if f.strip()] or None
-    result: dict[str, Any] = bench_run.main(
-        out,
-        docs,
-        seed=seed,
-        workers=workers,
-        formats=chosen,
-        warmup=warmup,
-        log=lambda msg: err.print(msg),
-        ocr_docs=ocr_docs,
-    )
-    to_markdown = getattr(bench_run, "to_markdown", None)
-    if to_markdown is not None:
-        typer.echo(to_markdown(result))
-    if result.get("files"):
-        err.print("written: " + ", ".join(str(f) for f in result["files"]))
+# Registered here, after backfill, so `xxgk --help` lists the commands in this order.
+app.command(cls=Command)(serve)
+app.command(cls=Command)(export)
+app.command(cls=Command)(bench)
 
 
 def entry() -> None:

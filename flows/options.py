@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
+from xxgk.flows.inputs import InputError
 from xxgk.flows.settings import DEFAULT_BATCH_SIZE
 
 
@@ -117,3 +118,13 @@ RevalidateOpt = Annotated[
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs and full tracebacks.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the run summary as JSON instead of a table.")]
+
+
+def check_runner(runner: str, dask_address: str | None) -> None:
+    """An unknown --runner or a bad --dask-address is an input error (exit 2), found before Prefect starts."""
+    from xxgk.flows.runners import scheduled_runner
+
+    try:
+        scheduled_runner(runner, dask_address)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
