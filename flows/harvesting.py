@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -43,11 +44,29 @@ from xxgk.warehouse.documents import DocumentInfo
 
 _log = logging.getLogger("xxgk")
 
-#: Sources harvested at once inside one ``harvest_batch`` task (threads sharing the run's
-#: Fetcher). Politeness is per host in the shared Fetcher, so this bounds only the run's
-#: concurrency: with 4 threads × 2 tasks (8 sources in flight) 1,000 sources took 147 s, bound
-#: by the per-host delays; 48 per task took 18.6 s, CPU-bound in the flow process (bench.scale).
-DEFAULT_SOURCE_THREADS = 48
+#: Sources harvested at once inside one ``harvest_batch`` task (threads sharing the process's
+#: Fetcher; politeness is per host there, so this bounds only the run's concurrency). With 4
+#: threads × 2 tasks 1,000 sources took 147 s, bound by the per-host delays. On the benchmark's
+#: loopback portal, where answers take no time, every thread is runnable at once and they contend
+#: for the GIL: a no-change night over 1,000 sources took 10.7-11.3 s with 48, 9.7-9.9 s with 16
+#: (bench.scale). Sites that answer slowly (a first run over thousands of sources) gain from more:
+#: ``$XXGK_HARVEST_THREADS`` sets it.
+DEFAULT_SOURCE_THREADS = 16
+HARVEST_THREADS_ENV = "XXGK_HARVEST_THREADS"
+
+
+def source_threads() -> int:
+    """Sources at once per harvest batch: ``$XXGK_HARVEST_THREADS`` when set (1-256), else the default."""
+    raw = os.environ.get(HARVEST_THREADS_ENV, "").strip()
+    if not raw:
+        return DEFAULT_SOURCE_THREADS
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InputError(f"${HARVEST_THREADS_ENV}={raw!r}: expected a whole number of threads (1-256)") from None
+    if not 1 <= value <= 256:
+        raise InputError(f"${HARVEST_THREADS_ENV}={value}: expected 1-256 threads")
+    return value
 #: Bounds of the sources per ``harvest_batch`` task when the plan does not set it: at least a few
 #: (a task run costs ~30 ms of Prefect CPU), at most a few hundred (a task's outcome is returned,
 #: logged and shown at once).
@@ -72,7 +91,7 @@ class HarvestPlan:
     years: list[int] | None = None
     #: Sources per harvest task; None: ``source_batch_size`` (one task per worker, within bounds).
     batch_size: int | None = None
-    threads: int = DEFAULT_SOURCE_THREADS
+    threads: int = field(default_factory=source_threads)
     #: Worker processes the batches run in; None: ``flows.harvest_workers.harvest_processes``
     #: decides (processes for large runs only), 0 or 1: the flow's own process.
     processes: int | None = None

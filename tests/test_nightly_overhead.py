@@ -51,11 +51,21 @@ MANIFEST = SAMPLE / "manifest.yaml"
 # --------------------------------------------------------------------------- sizing
 
 
-def test_harvest_defaults_keep_many_sources_in_flight() -> None:
-    assert DEFAULT_SOURCE_THREADS == 48
+def test_harvest_defaults_keep_many_sources_in_flight(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("XXGK_HARVEST_THREADS", raising=False)
+    assert DEFAULT_SOURCE_THREADS == 16
     plan = HarvestPlan([], "archive")
     assert plan.threads == DEFAULT_SOURCE_THREADS and plan.batch_size is None
     assert (MIN_SOURCE_BATCH, MAX_SOURCE_BATCH) == (8, 500)
+
+
+def test_harvest_threads_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XXGK_HARVEST_THREADS", "64")
+    assert HarvestPlan([], "archive").threads == 64
+    for bad in ("many", "0", "1000"):
+        monkeypatch.setenv("XXGK_HARVEST_THREADS", bad)
+        with pytest.raises(InputError, match="XXGK_HARVEST_THREADS"):
+            HarvestPlan([], "archive")
 
 
 @pytest.mark.parametrize(
