@@ -7,10 +7,10 @@ the canonical keys: ``schemas.mapping`` does that, the same way for every format
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from xxgk.schemas.grid import Grid
+from xxgk.schemas.grid import Cell, Grid
 
 #: The most cells the grids of one document may hold, merged cells counted in every position they
 #: cover. The three tables of a report hold about a thousand; a page of 100,000 is not a report a
@@ -74,3 +74,61 @@ def check_grid_size(grids: Iterable[Grid], limit: int = MAX_GRID_CELLS) -> None:
         total += sum(len(row) for row in grid.rows)
         if total > limit:
             raise ExtractionError("failed", grid_size_reason(f"{grid.locator} and before", limit))
+
+
+def grid_from_owners(
+    owner: Mapping[tuple[int, int], tuple[int, int]], texts: Mapping[tuple[int, int], str], locator: str
+) -> Grid:
+    """The grid of a table read as "position → the anchor of the cell covering it" (HTML, Word).
+
+    Each position holds a copy of its anchor's text, ``span_of`` the anchor when it is a copy.
+    Rows no cell covers are dropped and the rest renumbered; a position no cell covers (ragged
+    markup) is an empty cell with a note, never a value.
+    """
+    widths: dict[int, int] = {}
+    for r, c in owner:
+        widths[r] = max(widths.get(r, 0), c + 1)
+    kept = sorted(widths)
+    renumber = {old: new for new, old in enumerate(kept)}
+    rows: list[list[Cell]] = []
+    for old_r in kept:
+        new_r = renumber[old_r]
+        row: list[Cell] = []
+        for c in range(widths[old_r]):
+            anchor = owner.get((old_r, c))
+            if anchor is None:
+                row.append(Cell("", new_r, c, note="no cell at this position in the source table"))
+                continue
+            span_of = None if anchor == (old_r, c) else (renumber[anchor[0]], anchor[1])
+            row.append(Cell(texts[anchor], new_r, c, span_of=span_of))
+        rows.append(row)
+    return Grid(rows=rows, locator=locator)
+
+
+class DisjointSets:
+    """Items ``0..n-1`` joined into groups (union-find): ruling lines that touch, base cells that
+    merge, sources that share a host."""
+
+    def __init__(self, n: int) -> None:
+        self._parent = list(range(n))
+
+    def find(self, i: int) -> int:
+        """The representative of ``i``'s group."""
+        parent = self._parent
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(self, a: int, b: int) -> None:
+        """Join the groups of ``a`` and ``b``."""
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self._parent[max(ra, rb)] = min(ra, rb)
+
+    def groups(self) -> list[list[int]]:
+        """Every group's members in order, the groups in the order of their first member."""
+        out: dict[int, list[int]] = {}
+        for i in range(len(self._parent)):
+            out.setdefault(self.find(i), []).append(i)
+        return list(out.values())

@@ -27,7 +27,7 @@ from collections.abc import Callable
 import lxml.etree
 
 from xxgk.extractors.archive import open_zip, read_member
-from xxgk.extractors.base import ExtractionError, RawDocument
+from xxgk.extractors.base import ExtractionError, RawDocument, grid_from_owners
 from xxgk.extractors.wordml import (
     MC,
     R_ID,
@@ -46,7 +46,7 @@ from xxgk.extractors.wordml import (
     text_boxes,
     val,
 )
-from xxgk.schemas.grid import Cell, Grid
+from xxgk.schemas.grid import Grid
 from xxgk.schemas.records import STATUS_FAILED
 
 FORMAT = "docx"
@@ -349,24 +349,7 @@ class _Reader:
                     owner.setdefault((r, c + dc), anchor)  # type: ignore[arg-type]
                 last = anchor
                 c += span
-        widths: dict[int, int] = {}
-        for r, c in owner:
-            widths[r] = max(widths.get(r, 0), c + 1)
-        kept = sorted(widths)
-        renumber = {old: new for new, old in enumerate(kept)}
-        grid_rows: list[list[Cell]] = []
-        for old_r in kept:
-            new_r = renumber[old_r]
-            row: list[Cell] = []
-            for c in range(widths[old_r]):
-                anchor = owner.get((old_r, c))
-                if anchor is None:
-                    row.append(Cell("", new_r, c, note="no cell at this position in the source table"))
-                    continue
-                span_of = None if anchor == (old_r, c) else (renumber[anchor[0]], anchor[1])
-                row.append(Cell(anchor_text[anchor], new_r, c, span_of=span_of))
-            grid_rows.append(row)
-        return Grid(rows=grid_rows, locator=locator)
+        return grid_from_owners(owner, anchor_text, locator)
 
 
 # --- the package -------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 from urllib.parse import urlsplit
 
+from xxgk.extractors.base import DisjointSets
 from xxgk.flows.harvesting import HarvestBatchOutcome, HarvestPlan, harvest_source_batch
 from xxgk.harvest import Source
 
@@ -69,19 +70,8 @@ def host_groups(sources: list[Source]) -> list[list[Source]]:
     bare ``host`` on any port, ``*.suffix`` any subdomain), the same rules as ``host_allowed``. Two
     sources join when one of those can name a host of the other; the grouping is transitive.
     """
-    parent = list(range(len(sources)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    def union(i: int, j: int) -> None:
-        a, b = find(i), find(j)
-        if a != b:
-            parent[max(a, b)] = min(a, b)
-
+    reach = DisjointSets(len(sources))
+    union = reach.union
     by_netloc: dict[str, int] = {}
     by_host: dict[str, list[int]] = {}
     any_port: dict[str, int] = {}
@@ -116,10 +106,7 @@ def host_groups(sources: list[Source]) -> list[list[Source]]:
         for other, j in suffixes:
             if other == suffix or other.endswith("." + suffix) or suffix.endswith("." + other):
                 union(i, j)
-    groups: dict[int, list[Source]] = {}
-    for i, src in enumerate(sources):
-        groups.setdefault(find(i), []).append(src)
-    return list(groups.values())
+    return [[sources[i] for i in group] for group in reach.groups()]
 
 
 def host_batches(sources: list[Source], size: int) -> list[list[Source]]:

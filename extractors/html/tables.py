@@ -10,9 +10,9 @@ import re
 
 from lxml.html import HtmlElement
 
-from xxgk.extractors.base import MAX_GRID_CELLS, ExtractionError, grid_size_reason
+from xxgk.extractors.base import MAX_GRID_CELLS, ExtractionError, grid_from_owners, grid_size_reason
 from xxgk.extractors.html.markup import SKIP_TAGS, WS_RE, clean_lines, walk_text
-from xxgk.schemas.grid import Cell, Grid
+from xxgk.schemas.grid import Grid
 
 _ZERO_HEIGHT_RE = re.compile(r"(?:^|;)\s*height\s*:\s*0(?:\.0+)?\s*(?:pt|px|cm|mm|in)?\s*(?:;|$)", re.I)
 _SPAN_RE = re.compile(r"\s*(\d+)")
@@ -145,21 +145,4 @@ def table_to_grid(
                     owner[pos] = (r, c)
             c += colspan
 
-    widths: dict[int, int] = {}
-    for r, c in owner:
-        widths[r] = max(widths.get(r, 0), c + 1)
-    kept = sorted(widths)
-    renumber = {old: new for new, old in enumerate(kept)}
-    rows: list[list[Cell]] = []
-    for old_r in kept:
-        new_r = renumber[old_r]
-        row: list[Cell] = []
-        for c in range(widths[old_r]):
-            anchor = owner.get((old_r, c))
-            if anchor is None:
-                row.append(Cell("", new_r, c, note="no cell at this position in the source table"))
-                continue
-            span_of = None if anchor == (old_r, c) else (renumber[anchor[0]], anchor[1])
-            row.append(Cell(texts[anchor], new_r, c, span_of=span_of))
-        rows.append(row)
-    return Grid(rows=rows, locator=locator)
+    return grid_from_owners(owner, texts, locator)

@@ -18,6 +18,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from xxgk.extractors.base import DisjointSets
+
 Box = tuple[int, int, int, int]  # x0, top, x1, bottom (pixels)
 
 #: Lengths in PDF points, turned into pixels by the page scale.
@@ -300,35 +302,20 @@ def _merged_cells(frame: TableFrame, horizontal: Any, vertical: Any, scale: floa
     xs, ys = frame.xs, frame.ys
     tol = max(2, round(LINE_TOL_PT * scale))
     margin = max(1, round(2.0 * scale))
-    parent = list(range(rows * cols))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    def union(a: int, b: int) -> None:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-
+    merged = DisjointSets(rows * cols)
     for r in range(rows):
         for c in range(cols - 1):
             share = _wall_share(vertical, xs[c + 1], ys[r] + margin, ys[r + 1] - margin, tol, 1)
             if share < WALL_MIN_SHARE:
-                union(r * cols + c, r * cols + c + 1)
+                merged.union(r * cols + c, r * cols + c + 1)
     for r in range(rows - 1):
         for c in range(cols):
             share = _wall_share(horizontal, ys[r + 1], xs[c] + margin, xs[c + 1] - margin, tol, 0)
             if share < WALL_MIN_SHARE:
-                union(r * cols + c, (r + 1) * cols + c)
-    groups: dict[int, list[tuple[int, int]]] = {}
-    for r in range(rows):
-        for c in range(cols):
-            groups.setdefault(find(r * cols + c), []).append((r, c))
+                merged.union(r * cols + c, (r + 1) * cols + c)
     cells: list[TableCell] = []
-    for members in groups.values():
+    for group in merged.groups():
+        members = [divmod(i, cols) for i in group]
         r0 = min(r for r, _ in members)
         r1 = max(r for r, _ in members) + 1
         c0 = min(c for _, c in members)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from xxgk.extractors.base import DisjointSets
 from xxgk.extractors.pdf.content import PaintedPath
 from xxgk.extractors.pdf.settings import DEFAULT_SETTINGS, PdfSettings
 
@@ -89,26 +90,14 @@ def close_frames(edges: list[Edge], tol: float) -> tuple[list[Edge], list[dict[s
     hs = [e for e in edges if e["orientation"] == "h"]
     vs = [e for e in edges if e["orientation"] == "v"]
     n = len(hs) + len(vs)
-    parent = list(range(n))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
+    touching = DisjointSets(n)
     for j, v in enumerate(vs):
         for i, h in enumerate(hs):
             if _touches(v, h, tol):
-                a, b = find(i), find(len(hs) + j)
-                if a != b:
-                    parent[a] = b
-    clusters: dict[int, list[int]] = {}
-    for i in range(n):
-        clusters.setdefault(find(i), []).append(i)
+                touching.union(i, len(hs) + j)
     added: list[Edge] = []
     frames: list[dict[str, Any]] = []
-    for members in clusters.values():
+    for members in touching.groups():
         c_h = [hs[i] for i in members if i < len(hs)]
         c_v = [vs[i - len(hs)] for i in members if i >= len(hs)]
         if len(c_h) < 2 or len(c_v) < 2:
